@@ -1,0 +1,68 @@
+"""Spec -> Activation: parse, stabilise and differentiate each formula."""
+
+import sympy as sp
+
+from codegen.lower import lower
+from codegen.model import Activation, Formula, Spec
+from codegen.parse import ExpressionError, parse_expression
+from codegen.spec import SpecError
+from codegen.stabilise import stabilise
+
+# What a closed-form derivative must not contain.
+_UNPRINTABLE = (sp.Derivative, sp.Subs, sp.Integral, sp.DiracDelta)
+
+
+def derive(spec: Spec) -> Activation:
+    """Build the analysis model of ``spec``, or raise :class:`SpecError`."""
+    x = sp.Symbol("x", real=True)
+    params = tuple(sp.Symbol(p.name, real=True) for p in spec.params)
+    inputs = (x, *params)
+    names = {s.name: s for s in inputs}
+    sources = [("expression", spec.expression)]
+    if spec.switch is not None:
+        sources.append(("switch.expression", spec.switch.expression))
+    exprs = [(field, _parse(spec, field, text, names)) for field, text in sources]
+    _check_uses(spec, inputs, exprs)
+    defaults = {s: p.default for s, p in zip(params, spec.params, strict=True)}
+    formulas = tuple(_formula(spec, field, e, inputs, defaults) for field, e in exprs)
+    return Activation(spec=spec, inputs=inputs, formulas=formulas)
+
+
+def _parse(spec: Spec, field: str, text: str, names) -> sp.Expr:
+    try:
+        expr = parse_expression(text, names)
+    except ExpressionError as error:
+        raise SpecError(spec.path, field, str(error)) from None
+    if not isinstance(expr, sp.Expr):
+        raise SpecError(spec.path, field, f"must be a number-valued formula, not {text!r}")
+    return expr
+
+
+def _check_uses(spec: Spec, inputs, exprs) -> None:
+    used = set().union(*(e.free_symbols for _, e in exprs))
+    for field, expr in exprs:
+        if inputs[0] not in expr.free_symbols:
+            raise SpecError(spec.path, field, "does not use the input x")
+    for symbol in inputs[1:]:
+        if symbol not in used:
+            raise SpecError(spec.path, f"params.{symbol.name}", "is declared but never used")
+
+
+def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula:
+    try:
+        stable = stabilise(expr)
+        partials = tuple(_partial(stable, s) for s in inputs)
+    except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
+        raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
+    for s, d in zip(inputs, partials, strict=True):
+        if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
+            raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
+    lowered = tuple(lower(e, inputs[0], defaults) for e in (stable, *partials))
+    return Formula(source=expr, expr=stable, partials=partials, lowered=lowered)
+
+
+def _partial(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """The simplest stable form of d expr / d symbol that SymPy finds cheaply."""
+    d = stabilise(sp.piecewise_fold(sp.diff(expr, symbol)))
+    candidates = [d, stabilise(sp.factor_terms(d))]
+    return min(candidates, key=lambda e: (sp.count_ops(e), sp.default_sort_key(e)))

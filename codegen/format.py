@@ -1,0 +1,13 @@
+"""Format generated source with black, in-process."""
+
+import black
+
+_MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)
+
+
+def format_source(source: str, path: str) -> str:
+    """``source`` formatted by black; ``path`` names it in errors."""
+    try:
+        return black.format_str(source, mode=_MODE)
+    except black.InvalidInput as error:  # a generator bug, not a spec error
+        raise RuntimeError(f"generated {path} is not valid Python: {error}") from None

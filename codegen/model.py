@@ -1,0 +1,73 @@
+"""The analysis model: what a spec says, and what the generator derives."""
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Param:
+    """A keyword argument of the generated function."""
+
+    name: str
+    default: float | int
+    doc: str
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A boolean keyword argument choosing between two formulas."""
+
+    name: str
+    default: bool
+    expression: str  # the formula used when the switch is not its default
+    doc: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One validated spec file."""
+
+    path: str  # as written in headers and messages, e.g. "specs/elu.toml"
+    name: str
+    summary: str
+    expression: str
+    description: str = ""
+    params: tuple[Param, ...] = ()
+    switch: Switch | None = None
+    aliases: tuple[str, ...] = ()
+    jax_nn: str | None = None
+    references: tuple[str, ...] = ()
+    domain: tuple[float, float] = (float("-inf"), float("inf"))
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula as written, in stable form, and its partial derivatives.
+
+    ``partials`` follows ``Activation.inputs``: d/dx first, then one per
+    parameter.  ``expr`` and ``partials`` still use ``Piecewise``; ``lowered``
+    holds the same expressions, value first, in branch-safe selects.
+    """
+
+    source: sp.Expr
+    expr: sp.Expr
+    partials: tuple[sp.Expr, ...]
+    lowered: tuple[sp.Expr, ...]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A spec together with everything derived from it."""
+
+    spec: Spec
+    inputs: tuple[sp.Symbol, ...]  # x, then the parameters in spec order
+    formulas: tuple[Formula, ...]  # the default formula, then the switch's
+
+    @property
+    def x(self) -> sp.Symbol:
+        return self.inputs[0]
+
+    @property
+    def params(self) -> tuple[sp.Symbol, ...]:
+        return self.inputs[1:]

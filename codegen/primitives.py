@@ -1,0 +1,136 @@
+"""SymPy functions for the stable primitives that JAX provides.
+
+Each has a closed-form derivative (``fdiff``) written with these same
+primitives, so differentiating never reintroduces a cancelling form, and an
+elementary ``definition`` used for high-precision evaluation.
+"""
+
+import sympy as sp
+from mpmath.libmp import prec_to_dps
+from sympy.codegen.cfunctions import expm1, log1p
+
+
+class _Primitive(sp.Function):
+    """A function with an elementary definition, used by ``evalf``."""
+
+    nargs = 1
+
+    def definition(self) -> sp.Expr:
+        raise NotImplementedError
+
+    def _eval_evalf(self, prec):
+        return self.definition().evalf(prec_to_dps(prec))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class sigmoid(_Primitive):  # noqa: N801 - SymPy names functions in lower case
+    """The logistic function 1 / (1 + exp(-u))."""
+
+    def fdiff(self, argindex=1):
+        (u,) = self.args
+        # sigmoid(u) * sigmoid(-u): no cancellation, unlike s * (1 - s).
+        return sigmoid(u) * sigmoid(-u)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.S.Half
+        if u is sp.oo:
+            return sp.S.One
+        if u is -sp.oo:
+            return sp.S.Zero
+        return None
+
+    def definition(self):
+        return 1 / (1 + sp.exp(-self.args[0]))
+
+    def _latex(self, printer):
+        return rf"\sigma{{\left({printer._print(self.args[0])} \right)}}"
+
+
+class softplus(_Primitive):  # noqa: N801
+    """log(1 + exp(u)), evaluated without overflow."""
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.log(2)
+        return None
+
+    def definition(self):
+        return sp.log(1 + sp.exp(self.args[0]))
+
+
+class erfc(_Primitive):  # noqa: N801
+    """The complementary error function, kept as written.
+
+    SymPy rewrites ``erfc(-u)`` as ``2 - erfc(u)``, which cancels to 0 where
+    erfc(-u) is tiny; this class keeps the argument's sign.
+    """
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return -2 * sp.exp(-(u**2)) / sp.sqrt(sp.pi)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.S.One
+        return None
+
+    def definition(self):
+        return sp.erfc(self.args[0])
+
+    def _latex(self, printer):
+        return rf"\operatorname{{erfc}}{{\left({printer._print(self.args[0])} \right)}}"
+
+
+class Where(sp.Function):
+    """Element-wise select: ``a`` where ``condition`` holds, else ``b``."""
+
+    nargs = 3
+
+    def _eval_is_real(self):
+        return self.args[1].is_real and self.args[2].is_real
+
+
+# Functions a spec may call, by the name it uses.
+FUNCTIONS: dict[str, type[sp.Basic]] = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "cbrt": sp.cbrt,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "atan2": sp.atan2,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "asinh": sp.asinh,
+    "acosh": sp.acosh,
+    "atanh": sp.atanh,
+    "erf": sp.erf,
+    "erfc": erfc,
+    "Abs": sp.Abs,
+    "abs": sp.Abs,
+    "sign": sp.sign,
+    "Max": sp.Max,
+    "Min": sp.Min,
+    "Piecewise": sp.Piecewise,
+    "Heaviside": sp.Heaviside,
+    "sigmoid": sigmoid,
+    "softplus": softplus,
+    "log1p": log1p,
+    "expm1": expm1,
+}
+
+CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}

@@ -1,0 +1,154 @@
+"""SymPy -> jax.numpy source text.
+
+A subclass of SymPy's ``JaxPrinter`` that prints the way jax.nn is written:
+``jnp``/``lax`` prefixes, Python operators for comparisons, element-wise
+``jnp.maximum`` for ``Max``, ``jax.scipy.special`` for ``erf`` (``JaxPrinter``
+prints ``math.erf``), and constants folded to float literals, which are
+weakly typed and so never upcast a bfloat16 input.
+"""
+
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+from sympy.printing.numpy import JaxPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+
+from codegen.primitives import Where, sigmoid, softplus
+
+_PREFIXES = {"jax.numpy.": "jnp.", "jax.lax.": "lax.", "jax.scipy.special.": "special."}
+_CALLS = {
+    sp.erf: "special.erf",
+    sp.erfc: "special.erfc",
+    sigmoid: "lax.logistic",
+    log1p: "jnp.log1p",
+    expm1: "jnp.expm1",
+    sp.sign: "jnp.sign",
+    sp.Abs: "jnp.abs",
+    sp.cbrt: "jnp.cbrt",
+}
+_INFIX = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
+
+
+def fold_constants(expr: sp.Basic) -> sp.Basic:
+    """Replace irrational constants such as sqrt(2)/pi by float literals."""
+    if isinstance(expr, sp.Expr) and expr.is_number and not expr.is_Rational:
+        value = expr.evalf(30)
+        if value.is_real and value.is_finite:
+            return sp.Float(value, 17)
+        return expr
+    if not expr.args or isinstance(expr, sp.Pow) and expr.exp.is_Rational:
+        if isinstance(expr, sp.Pow):
+            return sp.Pow(fold_constants(expr.base), expr.exp)
+        return expr
+    return expr.func(*(fold_constants(arg) for arg in expr.args))
+
+
+class JnpPrinter(JaxPrinter):
+    """Prints one expression as jax.numpy code."""
+
+    def __init__(self):
+        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+
+    def _module_format(self, fqn: str, register: bool = True) -> str:
+        for long, short in _PREFIXES.items():
+            if fqn.startswith(long):
+                return short + fqn[len(long) :]
+        return fqn
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        return repr(float(expr))
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return repr(float(expr)) if expr.q != 1 else str(expr.p)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # (1/2)*x prints as x/2: division by an integer is correctly rounded.
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient.is_Rational and coefficient.q != 1:
+            sign = "-" if coefficient < 0 else ""
+            numerator = self.parenthesize(abs(coefficient.p) * rest, PRECEDENCE["Mul"], strict=True)
+            return f"{sign}{numerator}/{coefficient.q}"
+        return super()._print_Mul(expr)
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exponent = expr.as_base_exp()
+        if exponent == sp.S.Half:
+            return f"jnp.sqrt({self._print(base)})"
+        if exponent == -sp.S.Half:
+            return f"lax.rsqrt({self._print(base)})"
+        if exponent.is_Integer and exponent < 0:
+            inverse = self.parenthesize(base**-exponent, PRECEDENCE["Mul"], strict=True)
+            return f"1 / {inverse}"
+        power = self.parenthesize(exponent, PRECEDENCE["Pow"], strict=True)
+        if exponent.is_Rational and exponent > 0:
+            power = self._print(exponent)
+        return f"{self.parenthesize(base, PRECEDENCE['Pow'], strict=True)}**{power}"
+
+    def _print_Relational(self, expr: sp.core.relational.Relational) -> str:
+        left = self.parenthesize(expr.lhs, PRECEDENCE["Relational"] + 1)
+        right = self.parenthesize(expr.rhs, PRECEDENCE["Relational"] + 1)
+        return f"{left} {_INFIX[expr.rel_op]} {right}"
+
+    def _print_boolean_op(self, expr, operator: str) -> str:
+        # & and | bind tighter than comparisons in Python: always parenthesise.
+        return f" {operator} ".join(f"({self._print(arg)})" for arg in expr.args)
+
+    def _print_And(self, expr) -> str:
+        return self._print_boolean_op(expr, "&")
+
+    def _print_Or(self, expr) -> str:
+        return self._print_boolean_op(expr, "|")
+
+    def _print_Not(self, expr) -> str:
+        return f"~({self._print(expr.args[0])})"
+
+    def _print_BooleanTrue(self, expr) -> str:
+        return "True"
+
+    def _print_BooleanFalse(self, expr) -> str:
+        return "False"
+
+    def _print_Where(self, expr: Where) -> str:
+        condition, if_true, if_false = (self._print(arg) for arg in expr.args)
+        return f"jnp.where({condition}, {if_true}, {if_false})"
+
+    def _print_pairwise(self, expr, function: str) -> str:
+        args = [self._print(arg) for arg in expr.args]
+        result = args[0]
+        for arg in args[1:]:
+            result = f"{function}({result}, {arg})"
+        return result
+
+    def _print_Max(self, expr) -> str:
+        return self._print_pairwise(expr, "jnp.maximum")
+
+    def _print_Min(self, expr) -> str:
+        return self._print_pairwise(expr, "jnp.minimum")
+
+    def _print_Heaviside(self, expr) -> str:
+        argument, at_zero = expr.args
+        return f"jnp.heaviside({self._print(argument)}, {self._print(sp.Float(at_zero))})"
+
+    def _print_softplus(self, expr) -> str:
+        return f"jnp.logaddexp({self._print(expr.args[0])}, 0.0)"
+
+    def _print_Piecewise(self, expr) -> str:
+        raise TypeError("Piecewise must be lowered to Where before printing")
+
+    def _print_Symbol(self, expr) -> str:
+        return expr.name
+
+
+def _call_printer(call: str):
+    def print_call(self, expr) -> str:
+        return f"{call}({', '.join(self._print(arg) for arg in expr.args)})"
+
+    return print_call
+
+
+for _function, _call in _CALLS.items():
+    setattr(JnpPrinter, f"_print_{_function.__name__}", _call_printer(_call))
+
+
+def to_code(expr: sp.Basic) -> str:
+    """The jax.numpy source text of ``expr``."""
+    return JnpPrinter().doprint(fold_constants(expr))
