@@ -26,9 +26,10 @@ def lower(expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float]) -> s
 
 
 def _select(pw: sp.Piecewise, x: sp.Symbol, defaults) -> sp.Expr:
-    conditions = [c for _, c in pw.args]
+    pairs = _nan_last(pw, x)
+    conditions = [c for _, c in pairs]
     branches = []
-    for i, (branch, condition) in enumerate(pw.args):
+    for i, (branch, condition) in enumerate(pairs):
         taken = sp.And(condition, *(sp.Not(c) for c in conditions[:i]))
         clamp = _clamp(branch, taken, x, conditions, defaults)
         lowered = lower(branch, x, defaults)
@@ -39,8 +40,35 @@ def _select(pw: sp.Piecewise, x: sp.Symbol, defaults) -> sp.Expr:
     return result
 
 
+def _nan_last(pw: sp.Piecewise, x: sp.Symbol) -> list[tuple[sp.Expr, sp.Basic]]:
+    """The branches reordered so that NaN, which fails every comparison, propagates.
+
+    NaN takes the last branch.  If that branch is constant, as in relu's
+    ``Piecewise((x, x > 0), (0, True))``, a branch that depends on ``x`` is
+    moved last instead, and every other branch is guarded by the exact set
+    where it is taken: ``where(x <= 0, 0, x)``.
+    """
+    pairs = list(pw.args)
+    if pairs[-1][1] != sp.true or pairs[-1][0].has(x):
+        return pairs
+    carriers = [i for i, (branch, _) in enumerate(pairs) if branch.has(x)]
+    conditions = [c for _, c in pairs]
+    taken = [sp.And(c, *(sp.Not(d) for d in conditions[:i])) for i, c in enumerate(conditions)]
+    if not carriers or any(t.free_symbols != {x} for t in taken):
+        return pairs
+    sets = [t.as_set() for t in taken]
+    if not all(isinstance(s, sp.Interval) for s in sets):
+        return pairs
+    carrier = carriers[0]
+    guarded = [(b, _canonical(s.as_relational(x))) for i, ((b, _), s) in enumerate(zip(pairs, sets)) if i != carrier]
+    return [*guarded, (pairs[carrier][0], sp.true)]
+
+
 def _clamp(branch, taken, x, conditions, defaults) -> sp.Expr | None:
-    """``x`` clamped into the set where ``branch`` is taken, or None if not needed."""
+    """``x`` clamped into the set where ``branch`` is taken, or None if not needed.
+
+    The clamp tests the complement, which NaN fails, so NaN passes through.
+    """
     if not branch.has(x) or (branch.is_polynomial(x) and sp.degree(branch, x) <= 1):
         return None
     if taken.free_symbols != {x}:
@@ -51,13 +79,11 @@ def _clamp(branch, taken, x, conditions, defaults) -> sp.Expr | None:
     point = _safe_point(branch, where, x, defaults)
     if point is None:
         return None
-    inside = where.as_relational(x)
-    for c in conditions:
-        if inside == c:
-            return Where(c, x, point)
-        if inside == c.negated:
-            return Where(c, point, x)
-    return Where(inside, x, point)
+    outside = _canonical(where.complement(sp.S.Reals).as_relational(x))
+    for c in conditions:  # reuse a comparison the select already makes
+        if _canonical(outside) == _canonical(c):
+            outside = c
+    return Where(outside, point, x)
 
 
 def _safe_point(branch, interval: sp.Interval, x, defaults) -> sp.Expr | None:
@@ -80,3 +106,10 @@ def _safe_point(branch, interval: sp.Interval, x, defaults) -> sp.Expr | None:
 def _finite(expr: sp.Expr, x: sp.Symbol, point: sp.Expr) -> bool:
     value = expr.subs(x, point).evalf(30)
     return bool(value.is_number and value.is_finite and value.is_real)
+
+
+def _canonical(condition: sp.Basic) -> sp.Basic:
+    """``condition`` with every comparison written as SymPy's canonical one."""
+    return condition.replace(
+        lambda e: isinstance(e, sp.core.relational.Relational), lambda e: e.canonical
+    )

@@ -90,7 +90,9 @@ class JnpPrinter(JaxPrinter):
 
     def _print_boolean_op(self, expr, operator: str) -> str:
         # & and | bind tighter than comparisons in Python: always parenthesise.
-        return f" {operator} ".join(f"({self._print(arg)})" for arg in expr.args)
+        return f" {operator} ".join(
+            self._print(arg) if arg.is_Atom else f"({self._print(arg)})" for arg in expr.args
+        )
 
     def _print_And(self, expr) -> str:
         return self._print_boolean_op(expr, "&")

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from generated._jvp import is_zero, sum_tangents
+from ._jvp import is_zero, sum_tangents
 
 
 @jax.custom_jvp
@@ -35,9 +35,10 @@ def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.elu(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-0.86466473, -0.39346933,  0.        ,  0.5       ,  2.        ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.elu(x))
+        [-0.8647 -0.3935  0.      0.5     2.    ]
 
     References:
         Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs), https://arxiv.org/abs/1511.07289

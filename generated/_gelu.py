@@ -44,9 +44,10 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.gelu(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-0.04540231, -0.154286  ,  0.        ,  0.345714  ,  1.9545977 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.gelu(x))
+        [-0.0454 -0.1543  0.      0.3457  1.9546]
 
     References:
         Gaussian Error Linear Units (GELUs), https://arxiv.org/abs/1606.08415

@@ -33,9 +33,10 @@ def hard_sigmoid(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.hard_sigmoid(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([0.16666667, 0.41666666, 0.5       , 0.5833333 , 0.8333333 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.hard_sigmoid(x))
+        [0.1667 0.4167 0.5    0.5833 0.8333]
     """
     return jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5))
 
@@ -47,5 +48,5 @@ def _hard_sigmoid_jvp(primals, tangents):
     t0 = x <= -3
     t1 = x >= 3
     y = jnp.where(t0, 0, jnp.where(t1, 1, x / 6 + 0.5))
-    dy_dx = jnp.where((t0) | (t1), 0, 0.16666666666666666)
+    dy_dx = jnp.where(t0 | t1, 0, 0.16666666666666666)
     return y, dy_dx * x_dot

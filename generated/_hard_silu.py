@@ -33,9 +33,10 @@ def hard_silu(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.hard_silu(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-0.33333334, -0.20833333,  0.        ,  0.29166666,  1.6666666 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.hard_silu(x))
+        [-0.3333 -0.2083  0.      0.2917  1.6667]
 
     Aliases: ``hard_swish``.
     """
@@ -51,12 +52,12 @@ def _hard_silu_jvp(primals, tangents):
     t2 = x / 6
     t3 = t2 + 0.5
     y = x * jnp.where(t0, 0, jnp.where(t1, 1, t3))
-    t4 = (t0) | (t1)
+    t4 = t0 | t1
     dy_dx = jnp.where(
-        (t0) & (t4),
+        t0 & t4,
         0,
         jnp.where(
-            (t1) & (t4),
+            t1 & t4,
             1,
             jnp.where(t4, t3, jnp.where(t0, t2, jnp.where(t1, t2 + 1, x / 3 + 0.5))),
         ),

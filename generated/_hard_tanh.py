@@ -31,8 +31,10 @@ def hard_tanh(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.hard_tanh(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-1. , -0.5,  0. ,  0.5,  1. ], dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.hard_tanh(x))
+        [-1.  -0.5  0.   0.5  1. ]
     """
     return jnp.where(x < -1, -1, jnp.where(x > 1, 1, x))
 
@@ -44,5 +46,5 @@ def _hard_tanh_jvp(primals, tangents):
     t0 = x < -1
     t1 = x > 1
     y = jnp.where(t0, -1, jnp.where(t1, 1, x))
-    dy_dx = jnp.where((t0) | (t1), 0, 1)
+    dy_dx = jnp.where(t0 | t1, 0, 1)
     return y, dy_dx * x_dot

@@ -30,8 +30,10 @@ def identity(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.identity(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-2. , -0.5,  0. ,  0.5,  2. ], dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.identity(x))
+        [-2.  -0.5  0.   0.5  2. ]
     """
     return x
 

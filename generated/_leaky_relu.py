@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from generated._jvp import is_zero, sum_tangents
+from ._jvp import is_zero, sum_tangents
 
 
 @jax.custom_jvp
@@ -35,8 +35,10 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.leaky_relu(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-0.02 , -0.005,  0.   ,  0.5  ,  2.   ], dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.leaky_relu(x))
+        [-0.02  -0.005  0.     0.5    2.   ]
     """
     return jnp.where(x >= 0, x, negative_slope * x)
 

@@ -33,8 +33,10 @@ def log1mexp(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.log1mexp(jnp.array([0.5, 2.0, 1.0, 4.0]))
-        Array([-0.93275213, -0.14541346, -0.45867515, -0.01848545], dtype=float32)
+        >>> x = jnp.array([0.5, 2.0, 1.0, 4.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.log1mexp(x))
+        [-0.9328 -0.1454 -0.4587 -0.0185]
 
     References:
         Accurately Computing log(1 - exp(-|a|)), https://cran.r-project.org/web/packages/Rmpfr/vignettes/log1mexp-note.pdf
@@ -42,8 +44,8 @@ def log1mexp(x: ArrayLike) -> Array:
     t0 = x < 0.6931471805599453
     return jnp.where(
         t0,
-        jnp.log(-jnp.expm1(-jnp.where(t0, x, 0.6931471805599453))),
-        jnp.log1p(-jnp.exp(-jnp.where(0.6931471805599453 <= x, x, 0.6931471805599453))),
+        jnp.log(-jnp.expm1(-jnp.where(x >= 0.6931471805599453, 0.6931471805599453, x))),
+        jnp.log1p(-jnp.exp(-jnp.where(t0, 0.6931471805599453, x))),
     )
 
 
@@ -52,9 +54,9 @@ def _log1mexp_jvp(primals, tangents):
     (x,) = primals
     (x_dot,) = tangents
     t0 = x < 0.6931471805599453
-    t1 = -jnp.where(t0, x, 0.6931471805599453)
+    t1 = -jnp.where(x >= 0.6931471805599453, 0.6931471805599453, x)
     t2 = jnp.expm1(t1)
-    t3 = jnp.where(0.6931471805599453 <= x, x, 0.6931471805599453)
+    t3 = jnp.where(t0, 0.6931471805599453, x)
     y = jnp.where(t0, jnp.log(-t2), jnp.log1p(-jnp.exp(-t3)))
     dy_dx = jnp.where(t0, -jnp.exp(t1) / t2, 1 / jnp.expm1(t3))
     return y, dy_dx * x_dot

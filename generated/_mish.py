@@ -32,9 +32,10 @@ def mish(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.mish(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-0.2525015 , -0.22074378,  0.        ,  0.3752452 ,  1.943959  ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.mish(x))
+        [-0.2525 -0.2207  0.      0.3752  1.944 ]
 
     References:
         Mish: A Self Regularized Non-Monotonic Activation Function, https://arxiv.org/abs/1908.08681

@@ -33,20 +33,21 @@ def relu(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.relu(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([0. , 0. , 0. , 0.5, 2. ], dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.relu(x))
+        [0.  0.  0.  0.5 2. ]
 
     References:
         Numerical influence of ReLU'(0) on backpropagation, https://dl.acm.org/doi/10.5555/3540261.3540297
     """
-    return jnp.where(x > 0, x, 0)
+    return jnp.where(x <= 0, 0, x)
 
 
 @relu.defjvp
 def _relu_jvp(primals, tangents):
     (x,) = primals
     (x_dot,) = tangents
-    t0 = x > 0
-    y = jnp.where(t0, x, 0)
-    dy_dx = jnp.where(t0, 1, 0)
+    y = jnp.where(x <= 0, 0, x)
+    dy_dx = jnp.where(x > 0, 1, 0)
     return y, dy_dx * x_dot

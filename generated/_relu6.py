@@ -33,8 +33,10 @@ def relu6(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.relu6(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([0. , 0. , 0. , 0.5, 2. ], dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.relu6(x))
+        [0.  0.  0.  0.5 2. ]
     """
     return jnp.where(x <= 0, 0, jnp.where(x >= 6, 6.0, x))
 
@@ -46,5 +48,5 @@ def _relu6_jvp(primals, tangents):
     t0 = x <= 0
     t1 = x >= 6
     y = jnp.where(t0, 0, jnp.where(t1, 6.0, x))
-    dy_dx = jnp.where((t0) | (t1), 0, 1)
+    dy_dx = jnp.where(t0 | t1, 0, 1)
     return y, dy_dx * x_dot

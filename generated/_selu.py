@@ -33,9 +33,10 @@ def selu(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.selu(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-1.5201665, -0.6917582,  0.       ,  0.5253505,  2.101402 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.selu(x))
+        [-1.5202 -0.6918  0.      0.5254  2.1014]
 
     References:
         Self-Normalizing Neural Networks, https://arxiv.org/abs/1706.02515

@@ -33,9 +33,10 @@ def sigmoid(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.sigmoid(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([0.11920292, 0.37754068, 0.5       , 0.62245935, 0.8807971 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.sigmoid(x))
+        [0.1192 0.3775 0.5    0.6225 0.8808]
     """
     return lax.logistic(x)
 

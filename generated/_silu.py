@@ -31,9 +31,10 @@ def silu(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.silu(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-0.23840584, -0.18877034,  0.        ,  0.31122968,  1.7615942 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.silu(x))
+        [-0.2384 -0.1888  0.      0.3112  1.7616]
 
     Aliases: ``swish``.
 

@@ -31,9 +31,10 @@ def soft_sign(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.soft_sign(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-0.6666667 , -0.33333334,  0.        ,  0.33333334,  0.6666667 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.soft_sign(x))
+        [-0.6667 -0.3333  0.      0.3333  0.6667]
     """
     return x / (jnp.abs(x) + 1)
 

@@ -32,9 +32,10 @@ def softplus(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.softplus(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([0.12692802, 0.474077  , 0.6931472 , 0.974077  , 2.126928  ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.softplus(x))
+        [0.1269 0.4741 0.6931 0.9741 2.1269]
     """
     return jnp.logaddexp(x, 0.0)
 

@@ -31,17 +31,17 @@ def sparse_plus(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.sparse_plus(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([0.    , 0.0625, 0.25  , 0.5625, 2.    ], dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.sparse_plus(x))
+        [0.     0.0625 0.25   0.5625 2.    ]
 
     References:
         Learning with Fenchel-Young Losses, https://arxiv.org/abs/1901.02324
     """
-    return jnp.where(
-        x <= -1,
-        0,
-        jnp.where(x >= 1, x, (jnp.where((-1 < x) & (x < 1), x, 0) + 1) ** 2 / 4),
-    )
+    t0 = x <= -1
+    t1 = x >= 1
+    return jnp.where(t0, 0, jnp.where(t1, x, (jnp.where(t0 | t1, 0, x) + 1) ** 2 / 4))
 
 
 @sparse_plus.defjvp
@@ -50,8 +50,6 @@ def _sparse_plus_jvp(primals, tangents):
     (x_dot,) = tangents
     t0 = x <= -1
     t1 = x >= 1
-    y = jnp.where(
-        t0, 0, jnp.where(t1, x, (jnp.where((-1 < x) & (x < 1), x, 0) + 1) ** 2 / 4)
-    )
+    y = jnp.where(t0, 0, jnp.where(t1, x, (jnp.where(t0 | t1, 0, x) + 1) ** 2 / 4))
     dy_dx = jnp.where(t0, 0, jnp.where(t1, 1, x / 2 + 0.5))
     return y, dy_dx * x_dot

@@ -33,8 +33,10 @@ def sparse_sigmoid(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.sparse_sigmoid(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.sparse_sigmoid(x))
+        [0.   0.25 0.5  0.75 1.  ]
 
     References:
         Learning with Fenchel-Young Losses, https://arxiv.org/abs/1901.02324

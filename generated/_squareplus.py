@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from generated._jvp import is_zero, sum_tangents
+from ._jvp import is_zero, sum_tangents
 
 
 @jax.custom_jvp
@@ -35,9 +35,10 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.squareplus(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([0.41421357, 0.7807764 , 1.        , 1.2807764 , 2.4142137 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.squareplus(x))
+        [0.4142 0.7808 1.     1.2808 2.4142]
 
     References:
         Squareplus: A Softplus-Like Algebraic Rectifier, https://arxiv.org/abs/2112.11687

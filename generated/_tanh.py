@@ -31,9 +31,10 @@ def tanh(x: ArrayLike) -> Array:
     Examples:
         >>> import jax.numpy as jnp
         >>> import generated
-        >>> generated.tanh(jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0]))
-        Array([-0.9640276 , -0.46211717,  0.        ,  0.46211717,  0.9640276 ],
-              dtype=float32)
+        >>> x = jnp.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        >>> with jnp.printoptions(precision=4, suppress=True):
+        ...     print(generated.tanh(x))
+        [-0.964  -0.4621  0.      0.4621  0.964 ]
     """
     return jnp.tanh(x)
 

@@ -1,0 +1,56 @@
+"""Shared fixtures: the analysed catalogue, parametrised by activation."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from codegen.build import analyse
+from codegen.model import Activation
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = analyse(ROOT)
+
+
+PAIRED = [a for a in CATALOGUE if a.spec.jax_nn]
+
+
+def pytest_generate_tests(metafunc):
+    """``activation`` runs a test on every spec, ``paired`` on those in jax.nn."""
+    for name, activations in [("activation", CATALOGUE), ("paired", PAIRED)]:
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, activations, ids=[a.spec.name for a in activations])
+
+
+def kinks(activation: Activation) -> list[float]:
+    """The points where some formula of ``activation`` switches branch."""
+    x = activation.x
+    defaults = {s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)}
+    differences = []
+    for formula in activation.formulas:
+        expr = formula.source.subs(defaults)
+        differences += [r.lhs - r.rhs for r in expr.atoms(sp.core.relational.Relational)]
+        for minmax in expr.atoms(sp.Max, sp.Min):
+            differences += [a - b for a in minmax.args for b in minmax.args if a != b]
+    points = {float(root) for d in differences for root in sp.solve(d, x) if root.is_real}
+    return sorted(points)
+
+
+def sample(activation: Activation, count: int = 64, seed: int = 0, margin: float = 1e-3) -> np.ndarray:
+    """Points spread over the domain, at least ``margin`` away from every kink."""
+    rng = np.random.default_rng(seed)
+    points = np.concatenate([rng.normal(0.0, 3.0, count // 2), rng.uniform(-12.0, 12.0, count // 2)])
+    low, high = activation.spec.domain
+    if np.isfinite(low):
+        points = low + np.abs(points) + margin
+    if np.isfinite(high):
+        points = np.minimum(points, high - margin)
+    for kink in kinks(activation):
+        points = np.where(np.abs(points - kink) < margin, points + 2 * margin, points)
+    return points
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT

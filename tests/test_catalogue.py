@@ -1,0 +1,150 @@
+"""The generated catalogue as a drop-in for jax.nn: values, gradients, dtypes."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import kinks, sample
+
+import generated
+
+def ours(activation):
+    return getattr(generated, activation.spec.name)
+
+
+def theirs(activation):
+    return getattr(jax.nn, activation.spec.jax_nn)
+
+
+def elementwise_grad(f):
+    return jax.vmap(jax.grad(f))
+
+
+def test_catalogue_covers_jax_nn():
+    expected = {
+        "relu", "relu6", "sigmoid", "log_sigmoid", "softplus", "sparse_plus", "soft_sign",
+        "silu", "swish", "elu", "celu", "selu", "gelu", "leaky_relu", "hard_tanh",
+        "hard_sigmoid", "hard_silu", "hard_swish", "mish", "squareplus", "sparse_sigmoid",
+        "tanh", "identity", "log1mexp",
+    }  # fmt: skip
+    assert expected <= set(generated.__all__)
+    assert generated.swish is generated.silu
+    assert generated.hard_swish is generated.hard_silu
+
+
+def test_signature_matches_jax_nn(paired):
+    import inspect
+
+    mine = inspect.signature(ours(paired)).parameters
+    reference = inspect.signature(theirs(paired)).parameters
+    assert list(mine)[1:] == list(reference)[1:]
+    for name in list(reference)[1:]:
+        assert mine[name].default == reference[name].default
+
+
+def test_values_and_gradients_match_jax_nn(paired):
+    x = jnp.asarray(sample(paired), jnp.float32)
+    f, g = ours(paired), theirs(paired)
+    np.testing.assert_allclose(f(x), g(x), rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(elementwise_grad(f)(x), elementwise_grad(g)(x), rtol=2e-5, atol=1e-6)
+
+
+def test_edge_points_match_jax_nn_where_it_is_defined(paired):
+    low, high = paired.spec.domain
+    points = [0.0, *kinks(paired), 1e4, -1e4, np.inf, -np.inf]
+    x = jnp.asarray([p for p in points if low <= p <= high], jnp.float32)
+    f, g = ours(paired), theirs(paired)
+    for mine, reference in [(f(x), g(x)), (elementwise_grad(f)(x), elementwise_grad(g)(x))]:
+        defined = ~np.isnan(reference)
+        np.testing.assert_allclose(np.asarray(mine)[defined], np.asarray(reference)[defined], rtol=1e-6, atol=1e-6)
+
+
+def test_nan_propagates(activation):
+    """NaN fails every comparison; no branch may turn it into a number."""
+    assert np.isnan(ours(activation)(jnp.float32(np.nan)))
+
+
+# Gradients at kinks, as measured on jax.nn (shared/FIELD.md).
+KINK_GRADIENTS = [
+    ("relu", 0.0, 0.0),
+    ("relu6", 0.0, 0.0),
+    ("relu6", 6.0, 0.0),
+    ("hard_sigmoid", 3.0, 0.0),
+    ("hard_sigmoid", -3.0, 0.0),
+    ("sparse_plus", -1.0, 0.0),
+    ("sparse_plus", 1.0, 1.0),
+    ("sparse_sigmoid", -1.0, 0.25),
+    ("sparse_sigmoid", 1.0, 0.25),
+    ("softplus", 0.0, 0.5),
+    ("log_sigmoid", 0.0, 0.5),
+    ("squareplus", 0.0, 0.5),
+    ("leaky_relu", 0.0, 1.0),
+    ("elu", 0.0, 1.0),
+    ("celu", 0.0, 1.0),
+    ("hard_tanh", -1.0, 1.0),
+    ("hard_tanh", 1.0, 1.0),
+    ("hard_silu", 3.0, 1.0),
+]
+
+
+@pytest.mark.parametrize(("name", "point", "expected"), KINK_GRADIENTS)
+def test_gradient_at_kinks_follows_jax_nn(name, point, expected):
+    f = getattr(generated, name)
+    assert jax.grad(f)(point) == expected
+    assert jax.grad(getattr(jax.nn, name))(point) == expected
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32])
+def test_dtype_is_preserved(activation, dtype):
+    f = ours(activation)
+    x = jnp.asarray(sample(activation, count=8), dtype)
+    assert f(x).dtype == dtype
+    assert jax.grad(lambda x: f(x).sum())(x).dtype == dtype
+
+
+def test_float64_is_preserved(activation):
+    with jax.enable_x64(True):
+        x = jnp.asarray(sample(activation, count=8), jnp.float64)
+        f = ours(activation)
+        assert f(x).dtype == jnp.float64
+        assert jax.grad(lambda x: f(x).sum())(x).dtype == jnp.float64
+
+
+def test_python_float_parameters_do_not_upcast_bfloat16(activation):
+    if not activation.spec.params:
+        pytest.skip("no parameters")
+    x = jnp.asarray(sample(activation, count=8), jnp.bfloat16)
+    params = {p.name: float(p.default) for p in activation.spec.params}
+    f = ours(activation)
+    assert f(x, **params).dtype == jnp.bfloat16
+    assert jax.grad(lambda x: f(x, **params).sum())(x).dtype == jnp.bfloat16
+
+
+def test_integer_inputs_behave_as_in_jax_nn(paired):
+    x = jnp.arange(-3, 4, dtype=jnp.int32)
+    try:
+        expected = theirs(paired)(x)
+    except TypeError:
+        with pytest.raises(TypeError):
+            ours(paired)(x)
+        return
+    result = ours(paired)(x)
+    assert result.dtype == expected.dtype
+    np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6, equal_nan=True)
+
+
+def test_transformations_agree(activation):
+    f = ours(activation)
+    x = jnp.asarray(sample(activation, count=6), jnp.float32)
+    grads = elementwise_grad(f)(x)
+    np.testing.assert_allclose(jax.jit(f)(x), f(x), rtol=1e-6)
+    np.testing.assert_allclose(jax.vmap(f)(x), f(x), rtol=1e-6)
+    np.testing.assert_allclose(jnp.diag(jax.jacfwd(f)(x)), grads, rtol=1e-6)
+    np.testing.assert_allclose(jnp.diag(jax.jacrev(f)(x)), grads, rtol=1e-6)
+    second = jax.vmap(jax.grad(jax.grad(f)))(x)
+    np.testing.assert_allclose(jnp.diag(jax.hessian(lambda v: f(v).sum())(x)), second, rtol=1e-5, atol=1e-6)
+
+
+def test_tracing_does_not_materialise(activation):
+    jaxpr = jax.make_jaxpr(lambda: ours(activation)(jnp.ones(10**12)))()
+    assert jaxpr.out_avals[0].shape == (10**12,)
