@@ -83,6 +83,8 @@ def emit_activation(activation: Activation) -> str:
         spec=spec, forms=_forms(activation), example=_example(activation)
     ).rstrip()
     kernels = _kernels(activation, docstring)
+    # kernels[0] computes the formula for the switch's default value.
+    flipped = spec.switch is not None and not spec.switch.default
     code = "\n".join(
         line for k in kernels for body in (k.primal, k.jvp) for line in _lines(body)
     )
@@ -92,6 +94,8 @@ def emit_activation(activation: Activation) -> str:
         public=spec.switch is not None,
         docstring=docstring,
         kernels=kernels,
+        when_true=kernels[1] if flipped else kernels[0],
+        when_false=kernels[0] if flipped else kernels[-1],
         imports=_imports(code, bool(spec.params)),
     )
 

@@ -29,8 +29,18 @@ def _naive_select(*pairs) -> sp.Expr:
 
 
 def plain_function(activation: Activation, formula: int = 0) -> Callable:
-    """``f(x, *params)`` evaluating formula number ``formula`` as written."""
+    """``f(x, *params)`` evaluating formula number ``formula`` as written.
+
+    Parameters not passed take their spec defaults.
+    """
     source = activation.formulas[formula].source
     naive = source.replace(sp.Piecewise, _naive_select)
-    function = sp.lambdify(activation.inputs, naive, modules=[_NAMESPACE], printer=JnpPrinter())
-    return jax.jit(function)
+    function = jax.jit(
+        sp.lambdify(activation.inputs, naive, modules=[_NAMESPACE], printer=JnpPrinter())
+    )
+    defaults = [p.default for p in activation.spec.params]
+
+    def plain(x, *params):
+        return function(x, *params, *defaults[len(params) :])
+
+    return plain
