@@ -165,11 +165,11 @@ def _forms(activation: Activation) -> list[Form]:
             f"With ``{flag}={value}`` it computes the element-wise function"
             for value in (default, not default)
         ]
-    return [Form(intro, _latex(f.source), _latex(f.partials[0])) for intro, f in zip(intros, activation.formulas, strict=True)]
-
-
-def _latex(expr: sp.Expr) -> str:
-    return sp.latex(expr, ln_notation=False)
+    names = {s: rf"\mathrm{{{_latex_name(s.name)}}}" for s in activation.params if "_" in s.name}
+    return [
+        Form(intro, sp.latex(f.source, symbol_names=names), sp.latex(f.partials[0], symbol_names=names))
+        for intro, f in zip(intros, activation.formulas, strict=True)
+    ]
 
 
 def _example(activation: Activation) -> Example:

@@ -49,6 +49,8 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Basic:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         raise ExpressionError(f"is not a valid formula: {error.msg} in {text!r}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"is nested more than {MAX_DEPTH} levels deep") from None
     return _Translator(symbols).visit(tree.body, depth=0)
 
 

@@ -17,12 +17,12 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
     Computes the element-wise function
 
     .. math::
-        \mathrm{leaky\_relu}(x) = \begin{cases} x & \text{for}\: x \geq 0 \\negative_{slope} x & \text{otherwise} \end{cases}
+        \mathrm{leaky\_relu}(x) = \begin{cases} x & \text{for}\: x \geq 0 \\\mathrm{negative\_slope} x & \text{otherwise} \end{cases}
 
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{leaky\_relu}(x) = \begin{cases} 1 & \text{for}\: x \geq 0 \\negative_{slope} & \text{otherwise} \end{cases}
+        \frac{d}{dx} \mathrm{leaky\_relu}(x) = \begin{cases} 1 & \text{for}\: x \geq 0 \\\mathrm{negative\_slope} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.
