@@ -17,7 +17,9 @@ def spec_paths(root: Path) -> list[Path]:
     return sorted((root / SPECS).glob("*.toml"))
 
 
-def analyse(root: Path, progress: Callable[[Activation], None] = lambda a: None) -> list[Activation]:
+def analyse(
+    root: Path, progress: Callable[[Activation], None] = lambda a: None
+) -> list[Activation]:
     """Load and derive every spec, in name order; the first bad spec raises."""
     activations = []
     exported: dict[str, str] = {}
@@ -26,7 +28,9 @@ def analyse(root: Path, progress: Callable[[Activation], None] = lambda a: None)
         spec = activation.spec
         for field, name in [("name", spec.name), *(("aliases", a) for a in spec.aliases)]:
             if name in exported:
-                raise SpecError(spec.path, field, f"{name!r} is already exported by {exported[name]}")
+                raise SpecError(
+                    spec.path, field, f"{name!r} is already exported by {exported[name]}"
+                )
             exported[name] = spec.path
         progress(activation)
         activations.append(activation)

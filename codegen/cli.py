@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if generated/ is stale")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if generated/ is stale"
+    )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: .)")
     return parser
 
@@ -54,10 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         for path in stale:
             print(f"would change: {path}")
-        print(f"{len(stale)} of the generated files are out of date." if stale else "generated/ is current.")
+        print(
+            f"{len(stale)} of the generated files are out of date."
+            if stale
+            else "generated/ is current."
+        )
         return 1 if stale else 0
     if stale:
         replace_generated(root, files)
     seconds = time.perf_counter() - start
-    print(f"{len(activations)} activations, {len(files)} files, {len(stale)} changed in {seconds:.1f} s.")
+    summary = f"{len(activations)} activations, {len(files)} files, {len(stale)} changed"
+    print(f"{summary} in {seconds:.1f} s.")
     return 0

@@ -79,15 +79,15 @@ class Export:
 
 def emit_activation(activation: Activation) -> str:
     spec = activation.spec
-    docstring = ENVIRONMENT.get_template("docstring.j2").render(
-        spec=spec, forms=_forms(activation), example=_example(activation)
-    ).rstrip()
+    docstring = (
+        ENVIRONMENT.get_template("docstring.j2")
+        .render(spec=spec, forms=_forms(activation), example=_example(activation))
+        .rstrip()
+    )
     kernels = _kernels(activation, docstring)
     # kernels[0] computes the formula for the switch's default value.
     flipped = spec.switch is not None and not spec.switch.default
-    code = "\n".join(
-        line for k in kernels for body in (k.primal, k.jvp) for line in _lines(body)
-    )
+    code = "\n".join(line for k in kernels for body in (k.primal, k.jvp) for line in _lines(body))
     return ENVIRONMENT.get_template("activation.py.j2").render(
         header=header(spec.path),
         spec=spec,
@@ -111,7 +111,9 @@ def emit_init(activations: list[Activation]) -> str:
 
 
 def emit_jvp_helpers() -> str:
-    return ENVIRONMENT.get_template("jvp.py.j2").render(header=header("codegen/templates/jvp.py.j2"))
+    return ENVIRONMENT.get_template("jvp.py.j2").render(
+        header=header("codegen/templates/jvp.py.j2")
+    )
 
 
 def _kernels(activation: Activation, docstring: str) -> list[Kernel]:
@@ -128,7 +130,12 @@ def _kernels(activation: Activation, docstring: str) -> list[Kernel]:
             for value in (spec.switch.default, not spec.switch.default)
         ]
     return [
-        Kernel(name, doc, primal_body(f.lowered[0], activation.inputs), jvp_body(f.lowered[0], f.lowered[1:], activation.inputs))
+        Kernel(
+            name,
+            doc,
+            primal_body(f.lowered[0], activation.inputs),
+            jvp_body(f.lowered[0], f.lowered[1:], activation.inputs),
+        )
         for name, doc, f in zip(names, docs, activation.formulas, strict=True)
     ]
 
@@ -167,7 +174,11 @@ def _forms(activation: Activation) -> list[Form]:
         ]
     names = {s: rf"\mathrm{{{_latex_name(s.name)}}}" for s in activation.params if "_" in s.name}
     return [
-        Form(intro, sp.latex(f.source, symbol_names=names), sp.latex(f.partials[0], symbol_names=names))
+        Form(
+            intro,
+            sp.latex(f.source, symbol_names=names),
+            sp.latex(f.partials[0], symbol_names=names),
+        )
         for intro, f in zip(intros, activation.formulas, strict=True)
     ]
 
@@ -191,4 +202,3 @@ def _evaluate(activation: Activation, formula: Formula, point: float) -> float:
     values = {s: p.default for s, p in zip(activation.params, spec.params, strict=True)}
     values[activation.x] = sp.Float(point, 30)
     return float(formula.expr.subs(values).evalf(30))
-

@@ -34,7 +34,9 @@ def _select(pw: sp.Piecewise, x: sp.Symbol, defaults) -> sp.Expr:
         clamp = _clamp(branch, taken, x, conditions, defaults)
         lowered = lower(branch, x, defaults)
         branches.append(lowered.xreplace({x: clamp}) if clamp is not None else lowered)
-    result = branches[-1] if conditions[-1] == sp.true else Where(conditions[-1], branches[-1], sp.nan)
+    result = (
+        branches[-1] if conditions[-1] == sp.true else Where(conditions[-1], branches[-1], sp.nan)
+    )
     for branch, condition in zip(reversed(branches[:-1]), reversed(conditions[:-1]), strict=True):
         result = Where(condition, branch, result)
     return result
@@ -60,7 +62,11 @@ def _nan_last(pw: sp.Piecewise, x: sp.Symbol) -> list[tuple[sp.Expr, sp.Basic]]:
     if not all(isinstance(s, sp.Interval) for s in sets):
         return pairs
     carrier = carriers[0]
-    guarded = [(b, _canonical(s.as_relational(x))) for i, ((b, _), s) in enumerate(zip(pairs, sets)) if i != carrier]
+    guarded = [
+        (b, _canonical(s.as_relational(x)))
+        for i, ((b, _), s) in enumerate(zip(pairs, sets, strict=True))
+        if i != carrier
+    ]
     return [*guarded, (pairs[carrier][0], sp.true)]
 
 

@@ -96,7 +96,9 @@ class _Translator:
     def visit_BinOp(self, node: ast.BinOp, depth: int):
         apply = _BINARY.get(type(node.op))
         if apply is None:
-            raise ExpressionError(f"uses the operator in {ast.unparse(node)!r}, which is not allowed")
+            raise ExpressionError(
+                f"uses the operator in {ast.unparse(node)!r}, which is not allowed"
+            )
         left = self.visit(node.left, depth)
         right = self.visit(node.right, depth)
         if isinstance(node.op, ast.Pow):
@@ -119,7 +121,9 @@ class _Translator:
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             compare = _COMPARE.get(type(op))
             if compare is None:
-                raise ExpressionError(f"uses the comparison in {ast.unparse(node)!r}; use <, <=, >, >=")
+                raise ExpressionError(
+                    f"uses the comparison in {ast.unparse(node)!r}; use <, <=, >, >="
+                )
             terms.append(self.visit(comparator, depth))
             relations.append(compare(terms[-2], terms[-1]))
         return sp.And(*relations)
@@ -129,7 +133,9 @@ class _Translator:
 
     def visit_Call(self, node: ast.Call, depth: int):
         if not isinstance(node.func, ast.Name):
-            raise ExpressionError(f"calls {ast.unparse(node.func)!r}; only named functions are allowed")
+            raise ExpressionError(
+                f"calls {ast.unparse(node.func)!r}; only named functions are allowed"
+            )
         name = node.func.id
         function = FUNCTIONS.get(name)
         if function is None:
@@ -142,7 +148,9 @@ class _Translator:
         try:
             return function(*args)
         except (TypeError, ValueError) as error:
-            raise ExpressionError(f"calls {name} wrongly in {ast.unparse(node)!r}: {error}") from None
+            raise ExpressionError(
+                f"calls {name} wrongly in {ast.unparse(node)!r}: {error}"
+            ) from None
 
 
 def _check_power(base, exponent, source: str) -> None:

@@ -25,7 +25,7 @@ class _Primitive(sp.Function):
         return self.args[0].is_real
 
 
-class sigmoid(_Primitive):  # noqa: N801 - SymPy names functions in lower case
+class sigmoid(_Primitive):
     """The logistic function 1 / (1 + exp(-u))."""
 
     def fdiff(self, argindex=1):
@@ -50,7 +50,7 @@ class sigmoid(_Primitive):  # noqa: N801 - SymPy names functions in lower case
         return rf"\sigma{{\left({printer._print(self.args[0])} \right)}}"
 
 
-class softplus(_Primitive):  # noqa: N801
+class softplus(_Primitive):
     """log(1 + exp(u)), evaluated without overflow."""
 
     def fdiff(self, argindex=1):
@@ -66,7 +66,7 @@ class softplus(_Primitive):  # noqa: N801
         return sp.log(1 + sp.exp(self.args[0]))
 
 
-class erfc(_Primitive):  # noqa: N801
+class erfc(_Primitive):
     """The complementary error function, kept as written.
 
     SymPy rewrites ``erfc(-u)`` as ``2 - erfc(u)``, which cancels to 0 where

@@ -10,9 +10,9 @@ weakly typed and so never upcast a bfloat16 input.
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.printing.numpy import JaxPrinter
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import PRECEDENCE
 
-from codegen.primitives import Where, sigmoid, softplus
+from codegen.primitives import Where, sigmoid
 
 _PREFIXES = {"jax.numpy.": "jnp.", "jax.lax.": "lax.", "jax.scipy.special.": "special."}
 _CALLS = {
@@ -35,7 +35,7 @@ def fold_constants(expr: sp.Basic) -> sp.Basic:
         if value.is_real and value.is_finite:
             return sp.Float(value, 17)
         return expr
-    if not expr.args or isinstance(expr, sp.Pow) and expr.exp.is_Rational:
+    if not expr.args or (isinstance(expr, sp.Pow) and expr.exp.is_Rational):
         if isinstance(expr, sp.Pow):
             return sp.Pow(fold_constants(expr.base), expr.exp)
         return expr

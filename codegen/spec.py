@@ -144,7 +144,9 @@ class _Reader:
             raise self.error("switch.default", f"must be true or false, not {default!r}")
         expression = table.get("expression")
         if not isinstance(expression, str) or not expression.strip():
-            raise self.error("switch.expression", "must be the formula used when the switch is flipped")
+            raise self.error(
+                "switch.expression", "must be the formula used when the switch is flipped"
+            )
         doc = table.get("doc", "")
         if not isinstance(doc, str):
             raise self.error("switch.doc", f"must be a string, not {doc!r}")

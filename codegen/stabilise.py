@@ -118,4 +118,3 @@ def _factor_arguments(expr: sp.Expr) -> sp.Expr:
         lambda e: isinstance(e, sp.Function) and len(e.args) == 1 and not e.args[0].is_Atom,
         lambda e: e.func(sp.factor_terms(e.args[0])),
     )
-

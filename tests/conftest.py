@@ -26,7 +26,9 @@ def pytest_generate_tests(metafunc):
 def kinks(activation: Activation) -> list[float]:
     """The points where some formula of ``activation`` switches branch."""
     x = activation.x
-    defaults = {s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)}
+    defaults = {
+        s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)
+    }
     differences = []
     for formula in activation.formulas:
         expr = formula.source.subs(defaults)
@@ -37,10 +39,14 @@ def kinks(activation: Activation) -> list[float]:
     return sorted(points)
 
 
-def sample(activation: Activation, count: int = 64, seed: int = 0, margin: float = 1e-3) -> np.ndarray:
+def sample(
+    activation: Activation, count: int = 64, seed: int = 0, margin: float = 1e-3
+) -> np.ndarray:
     """Points spread over the domain, at least ``margin`` away from every kink."""
     rng = np.random.default_rng(seed)
-    points = np.concatenate([rng.normal(0.0, 3.0, count // 2), rng.uniform(-12.0, 12.0, count // 2)])
+    points = np.concatenate(
+        [rng.normal(0.0, 3.0, count // 2), rng.uniform(-12.0, 12.0, count // 2)]
+    )
     low, high = activation.spec.domain
     if np.isfinite(low):
         points = low + np.abs(points) + margin

@@ -7,6 +7,7 @@ shows up far above the tolerance.
 """
 
 import contextlib
+import functools
 import io
 
 import jax
@@ -30,16 +31,22 @@ def formulas(activation):
     if switch is None:
         return [(f, plain_function(activation))]
     return [
-        (lambda x, *p, v=value: f(x, *p, **{switch.name: v}), plain_function(activation, i))
-        for i, value in enumerate([switch.default, not switch.default])
+        (functools.partial(f, **{switch.name: flag}), plain_function(activation, i))
+        for i, flag in enumerate([switch.default, not switch.default])
     ]
+
+
+def summed(function):
+    return lambda *args: function(*args).sum()
 
 
 def arguments(activation, count=48, seed=0):
     """x and every parameter as float64 arrays, parameters near their defaults."""
     rng = np.random.default_rng(seed + 1)
     x = jnp.asarray(sample(activation, count, seed), jnp.float64)
-    params = [jnp.full_like(x, p.default) * rng.uniform(0.5, 1.5, x.shape) for p in activation.spec.params]
+    params = [
+        jnp.full_like(x, p.default) * rng.uniform(0.5, 1.5, x.shape) for p in activation.spec.params
+    ]
     return x, params
 
 
@@ -91,10 +98,9 @@ def test_scalar_parameter_gradient_matches_autodiff(activation):
     x, _ = arguments(activation)
     defaults = [jnp.float64(p.default) for p in activation.spec.params]
     for f, plain in formulas(activation):
-        for i in range(len(defaults)):
-            argnums = i + 1
-            mine = jax.grad(lambda *a: f(*a).sum(), argnums=argnums)(x, *defaults)
-            reference = jax.grad(lambda *a: plain(*a).sum(), argnums=argnums)(x, *defaults)
+        for argnums in range(1, len(defaults) + 1):
+            mine = jax.grad(summed(f), argnums)(x, *defaults)
+            reference = jax.grad(summed(plain), argnums)(x, *defaults)
             np.testing.assert_allclose(mine, reference, rtol=1e-8)
             assert mine.shape == ()
 

@@ -8,6 +8,7 @@ from conftest import kinks, sample
 
 import generated
 
+
 def ours(activation):
     return getattr(generated, activation.spec.name)
 
@@ -56,7 +57,9 @@ def test_edge_points_match_jax_nn_where_it_is_defined(paired):
     f, g = ours(paired), theirs(paired)
     for mine, reference in [(f(x), g(x)), (elementwise_grad(f)(x), elementwise_grad(g)(x))]:
         defined = ~np.isnan(reference)
-        np.testing.assert_allclose(np.asarray(mine)[defined], np.asarray(reference)[defined], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            np.asarray(mine)[defined], np.asarray(reference)[defined], rtol=1e-6, atol=1e-6
+        )
 
 
 def test_nan_propagates(activation):
@@ -142,7 +145,9 @@ def test_transformations_agree(activation):
     np.testing.assert_allclose(jnp.diag(jax.jacfwd(f)(x)), grads, rtol=1e-6)
     np.testing.assert_allclose(jnp.diag(jax.jacrev(f)(x)), grads, rtol=1e-6)
     second = jax.vmap(jax.grad(jax.grad(f)))(x)
-    np.testing.assert_allclose(jnp.diag(jax.hessian(lambda v: f(v).sum())(x)), second, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        jnp.diag(jax.hessian(lambda v: f(v).sum())(x)), second, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_tracing_does_not_materialise(activation):

@@ -19,7 +19,10 @@ SYMBOLS = {"x": x, "alpha": alpha}
         ("0.044715*x**3", sp.Float("0.044715") * x**3),
         ("Piecewise((x, x > 0), (0, True))", sp.Piecewise((x, x > 0), (0, True))),
         ("Piecewise((1, -1 < x < 1), (0, True))", sp.Piecewise((1, (x > -1) & (x < 1)), (0, True))),
-        ("Piecewise((1, (x < -1) | (x > 1)), (0, ~(x > 5)))", sp.Piecewise((1, (x < -1) | (x > 1)), (0, x <= 5))),
+        (
+            "Piecewise((1, (x < -1) | (x > 1)), (0, ~(x > 5)))",
+            sp.Piecewise((1, (x < -1) | (x > 1)), (0, x <= 5)),
+        ),
         ("Heaviside(x, 0)", sp.Heaviside(x, 0)),
         ("abs(x) + Abs(x)", 2 * sp.Abs(x)),
         ("sigmoid(x) + erfc(-x)", sigmoid(x) + erfc(-x)),
@@ -71,5 +74,8 @@ def test_hostile_text_is_refused_and_never_run(text, message, tmp_path, monkeypa
 
 
 def test_unknown_symbol_suggests_close_names():
-    with pytest.raises(ExpressionError, match=r"did you mean 'alpha'\? Parameters must be declared under \[params\]"):
+    with pytest.raises(
+        ExpressionError,
+        match=r"did you mean 'alpha'\? Parameters must be declared under \[params\]",
+    ):
         parse_expression("alhpa*x", SYMBOLS)

@@ -57,9 +57,18 @@ doc = "use the fast form"
         ('summary = "S."\nexpression = "x"\naliases = "swish"', "aliases"),
         ('summary = "S."\nexpression = "x"\n[params]\nx = 1.0', "params.x"),
         ('summary = "S."\nexpression = "x"\n[params]\na = true', "params.a"),
-        ('summary = "S."\nexpression = "x"\n[params]\na = { default = 1.0, learn = true }', "params.a"),
-        ('summary = "S."\nexpression = "x"\n[switch]\nname = "s"\ndefault = 1\nexpression = "x"', "switch.default"),
-        ('summary = "S."\nexpression = "x"\n[switch]\nname = "s"\ndefault = true', "switch.expression"),
+        (
+            'summary = "S."\nexpression = "x"\n[params]\na = { default = 1.0, learn = true }',
+            "params.a",
+        ),
+        (
+            'summary = "S."\nexpression = "x"\n[switch]\nname = "s"\ndefault = 1\nexpression = "x"',
+            "switch.default",
+        ),
+        (
+            'summary = "S."\nexpression = "x"\n[switch]\nname = "s"\ndefault = true',
+            "switch.expression",
+        ),
     ],
 )
 def test_invalid_fields_are_named(tmp_path, text, field):
