@@ -46,7 +46,8 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Basic:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"is {len(text)} characters long; the limit is {MAX_LENGTH}")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        # Whitespace, newlines included, only separates tokens in a formula.
+        tree = ast.parse(" ".join(text.split()), mode="eval")
     except SyntaxError as error:
         raise ExpressionError(f"is not a valid formula: {error.msg} in {text!r}") from None
     except (RecursionError, MemoryError):
