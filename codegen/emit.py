@@ -85,17 +85,16 @@ def emit_activation(activation: Activation) -> str:
         .rstrip()
     )
     kernels = _kernels(activation, docstring)
-    # kernels[0] computes the formula for the switch's default value.
-    flipped = spec.switch is not None and not spec.switch.default
-    code = "\n".join(line for k in kernels for body in (k.primal, k.jvp) for line in _lines(body))
+    code = "\n".join(
+        line for k in kernels.values() for b in (k.primal, k.jvp) for line in _lines(b)
+    )
     return ENVIRONMENT.get_template("activation.py.j2").render(
         header=header(spec.path),
         spec=spec,
-        public=spec.switch is not None,
         docstring=docstring,
-        kernels=kernels,
-        when_true=kernels[1] if flipped else kernels[0],
-        when_false=kernels[0] if flipped else kernels[-1],
+        kernels=list(kernels.values()),
+        when_true=kernels.get(True),
+        when_false=kernels.get(False),
         imports=_imports(code, bool(spec.params)),
     )
 
@@ -116,28 +115,28 @@ def emit_jvp_helpers() -> str:
     )
 
 
-def _kernels(activation: Activation, docstring: str) -> list[Kernel]:
+def _kernels(activation: Activation, docstring: str) -> dict[bool | None, Kernel]:
+    """One kernel per formula, keyed by the switch value that selects it.
+
+    Without a switch the only kernel is the public function, keyed by None.
+    """
     spec = activation.spec
     if spec.switch is None:
-        names, docs = [spec.name], [docstring]
+        keys, names, docs = [None], [spec.name], [docstring]
     else:
         flag = spec.switch.name
-        names = [f"_{spec.name}_{flag}", f"_{spec.name}_not_{flag}"]
-        if not spec.switch.default:
-            names.reverse()
-        docs = [
-            f"{spec.name} with ``{flag}={value}``; see :func:`{spec.name}`."
-            for value in (spec.switch.default, not spec.switch.default)
-        ]
-    return [
-        Kernel(
+        keys = [spec.switch.default, not spec.switch.default]  # the order of the formulas
+        names = [f"_{spec.name}_{flag}" if k else f"_{spec.name}_not_{flag}" for k in keys]
+        docs = [f"{spec.name} with ``{flag}={k}``; see :func:`{spec.name}`." for k in keys]
+    return {
+        key: Kernel(
             name,
             doc,
             primal_body(f.lowered[0], activation.inputs),
             jvp_body(f.lowered[0], f.lowered[1:], activation.inputs),
         )
-        for name, doc, f in zip(names, docs, activation.formulas, strict=True)
-    ]
+        for key, name, doc, f in zip(keys, names, docs, activation.formulas, strict=True)
+    }
 
 
 def _lines(body: Body) -> list[str]:

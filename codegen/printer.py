@@ -25,19 +25,16 @@ _CALLS = {
     sp.Abs: "jnp.abs",
     sp.cbrt: "jnp.cbrt",
 }
-_INFIX = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
 
 
 def fold_constants(expr: sp.Basic) -> sp.Basic:
     """Replace irrational constants such as sqrt(2)/pi by float literals."""
     if isinstance(expr, sp.Expr) and expr.is_number and not expr.is_Rational:
         value = expr.evalf(30)
-        if value.is_real and value.is_finite:
-            return sp.Float(value, 17)
-        return expr
-    if not expr.args or (isinstance(expr, sp.Pow) and expr.exp.is_Rational):
-        if isinstance(expr, sp.Pow):
-            return sp.Pow(fold_constants(expr.base), expr.exp)
+        return sp.Float(value, 17) if value.is_real and value.is_finite else expr
+    if isinstance(expr, sp.Pow) and expr.exp.is_Rational:  # keep x**2 an integer power
+        return sp.Pow(fold_constants(expr.base), expr.exp)
+    if not expr.args:
         return expr
     return expr.func(*(fold_constants(arg) for arg in expr.args))
 
@@ -86,7 +83,7 @@ class JnpPrinter(JaxPrinter):
     def _print_Relational(self, expr: sp.core.relational.Relational) -> str:
         left = self.parenthesize(expr.lhs, PRECEDENCE["Relational"] + 1)
         right = self.parenthesize(expr.rhs, PRECEDENCE["Relational"] + 1)
-        return f"{left} {_INFIX[expr.rel_op]} {right}"
+        return f"{left} {expr.rel_op} {right}"
 
     def _print_boolean_op(self, expr, operator: str) -> str:
         # & and | bind tighter than comparisons in Python: always parenthesise.
