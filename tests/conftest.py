@@ -14,11 +14,14 @@ CATALOGUE = analyse(ROOT)
 
 
 PAIRED = [a for a in CATALOGUE if a.spec.jax_nn]
+PARAMETERISED = [a for a in CATALOGUE if a.spec.params]
 
 
 def pytest_generate_tests(metafunc):
-    """``activation`` runs a test on every spec, ``paired`` on those in jax.nn."""
-    for name, activations in [("activation", CATALOGUE), ("paired", PAIRED)]:
+    """Run a test on every spec (``activation``), on those with a jax.nn
+    counterpart (``paired``) or on those with parameters (``parameterised``)."""
+    groups = [("activation", CATALOGUE), ("paired", PAIRED), ("parameterised", PARAMETERISED)]
+    for name, activations in groups:
         if name in metafunc.fixturenames:
             metafunc.parametrize(name, activations, ids=[a.spec.name for a in activations])
 

@@ -92,12 +92,10 @@ def test_second_derivative_matches_autodiff(activation):
         assert_close_where_finite(mine, reference)
 
 
-def test_scalar_parameter_gradient_matches_autodiff(activation):
-    if not activation.spec.params:
-        pytest.skip("no parameters")
-    x, _ = arguments(activation)
-    defaults = [jnp.float64(p.default) for p in activation.spec.params]
-    for f, plain in formulas(activation):
+def test_scalar_parameter_gradient_matches_autodiff(parameterised):
+    x, _ = arguments(parameterised)
+    defaults = [jnp.float64(p.default) for p in parameterised.spec.params]
+    for f, plain in formulas(parameterised):
         for argnums in range(1, len(defaults) + 1):
             mine = jax.grad(summed(f), argnums)(x, *defaults)
             reference = jax.grad(summed(plain), argnums)(x, *defaults)
@@ -112,12 +110,10 @@ def test_check_grads_to_order_two(activation, mode):
         check_grads(f, (x, *params), order=2, modes=[mode])
 
 
-def test_undifferentiated_parameter_costs_nothing(activation):
+def test_undifferentiated_parameter_costs_nothing(parameterised):
     """With symbolic zeros, the rule skips a parameter's partial entirely."""
-    if not activation.spec.params:
-        pytest.skip("no parameters")
-    x, params = arguments(activation, count=4)
-    f, _ = formulas(activation)[0]
+    x, params = arguments(parameterised, count=4)
+    f, _ = formulas(parameterised)[0]
 
     def equations(function, *args) -> int:
         return len(jax.make_jaxpr(function)(*args).eqns)

@@ -155,7 +155,9 @@ UNSEEN = {
         summary = "Trigonometric and hyperbolic functions, constants, Max and Min."
         expression = '''
             atan(x)*cosh(x/4)/E + sqrt(x**2 + pi) - sign(x)*log(1 + x**2)
-            + Max(x, -1)*Min(x, 2)'''
+            + Max(x, -1)*Min(x, 2) + shift'''
+        [params]
+        shift = 0.25  # d/dshift = 1 does not depend on x: its tangent must be broadcast
     """,
     "bounded": """
         summary = "Inverse functions on a bounded domain, and Heaviside."

@@ -113,12 +113,10 @@ def test_float64_is_preserved(activation):
         assert jax.grad(lambda x: f(x).sum())(x).dtype == jnp.float64
 
 
-def test_python_float_parameters_do_not_upcast_bfloat16(activation):
-    if not activation.spec.params:
-        pytest.skip("no parameters")
-    x = jnp.asarray(sample(activation, count=8), jnp.bfloat16)
-    params = {p.name: float(p.default) for p in activation.spec.params}
-    f = ours(activation)
+def test_python_float_parameters_do_not_upcast_bfloat16(parameterised):
+    x = jnp.asarray(sample(parameterised, count=8), jnp.bfloat16)
+    params = {p.name: float(p.default) for p in parameterised.spec.params}
+    f = ours(parameterised)
     assert f(x, **params).dtype == jnp.bfloat16
     assert jax.grad(lambda x: f(x, **params).sum())(x).dtype == jnp.bfloat16
 
