@@ -44,3 +44,12 @@ def plain_function(activation: Activation, formula: int = 0) -> Callable:
         return function(x, *params, *defaults[len(params) :])
 
     return plain
+
+
+def forms(activation: Activation) -> list[tuple[str, dict[str, bool]]]:
+    """A label and the keyword arguments that select each formula, in order."""
+    switch = activation.spec.switch
+    if switch is None:
+        return [(activation.spec.name, {})]
+    flags = [switch.default, not switch.default]
+    return [(f"{activation.spec.name}({switch.name}={f})", {switch.name: f}) for f in flags]

@@ -1,0 +1,198 @@
+"""Accuracy of the generated float32 functions against mpmath.
+
+``python -m codegen.accuracy`` scores every generated function and its first
+three derivatives, and jax.nn's counterpart side by side, on a grid of both
+signs log-spaced from 1e-30 to 1e4, plus 0 and each kink.  The error of a
+result is ``|result - truth| / ulp(max(|truth|, 1e-30))`` in float32 ulps,
+with the truth from SymPy's exact derivatives evaluated by mpmath at 50
+digits.  It prints a table, writes docs/accuracy.md, and exits 1 if some
+function misses its target while also being worse than jax.nn.
+"""
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import mpmath
+import numpy as np
+import sympy as sp
+
+from codegen.build import analyse
+from codegen.model import Activation
+from codegen.reference import forms
+
+TARGETS = (4, 4, 16, 64)  # most ulps allowed at derivative order 0, 1, 2, 3
+TINY = 1e-30
+DIGITS = 50
+_MPMATH = {
+    "sigmoid": lambda u: 1 / (1 + mpmath.exp(-u)),
+    "softplus": lambda u: mpmath.log1p(mpmath.exp(u)),
+    "erfc": mpmath.erfc,
+    "log1p": mpmath.log1p,
+    "expm1": mpmath.expm1,
+}
+
+
+def kinks(activation: Activation) -> list[float]:
+    """The points where some formula of ``activation`` switches branch."""
+    x = activation.x
+    defaults = {s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)}
+    differences = []
+    for formula in activation.formulas:
+        expr = formula.source.subs(defaults)
+        differences += [r.lhs - r.rhs for r in expr.atoms(sp.core.relational.Relational)]
+        for minmax in expr.atoms(sp.Max, sp.Min):
+            differences += [a - b for a in minmax.args for b in minmax.args if a != b]
+    points = {float(root) for d in differences for root in sp.solve(d, x) if root.is_real}
+    return sorted(points)
+
+
+def grid(activation: Activation, count: int) -> np.ndarray:
+    """float32 points: ±logspace(-30, 4, count), 0 and the kinks, inside the domain."""
+    magnitudes = np.logspace(-30, 4, count)
+    points = np.concatenate([-magnitudes, [0.0], magnitudes, kinks(activation)]).astype(np.float32)
+    low, high = activation.spec.domain
+    return np.unique(points[(points >= low) & (points <= high)])
+
+
+def truth(activation: Activation, formula: int, points: np.ndarray, order: int) -> np.ndarray:
+    """The exact ``order``-th derivative at ``points``, rounded to float64."""
+    defaults = {s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)}
+    expr = sp.diff(activation.formulas[formula].source, activation.x, order).subs(defaults)
+    expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    function = sp.lambdify(activation.x, expr, modules=[_MPMATH, "mpmath"])
+    values = []
+    with mpmath.workdps(DIGITS):
+        for p in points:
+            try:
+                value = complex(function(mpmath.mpf(float(p))))
+                values.append(value.real if value.imag == 0 else math.nan)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                values.append(math.nan)
+    return np.array(values)
+
+
+def evaluate(function, points: np.ndarray, order: int) -> np.ndarray:
+    """``function``'s ``order``-th derivative at float32 ``points``, by JAX."""
+    for _ in range(order):
+        function = jax.grad(function)
+    return np.asarray(jax.jit(jax.vmap(function))(points), dtype=np.float64)
+
+
+def ulp_errors(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Errors in float32 ulps of max(|exact|, 1e-30); inf where a finite truth is missed."""
+    scale = np.spacing(np.maximum(np.abs(exact), TINY).astype(np.float32)).astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        errors = np.abs(values - exact) / scale
+    errors[np.isinf(exact)] = np.where(values == exact, 0.0, np.inf)[np.isinf(exact)]
+    errors[~np.isfinite(values) & np.isfinite(exact)] = np.inf
+    return errors[~np.isnan(exact)]
+
+
+@dataclass(frozen=True)
+class Score:
+    """Worst error in ulps at each derivative order, ours and jax.nn's."""
+
+    label: str
+    ours: tuple[float, ...]
+    theirs: tuple[float, ...] | None
+
+    def misses(self) -> list[int]:
+        """Orders that miss their target and are worse than jax.nn too."""
+        return [
+            k
+            for k, error in enumerate(self.ours)
+            if error > TARGETS[k] and (self.theirs is None or error > self.theirs[k])
+        ]
+
+
+def score(activation: Activation, generated, count: int = 120) -> list[Score]:
+    points = grid(activation, count)
+    spec = activation.spec
+    scores = []
+    for index, (label, flags) in enumerate(forms(activation)):
+        exact = [truth(activation, index, points, k) for k in range(4)]
+
+        def worst(f, exact=exact):
+            return tuple(float(ulp_errors(evaluate(f, points, k), exact[k]).max(initial=0)) for k in range(4))
+
+        ours = getattr(generated, spec.name)
+        theirs = getattr(jax.nn, spec.jax_nn) if spec.jax_nn else None
+        scores.append(
+            Score(
+                label,
+                worst(lambda x, f=ours: f(x, **flags)),
+                worst(lambda x, f=theirs: f(x, **flags)) if theirs else None,
+            )
+        )
+    return scores
+
+
+def _ulps(error: float, target: int | None = None) -> str:
+    text = "NaN/inf" if math.isinf(error) else f"{error:.3g}"
+    return f"**{text}**" if target is not None and error > target else text
+
+
+def table(scores: list[Score]) -> list[str]:
+    """Markdown rows: ours at orders 0-3, then jax.nn's; misses in bold."""
+    rows = [
+        "| function | f | f' | f'' | f''' | jax.nn f | f' | f'' | f''' |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for s in scores:
+        ours = [_ulps(e, TARGETS[k]) for k, e in enumerate(s.ours)]
+        theirs = [_ulps(e, TARGETS[k]) for k, e in enumerate(s.theirs)] if s.theirs else ["—"] * 4
+        rows.append(f"| {s.label} | {' | '.join(ours)} | {' | '.join(theirs)} |")
+    return rows
+
+
+def report(scores: list[Score], count: int) -> str:
+    misses = [f"{s.label} at order {k}" for s in scores for k in s.misses()]
+    lines = [
+        "# Accuracy",
+        "",
+        "Generated by `python -m codegen.accuracy`. Do not edit.",
+        "",
+        "The largest error of each float32 function and of its first three derivatives,",
+        "in float32 ulps of the true value (of 1e-30 where the true value is smaller).",
+        "The truth is SymPy's exact derivative of the spec's formula evaluated by mpmath",
+        f"at {DIGITS} digits. The grid holds {count} points of each sign log-spaced from",
+        "1e-30 to 1e4, 0 and every kink, inside the spec's domain; parameters take their",
+        f"defaults. JAX {jax.__version__}, on the CPU.",
+        "",
+        f"Targets: {TARGETS[0]} ulps for f and f', {TARGETS[2]} for f'', {TARGETS[3]} for f''';",
+        "never inf or NaN where the truth is finite. Bold marks a miss.",
+        "",
+        *table(scores),
+        "",
+        "## Misses worse than jax.nn",
+        "",
+        *([f"- {m}" for m in misses] or ["None."]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen.accuracy", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root")
+    parser.add_argument("--points", type=int, default=200, help="points of each sign")
+    parser.add_argument("--output", type=Path, help="default: ROOT/docs/accuracy.md")
+    args = parser.parse_args(argv)
+    import generated
+
+    scores = [s for a in analyse(args.root) for s in score(a, generated, args.points)]
+    text = report(scores, args.points)
+    print("\n".join(table(scores)))
+    output = args.output or args.root / "docs" / "accuracy.md"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    misses = [m for s in scores for m in s.misses()]
+    print(f"wrote {output}; {len(misses)} misses worse than jax.nn.")
+    return 1 if misses else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
