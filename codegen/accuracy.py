@@ -10,6 +10,7 @@ function misses its target while also being worse than jax.nn.
 """
 
 import argparse
+import functools
 import math
 import sys
 from dataclasses import dataclass
@@ -39,7 +40,9 @@ _MPMATH = {
 def kinks(activation: Activation) -> list[float]:
     """The points where some formula of ``activation`` switches branch."""
     x = activation.x
-    defaults = {s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)}
+    defaults = {
+        s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)
+    }
     differences = []
     for formula in activation.formulas:
         expr = formula.source.subs(defaults)
@@ -60,7 +63,9 @@ def grid(activation: Activation, count: int) -> np.ndarray:
 
 def truth(activation: Activation, formula: int, points: np.ndarray, order: int) -> np.ndarray:
     """The exact ``order``-th derivative at ``points``, rounded to float64."""
-    defaults = {s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)}
+    defaults = {
+        s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)
+    }
     expr = sp.diff(activation.formulas[formula].source, activation.x, order).subs(defaults)
     expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
     function = sp.lambdify(activation.x, expr, modules=[_MPMATH, "mpmath"])
@@ -109,25 +114,26 @@ class Score:
         ]
 
 
+def worst(function, points: np.ndarray, exact: list[np.ndarray]) -> tuple[float, ...]:
+    """The largest error at each derivative order."""
+    return tuple(
+        float(ulp_errors(evaluate(function, points, k), truth_k).max(initial=0))
+        for k, truth_k in enumerate(exact)
+    )
+
+
 def score(activation: Activation, generated, count: int = 120) -> list[Score]:
+    """Scores of each formula of ``activation``, ours and jax.nn's."""
     points = grid(activation, count)
     spec = activation.spec
+    ours = getattr(generated, spec.name)
+    theirs = getattr(jax.nn, spec.jax_nn) if spec.jax_nn else None
     scores = []
     for index, (label, flags) in enumerate(forms(activation)):
-        exact = [truth(activation, index, points, k) for k in range(4)]
-
-        def worst(f, exact=exact):
-            return tuple(float(ulp_errors(evaluate(f, points, k), exact[k]).max(initial=0)) for k in range(4))
-
-        ours = getattr(generated, spec.name)
-        theirs = getattr(jax.nn, spec.jax_nn) if spec.jax_nn else None
-        scores.append(
-            Score(
-                label,
-                worst(lambda x, f=ours: f(x, **flags)),
-                worst(lambda x, f=theirs: f(x, **flags)) if theirs else None,
-            )
-        )
+        exact = [truth(activation, index, points, k) for k in range(len(TARGETS))]
+        mine = worst(functools.partial(ours, **flags), points, exact)
+        reference = worst(functools.partial(theirs, **flags), points, exact) if theirs else None
+        scores.append(Score(label, mine, reference))
     return scores
 
 

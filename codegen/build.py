@@ -4,7 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from codegen.derive import derive
-from codegen.emit import emit_activation, emit_init, emit_jvp_helpers
+from codegen.emit import emit_activation, emit_init, emit_support
 from codegen.format import format_source
 from codegen.model import Activation
 from codegen.spec import SpecError, load_spec
@@ -41,5 +41,5 @@ def render(activations: list[Activation]) -> dict[str, str]:
     """Every generated file, by its path relative to the project root."""
     sources = {f"{GENERATED}/_{a.spec.name}.py": emit_activation(a) for a in activations}
     sources[f"{GENERATED}/__init__.py"] = emit_init(activations)
-    sources[f"{GENERATED}/_jvp.py"] = emit_jvp_helpers()
+    sources[f"{GENERATED}/_support.py"] = emit_support()
     return {path: format_source(text, path) for path, text in sorted(sources.items())}

@@ -7,7 +7,7 @@ reads ``y``.  Work that only one partial needs is kept apart, so that a rule
 can skip it when that input is not being differentiated.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
@@ -61,9 +61,20 @@ def primal_body(expr: sp.Expr, inputs: Sequence[sp.Symbol]) -> Body:
     return Body(_code(replacements), to_code(value))
 
 
-def jvp_body(expr: sp.Expr, partials: Sequence[sp.Expr], inputs: Sequence[sp.Symbol]) -> Body:
-    """The JVP rule's body: shared work ending in ``y``, then one block per partial."""
-    replacements, outputs = _eliminate([expr, *partials], inputs)
+def jvp_body(
+    expr: sp.Expr,
+    partials: Sequence[sp.Expr],
+    inputs: Sequence[sp.Symbol],
+    calls: Mapping[str, str] | None = None,
+) -> Body:
+    """The JVP rule's body: shared work ending in ``y``, then one block per partial.
+
+    ``calls`` maps an input's name to code that computes its partial instead,
+    such as a call to the next generated derivative.
+    """
+    calls = calls or {}
+    computed = [(s, d) for s, d in zip(inputs, partials, strict=True) if s.name not in calls]
+    replacements, outputs = _eliminate([expr, *(d for _, d in computed)], inputs)
     y = sp.Symbol("y", real=True)
     if outputs[0] in dict(replacements):  # a partial reuses the output: name it y
         rename = {outputs[0]: y}
@@ -74,16 +85,18 @@ def jvp_body(expr: sp.Expr, partials: Sequence[sp.Expr], inputs: Sequence[sp.Sym
         outputs[0] = y
     users = _users(replacements, outputs)  # output 0 is y, output i the i-th partial
     shared = [(s, e) for s, e in replacements if 0 in users[s] or len(users[s]) > 1]
-    blocks = tuple(
-        Partial(
+    blocks = {
+        symbol.name: Partial(
             symbol.name,
             f"dy_d{symbol.name}",
             _code((s, e) for s, e in replacements if users[s] == {i}),
             to_code(d),
         )
-        for i, (symbol, d) in enumerate(zip(inputs, outputs[1:], strict=True), start=1)
-    )
-    return Body(_code(shared), "y", blocks)
+        for i, ((symbol, _), d) in enumerate(zip(computed, outputs[1:], strict=True), start=1)
+    }
+    for name, call in calls.items():
+        blocks[name] = Partial(name, f"dy_d{name}", (), call)
+    return Body(_code(shared), "y", tuple(blocks[s.name] for s in inputs))
 
 
 def _code(pairs) -> tuple[Assignment, ...]:

@@ -3,7 +3,7 @@
 import sympy as sp
 
 from codegen.lower import lower
-from codegen.model import Activation, Formula, Spec
+from codegen.model import Activation, Derivative, Formula, Spec
 from codegen.parse import ExpressionError, parse_expression
 from codegen.spec import SpecError
 from codegen.stabilise import stabilise
@@ -49,16 +49,20 @@ def _check_uses(spec: Spec, inputs, exprs) -> None:
 
 
 def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula:
-    try:
-        stable = stabilise(expr)
-        partials = tuple(_partial(stable, s) for s in inputs)
-    except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
-        raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
-    for s, d in zip(inputs, partials, strict=True):
-        if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
-            raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
-    lowered = tuple(lower(e, inputs[0], defaults) for e in (stable, *partials))
-    return Formula(source=expr, expr=stable, partials=partials, lowered=lowered)
+    tower = []
+    current = stabilise(expr)
+    for order in range(spec.closed_form_order + 1):
+        try:
+            partials = tuple(_partial(current, s) for s in inputs)
+        except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
+            raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
+        for s, d in zip(inputs, partials, strict=True):
+            if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
+                raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
+        lowered = tuple(lower(e, inputs[0], defaults) for e in (current, *partials))
+        tower.append(Derivative(order, current, partials, lowered))
+        current = partials[0]
+    return Formula(source=expr, tower=tuple(tower))
 
 
 def _partial(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:

@@ -55,6 +55,8 @@ class Kernel:
     docstring: str
     primal: Body
     jvp: Body
+    rounding: str  # the support function that gives the result its dtype
+    shape: str  # and the rest of its arguments
 
 
 @dataclass(frozen=True)
@@ -84,19 +86,21 @@ def emit_activation(activation: Activation) -> str:
         .render(spec=spec, forms=_forms(activation), example=_example(activation))
         .rstrip()
     )
-    kernels = _kernels(activation, docstring)
-    code = "\n".join(
-        line for k in kernels.values() for b in (k.primal, k.jvp) for line in _lines(b)
-    )
-    return ENVIRONMENT.get_template("activation.py.j2").render(
+    towers = _kernels(activation, docstring)
+    context = dict(
         header=header(spec.path),
         spec=spec,
         docstring=docstring,
-        kernels=list(kernels.values()),
-        when_true=kernels.get(True),
-        when_false=kernels.get(False),
-        imports=_imports(code, bool(spec.params)),
+        kernels=[kernel for tower in towers.values() for kernel in tower],
+        when_true=towers[True][0] if True in towers else None,
+        when_false=towers[False][0] if False in towers else None,
+        tangents=", ".join(f"{s.name}_dot" for s in activation.inputs),
+        arguments=", ".join(s.name for s in activation.inputs),
+        prologue="widen" if spec.widen else "native",
     )
+    template = ENVIRONMENT.get_template("activation.py.j2")
+    code = template.render(imports=[], **context)  # to find out what it uses
+    return template.render(imports=_imports(code), **context)
 
 
 def emit_init(activations: list[Activation]) -> str:
@@ -109,16 +113,17 @@ def emit_init(activations: list[Activation]) -> str:
     )
 
 
-def emit_jvp_helpers() -> str:
-    return ENVIRONMENT.get_template("jvp.py.j2").render(
-        header=header("codegen/templates/jvp.py.j2")
+def emit_support() -> str:
+    return ENVIRONMENT.get_template("support.py.j2").render(
+        header=header("codegen/templates/support.py.j2")
     )
 
 
-def _kernels(activation: Activation, docstring: str) -> dict[bool | None, Kernel]:
-    """One kernel per formula, keyed by the switch value that selects it.
+def _kernels(activation: Activation, docstring: str) -> dict[bool | None, list[Kernel]]:
+    """The derivative tower of each formula, keyed by the switch value that selects it.
 
-    Without a switch the only kernel is the public function, keyed by None.
+    Without a switch the only tower's first kernel is the public function,
+    keyed by None.
     """
     spec = activation.spec
     if spec.switch is None:
@@ -129,24 +134,43 @@ def _kernels(activation: Activation, docstring: str) -> dict[bool | None, Kernel
         names = [f"_{spec.name}_{flag}" if k else f"_{spec.name}_not_{flag}" for k in keys]
         docs = [f"{spec.name} with ``{flag}={k}``; see :func:`{spec.name}`." for k in keys]
     return {
-        key: Kernel(
-            name,
-            doc,
-            primal_body(f.lowered[0], activation.inputs),
-            jvp_body(f.lowered[0], f.lowered[1:], activation.inputs),
-        )
-        for key, name, doc, f in zip(keys, names, docs, activation.formulas, strict=True)
+        key: _tower(activation, formula, name, doc)
+        for key, name, doc, formula in zip(keys, names, docs, activation.formulas, strict=True)
     }
 
 
-def _lines(body: Body) -> list[str]:
-    codes = [a.code for a in body.assignments] + [body.value]
-    for partial in body.partials:
-        codes += [a.code for a in partial.assignments] + [partial.code]
-    return codes
+def _tower(activation: Activation, formula: Formula, name: str, docstring: str) -> list[Kernel]:
+    """One custom_jvp function per derivative; each JVP calls the next one."""
+    inputs = activation.inputs
+    names = [name] + [f"_{name.lstrip('_')}_d{d.order}" for d in formula.tower[1:]]
+    kernels = []
+    for level, derivative in enumerate(formula.tower):
+        value, *partials = derivative.lowered
+        following = names[level + 1] if level + 1 < len(names) else None
+        # The next derivative gets the inputs as given, and so has their dtype.
+        calls = {"x": f"{following}(*primals)"} if following else {}
+        doc = docstring if level == 0 else _ORDINAL_DOC.format(derivative.order, names[0])
+        kernels.append(
+            Kernel(
+                names[level],
+                doc,
+                primal_body(value, inputs),
+                jvp_body(value, partials, inputs, calls),
+                "narrow" if level == 0 else "cast",
+                "" if level == 0 else ", " + ", ".join(s.name for s in inputs),
+            )
+        )
+    return kernels
 
 
-def _imports(code: str, has_params: bool) -> list[str]:
+_ORDINAL_DOC = "Derivative of order {} in x of :func:`{}`, in closed form."
+
+
+_SUPPORT = ("widen", "native", "narrow", "cast", "is_zero", "sum_tangents")
+
+
+def _imports(code: str) -> list[str]:
+    """The import lines for what ``code`` uses."""
     lines = ["import jax"]
     if re.search(r"\bjnp\.", code):
         lines.append("import jax.numpy as jnp")
@@ -156,9 +180,8 @@ def _imports(code: str, has_params: bool) -> list[str]:
     if re.search(r"\bspecial\.", code):
         lines.append("from jax.scipy import special")
     lines.append("from jax.typing import ArrayLike")
-    if has_params:
-        lines += ["", "from ._jvp import is_zero, sum_tangents"]
-    return lines
+    support = [name for name in _SUPPORT if re.search(rf"\b{name}\(", code)]
+    return [*lines, "", f"from ._support import {', '.join(support)}"]
 
 
 def _forms(activation: Activation) -> list[Form]:

@@ -39,21 +39,43 @@ class Spec:
     jax_nn: str | None = None
     references: tuple[str, ...] = ()
     domain: tuple[float, float] = (float("-inf"), float("inf"))
+    closed_form_order: int = 3
+    widen: bool = True
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """d^k f / dx^k in stable form, and its own partial derivatives.
+
+    ``partials`` follows ``Activation.inputs``: d/dx first, then one per
+    parameter.  ``expr`` and ``partials`` still use ``Piecewise``; ``lowered``
+    holds the same expressions, ``expr`` first, in branch-safe selects.
+    """
+
+    order: int
+    expr: sp.Expr
+    partials: tuple[sp.Expr, ...]
+    lowered: tuple[sp.Expr, ...]
 
 
 @dataclass(frozen=True)
 class Formula:
-    """A formula as written, in stable form, and its partial derivatives.
+    """A formula as written, and its tower of closed-form derivatives.
 
-    ``partials`` follows ``Activation.inputs``: d/dx first, then one per
-    parameter.  ``expr`` and ``partials`` still use ``Piecewise``; ``lowered``
-    holds the same expressions, value first, in branch-safe selects.
+    ``tower[k]`` is the k-th derivative in x; each one's JVP calls the next,
+    and the last one's JVP is its own partials, which autodiff takes further.
     """
 
     source: sp.Expr
-    expr: sp.Expr
-    partials: tuple[sp.Expr, ...]
-    lowered: tuple[sp.Expr, ...]
+    tower: tuple[Derivative, ...]
+
+    @property
+    def expr(self) -> sp.Expr:
+        return self.tower[0].expr
+
+    @property
+    def partials(self) -> tuple[sp.Expr, ...]:
+        return self.tower[0].partials
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ _FIELDS = {
     "jax_nn",
     "references",
     "domain",
+    "closed_form_order",
+    "widen",
 }
 # Names the generated code itself uses inside a function body.
 _GENERATED_NAMES = {"y", "y_dot", "primals", "tangents", "jax", "jnp", "lax", "special"}
@@ -71,6 +73,8 @@ class _Reader:
             jax_nn=self.text("jax_nn") or None,
             references=self.strings("references"),
             domain=self.domain(),
+            closed_form_order=self.order(),
+            widen=self.flag("widen", default=True),
         )
 
     def text(self, field: str, *, required: bool = False) -> str:
@@ -151,6 +155,18 @@ class _Reader:
         if not isinstance(doc, str):
             raise self.error("switch.doc", f"must be a string, not {doc!r}")
         return Switch(name, default, expression.strip(), doc.strip())
+
+    def flag(self, field: str, default: bool) -> bool:
+        value = self.data.get(field, default)
+        if not isinstance(value, bool):
+            raise self.error(field, f"must be true or false, not {value!r}")
+        return value
+
+    def order(self) -> int:
+        value = self.data.get("closed_form_order", 3)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
+            raise self.error("closed_form_order", f"must be an integer from 0 to 6, not {value!r}")
+        return value
 
     def domain(self) -> tuple[float, float]:
         value = self.data.get("domain", [-math.inf, math.inf])

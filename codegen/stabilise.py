@@ -8,7 +8,7 @@ to the value misses the cancellations that differentiation creates.
 
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
-from sympy.codegen.rewriting import ReplaceOptim, expm1_opt, log1p_opt, optimize
+from sympy.codegen.rewriting import FuncMinusOneOptim, ReplaceOptim, log1p_opt, optimize
 
 from codegen.primitives import erfc, sigmoid, softplus
 
@@ -82,6 +82,18 @@ def _complement(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
+class _TermwiseFuncMinusOne(FuncMinusOneOptim):
+    """SymPy's exp(u) - 1 -> expm1(u), on the terms as written.
+
+    SymPy's own ``expm1_opt`` also tries the factored expression: that is
+    slow, and can turn exp(-x)/(1 - exp(-x)) into 1/expm1(x), which
+    overflows for large x.
+    """
+
+    def __call__(self, expr):
+        return ReplaceOptim.__call__(self, expr)
+
+
 def _rule(rewrite) -> ReplaceOptim:
     return ReplaceOptim(lambda e: rewrite(e) is not None, rewrite)
 
@@ -91,7 +103,7 @@ _RULES = [
     _rule(_exp_times_sigmoid),
     _rule(_sigmoid),
     _rule(_complement),
-    expm1_opt,
+    _TermwiseFuncMinusOne(sp.exp, sp.codegen.cfunctions.expm1),
     log1p_opt,
     _rule(_softplus),
 ]

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._jvp import is_zero, sum_tangents
+from ._support import widen, narrow, cast, is_zero, sum_tangents
 
 
 @jax.custom_jvp
@@ -43,27 +43,133 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     References:
         Continuously Differentiable Exponential Linear Units, https://arxiv.org/abs/1704.07483
     """
+    x, alpha, dtype = widen(x, alpha)
     t0 = x > 0
-    return jnp.where(t0, x, alpha * jnp.expm1(jnp.where(t0, 0, x) / alpha))
+    return narrow(
+        jnp.where(t0, x, alpha * jnp.expm1(jnp.where(t0, 0, x) / alpha)), dtype
+    )
 
 
 def _celu_jvp(primals, tangents):
-    x, alpha = primals
+    x, alpha, dtype = widen(*primals)
     x_dot, alpha_dot = tangents
     t0 = x > 0
     t1 = jnp.where(t0, 0, x) / alpha
     t2 = jnp.expm1(t1)
-    t3 = jnp.exp(t1)
     y = jnp.where(t0, x, alpha * t2)
     y_dot = []
     if not is_zero(x_dot):
-        dy_dx = jnp.where(t0, 1, t3)
+        dy_dx = _celu_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(alpha_dot):
-        dy_dalpha = jnp.where(t0, 0, -t1 * t3 + t2)
+        dy_dalpha = jnp.where(t0, 0, -t1 * jnp.exp(t1) + t2)
         y_dot.append(dy_dalpha * alpha_dot)
+    y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)
 
 
 # Symbolic zeros: a parameter that is not differentiated costs nothing.
 celu.defjvp(_celu_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _celu_d1(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Derivative of order 1 in x of :func:`celu`, in closed form."""
+    x, alpha, dtype = widen(x, alpha)
+    t0 = x > 0
+    return cast(jnp.where(t0, 1, jnp.exp(jnp.where(t0, 0, x) / alpha)), dtype, x, alpha)
+
+
+def _celu_d1_jvp(primals, tangents):
+    x, alpha, dtype = widen(*primals)
+    x_dot, alpha_dot = tangents
+    t0 = x > 0
+    t1 = jnp.where(t0, 0, x)
+    t2 = jnp.exp(t1 / alpha)
+    y = jnp.where(t0, 1, t2)
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = _celu_d2(*primals)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(alpha_dot):
+        dy_dalpha = jnp.where(t0, 0, -t1 * t2 / alpha**2)
+        y_dot.append(dy_dalpha * alpha_dot)
+    y = cast(y, dtype, x, alpha)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_celu_d1.defjvp(_celu_d1_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _celu_d2(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Derivative of order 2 in x of :func:`celu`, in closed form."""
+    x, alpha, dtype = widen(x, alpha)
+    t0 = x > 0
+    t1 = 1 / alpha
+    return cast(
+        jnp.where(t0, 0, t1 * jnp.exp(t1 * jnp.where(t0, 0, x))), dtype, x, alpha
+    )
+
+
+def _celu_d2_jvp(primals, tangents):
+    x, alpha, dtype = widen(*primals)
+    x_dot, alpha_dot = tangents
+    t0 = x > 0
+    t1 = 1 / alpha
+    t2 = t1 * jnp.where(t0, 0, x)
+    t3 = jnp.exp(t2)
+    y = jnp.where(t0, 0, t1 * t3)
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = _celu_d3(*primals)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(alpha_dot):
+        dy_dalpha = jnp.where(t0, 0, -t3 * (t2 + 1) / alpha**2)
+        y_dot.append(dy_dalpha * alpha_dot)
+    y = cast(y, dtype, x, alpha)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_celu_d2.defjvp(_celu_d2_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _celu_d3(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Derivative of order 3 in x of :func:`celu`, in closed form."""
+    x, alpha, dtype = widen(x, alpha)
+    t0 = x > 0
+    return cast(
+        jnp.where(t0, 0, jnp.exp(jnp.where(t0, 0, x) / alpha) / alpha**2),
+        dtype,
+        x,
+        alpha,
+    )
+
+
+def _celu_d3_jvp(primals, tangents):
+    x, alpha, dtype = widen(*primals)
+    x_dot, alpha_dot = tangents
+    t0 = x > 0
+    t1 = jnp.where(t0, 0, x) / alpha
+    t2 = jnp.exp(t1)
+    t3 = t2 / alpha**3
+    y = jnp.where(t0, 0, t2 / alpha**2)
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = jnp.where(t0, 0, t3)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(alpha_dot):
+        dy_dalpha = jnp.where(t0, 0, -t3 * (t1 + 2))
+        y_dot.append(dy_dalpha * alpha_dot)
+    y = cast(y, dtype, x, alpha)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_celu_d3.defjvp(_celu_d3_jvp, symbolic_zeros=True)

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._jvp import is_zero, sum_tangents
+from ._support import widen, narrow, cast, is_zero, sum_tangents
 
 
 @jax.custom_jvp
@@ -43,26 +43,117 @@ def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     References:
         Fast and Accurate Deep Network Learning by Exponential Linear Units (ELUs), https://arxiv.org/abs/1511.07289
     """
+    x, alpha, dtype = widen(x, alpha)
     t0 = x > 0
-    return jnp.where(t0, x, alpha * jnp.expm1(jnp.where(t0, 0, x)))
+    return narrow(jnp.where(t0, x, alpha * jnp.expm1(jnp.where(t0, 0, x))), dtype)
 
 
 def _elu_jvp(primals, tangents):
-    x, alpha = primals
+    x, alpha, dtype = widen(*primals)
     x_dot, alpha_dot = tangents
     t0 = x > 0
-    t1 = jnp.where(t0, 0, x)
-    t2 = jnp.expm1(t1)
-    y = jnp.where(t0, x, alpha * t2)
+    t1 = jnp.expm1(jnp.where(t0, 0, x))
+    y = jnp.where(t0, x, alpha * t1)
     y_dot = []
     if not is_zero(x_dot):
-        dy_dx = jnp.where(t0, 1, alpha * jnp.exp(t1))
+        dy_dx = _elu_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(alpha_dot):
-        dy_dalpha = jnp.where(t0, 0, t2)
+        dy_dalpha = jnp.where(t0, 0, t1)
         y_dot.append(dy_dalpha * alpha_dot)
+    y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)
 
 
 # Symbolic zeros: a parameter that is not differentiated costs nothing.
 elu.defjvp(_elu_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _elu_d1(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Derivative of order 1 in x of :func:`elu`, in closed form."""
+    x, alpha, dtype = widen(x, alpha)
+    t0 = x > 0
+    return cast(jnp.where(t0, 1, alpha * jnp.exp(jnp.where(t0, 0, x))), dtype, x, alpha)
+
+
+def _elu_d1_jvp(primals, tangents):
+    x, alpha, dtype = widen(*primals)
+    x_dot, alpha_dot = tangents
+    t0 = x > 0
+    t1 = jnp.exp(jnp.where(t0, 0, x))
+    y = jnp.where(t0, 1, alpha * t1)
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = _elu_d2(*primals)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(alpha_dot):
+        dy_dalpha = jnp.where(t0, 0, t1)
+        y_dot.append(dy_dalpha * alpha_dot)
+    y = cast(y, dtype, x, alpha)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_elu_d1.defjvp(_elu_d1_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _elu_d2(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Derivative of order 2 in x of :func:`elu`, in closed form."""
+    x, alpha, dtype = widen(x, alpha)
+    t0 = x > 0
+    return cast(jnp.where(t0, 0, alpha * jnp.exp(jnp.where(t0, 0, x))), dtype, x, alpha)
+
+
+def _elu_d2_jvp(primals, tangents):
+    x, alpha, dtype = widen(*primals)
+    x_dot, alpha_dot = tangents
+    t0 = x > 0
+    t1 = jnp.exp(jnp.where(t0, 0, x))
+    y = jnp.where(t0, 0, alpha * t1)
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = _elu_d3(*primals)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(alpha_dot):
+        dy_dalpha = jnp.where(t0, 0, t1)
+        y_dot.append(dy_dalpha * alpha_dot)
+    y = cast(y, dtype, x, alpha)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_elu_d2.defjvp(_elu_d2_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _elu_d3(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Derivative of order 3 in x of :func:`elu`, in closed form."""
+    x, alpha, dtype = widen(x, alpha)
+    t0 = x > 0
+    return cast(jnp.where(t0, 0, alpha * jnp.exp(jnp.where(t0, 0, x))), dtype, x, alpha)
+
+
+def _elu_d3_jvp(primals, tangents):
+    x, alpha, dtype = widen(*primals)
+    x_dot, alpha_dot = tangents
+    t0 = x > 0
+    t1 = jnp.exp(jnp.where(t0, 0, x))
+    y = jnp.where(t0, 0, alpha * t1)
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = y
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(alpha_dot):
+        dy_dalpha = jnp.where(t0, 0, t1)
+        y_dot.append(dy_dalpha * alpha_dot)
+    y = cast(y, dtype, x, alpha)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_elu_d3.defjvp(_elu_d3_jvp, symbolic_zeros=True)

@@ -8,6 +8,8 @@ from jax import lax
 from jax.scipy import special
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     r"""Gaussian error linear unit activation function.
@@ -61,33 +63,262 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
 @jax.jit
 def _gelu_approximate(x: ArrayLike) -> Array:
     r"""gelu with ``approximate=True``; see :func:`gelu`."""
-    return x * lax.logistic(1.5957691216057308 * x * (0.044715 * x**2 + 1))
+    x, dtype = widen(x)
+    return narrow(
+        x * lax.logistic(1.5957691216057308 * x * (0.044715 * x**2 + 1)), dtype
+    )
 
 
 @_gelu_approximate.defjvp
 def _gelu_approximate_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = x * lax.logistic(1.5957691216057308 * x * (0.044715 * x**2 + 1))
+    dy_dx = _gelu_approximate_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _gelu_approximate_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`_gelu_approximate`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x**2
+    t1 = 1.5957691216057308 * x * (0.044715 * t0 + 1)
+    return cast(
+        (0.7978845608028654 * x * (0.26829 * t0 + 2) * lax.logistic(-t1) + 1)
+        * lax.logistic(t1),
+        dtype,
+        x,
+    )
+
+
+@_gelu_approximate_d1.defjvp
+def _gelu_approximate_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = x**2
     t1 = 1.5957691216057308 * x * (0.044715 * t0 + 1)
-    t2 = lax.logistic(t1)
-    y = t2 * x
-    dy_dx = t2 * (0.7978845608028654 * x * (0.26829 * t0 + 2) * lax.logistic(-t1) + 1)
-    return y, dy_dx * x_dot
+    y = (
+        0.7978845608028654 * x * (0.26829 * t0 + 2) * lax.logistic(-t1) + 1
+    ) * lax.logistic(t1)
+    dy_dx = _gelu_approximate_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _gelu_approximate_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`_gelu_approximate`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x**2
+    t1 = 1.5957691216057308 * x * (0.044715 * t0 + 1)
+    t2 = lax.logistic(-t1)
+    t3 = lax.logistic(t1)
+    t4 = 0.26829 * t0 + 2
+    t5 = 0.7978845608028654 * t4
+    return cast(
+        t2
+        * t3
+        * (
+            0.6421933464534022 * t0
+            - 0.6366197723675814 * t3 * t4**2 * x
+            + t5 * (t2 * t5 * x + 1)
+            + 1.5957691216057308
+        ),
+        dtype,
+        x,
+    )
+
+
+@_gelu_approximate_d2.defjvp
+def _gelu_approximate_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = x**2
+    t1 = 1.5957691216057308 * x * (0.044715 * t0 + 1)
+    t2 = lax.logistic(-t1)
+    t3 = lax.logistic(t1)
+    t4 = 0.26829 * t0 + 2
+    t5 = 0.7978845608028654 * t4
+    y = (
+        t2
+        * t3
+        * (
+            0.6421933464534022 * t0
+            - 0.6366197723675814 * t3 * t4**2 * x
+            + t5 * (t2 * t5 * x + 1)
+            + 1.5957691216057308
+        )
+    )
+    dy_dx = _gelu_approximate_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _gelu_approximate_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`_gelu_approximate`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x**2
+    t1 = 0.26829 * t0 + 2
+    t2 = 1.5957691216057308 * x * (0.044715 * t0 + 1)
+    t3 = lax.logistic(t2)
+    t4 = 0.6366197723675814 * t1**2 * t3
+    t5 = lax.logistic(-t2)
+    t6 = 0.7978845608028654 * t1
+    t7 = t5 * t6 * x + 1
+    t8 = t3 * t5
+    t9 = 0.6421933464534022 * t0 - t4 * x + 1.5957691216057308
+    t10 = t6 * t7 + t9
+    return cast(
+        t8
+        * (
+            -0.6831948749139936 * t0 * t1 * t3
+            - 0.5079490874739278 * t1**3 * t8 * x
+            + 0.7978845608028654 * t1 * t10 * t5
+            + 0.7978845608028654 * t1 * t5 * t9
+            - t10 * t3 * t6
+            - t4
+            + 0.42812889763560147 * t7 * x
+            + 1.2843866929068044 * x
+        ),
+        dtype,
+        x,
+    )
+
+
+@_gelu_approximate_d3.defjvp
+def _gelu_approximate_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = x**2
+    t1 = 1.5957691216057308 * x * (0.044715 * t0 + 1)
+    t2 = lax.logistic(-t1)
+    t3 = 0.26829 * t0 + 2
+    t4 = 0.7978845608028654 * t3
+    t5 = t2 * t4 * x + 1
+    t6 = lax.logistic(t1)
+    t7 = t3**2 * t6
+    t8 = 0.6366197723675814 * t7
+    t9 = 0.6421933464534022 * t0 - t8 * x + 1.5957691216057308
+    t10 = t4 * t5 + t9
+    t11 = t4 * t6
+    t12 = t3 * t6
+    t13 = t2 * t6
+    t14 = t13 * t3**3
+    t15 = (
+        0.6831948749139936 * t0 * t12
+        + 0.5079490874739278 * t14 * x
+        + t8
+        - 1.2843866929068044 * x
+    )
+    t16 = t15 - 0.7978845608028654 * t2 * t3 * t9 - 0.42812889763560147 * t5 * x
+    t17 = -t10 * t11 + 0.7978845608028654 * t10 * t2 * t3 - t16
+    y = t13 * t17
+    t18 = t3**4
+    t19 = t2 * t7
+    t20 = -t16
+    dy_dx = t13 * (
+        -1.3627766067838007 * t0 * t19
+        - 1.2732395447351628 * t10 * t19
+        + 0.42812889763560147 * t10 * t2 * x
+        - 0.42812889763560147 * t10 * t6 * x
+        - t11 * t17
+        - t11 * t20
+        - 2.0495846247419807 * t12 * x
+        - 1.0158981749478555 * t14
+        - 0.7978845608028654 * t15 * t2 * t3
+        + 0.7978845608028654 * t17 * t2 * t3
+        - 0.4052847345693511 * t18 * t2**2 * t6 * x
+        + 0.4052847345693511 * t18 * t2 * t6**2 * x
+        + 0.7978845608028654 * t2 * t20 * t3
+        + 0.3415974374569968 * t2 * t3 * x
+        - t2 * t8 * t9
+        + 0.8562577952712029 * t2 * t9 * x
+        - 0.3665887059813506 * t6 * x**3
+        + 1.7125155905424059
+    )
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
 
 @jax.custom_jvp
 @jax.jit
 def _gelu_not_approximate(x: ArrayLike) -> Array:
     r"""gelu with ``approximate=False``; see :func:`gelu`."""
-    return x * special.erfc(-0.7071067811865476 * x) / 2
+    x, dtype = widen(x)
+    return narrow(x * special.erfc(-0.7071067811865476 * x) / 2, dtype)
 
 
 @_gelu_not_approximate.defjvp
 def _gelu_not_approximate_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = special.erfc(-0.7071067811865476 * x) / 2
-    y = t0 * x
-    dy_dx = t0 + 0.3989422804014327 * x * jnp.exp(-(x**2) / 2)
-    return y, dy_dx * x_dot
+    y = x * special.erfc(-0.7071067811865476 * x) / 2
+    dy_dx = _gelu_not_approximate_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _gelu_not_approximate_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`_gelu_not_approximate`, in closed form."""
+    x, dtype = widen(x)
+    return cast(
+        0.3989422804014327 * x * jnp.exp(-(x**2) / 2)
+        + special.erfc(-0.7071067811865476 * x) / 2,
+        dtype,
+        x,
+    )
+
+
+@_gelu_not_approximate_d1.defjvp
+def _gelu_not_approximate_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = (
+        0.3989422804014327 * x * jnp.exp(-(x**2) / 2)
+        + special.erfc(-0.7071067811865476 * x) / 2
+    )
+    dy_dx = _gelu_not_approximate_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _gelu_not_approximate_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`_gelu_not_approximate`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x**2 / 2
+    return cast(0.7978845608028654 * (1 - t0) * jnp.exp(-t0), dtype, x)
+
+
+@_gelu_not_approximate_d2.defjvp
+def _gelu_not_approximate_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = x**2 / 2
+    y = 0.7978845608028654 * (1 - t0) * jnp.exp(-t0)
+    dy_dx = _gelu_not_approximate_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _gelu_not_approximate_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`_gelu_not_approximate`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x**2 / 2
+    return cast(-0.7978845608028654 * x * (2 - t0) * jnp.exp(-t0), dtype, x)
+
+
+@_gelu_not_approximate_d3.defjvp
+def _gelu_not_approximate_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = x**2
+    t1 = t0 / 2
+    t2 = 0.7978845608028654 * jnp.exp(-t1)
+    y = -t2 * x * (2 - t1)
+    dy_dx = t2 * (3 * t0 / 2 + t1 * (4 - t0) - 2)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

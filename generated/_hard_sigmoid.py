@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -38,15 +40,65 @@ def hard_sigmoid(x: ArrayLike) -> Array:
         ...     print(generated.hard_sigmoid(x))
         [0.1667 0.4167 0.5    0.5833 0.8333]
     """
-    return jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5))
+    x, dtype = widen(x)
+    return narrow(jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5)), dtype)
 
 
 @hard_sigmoid.defjvp
 def _hard_sigmoid_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = x <= -3
-    t1 = x >= 3
-    y = jnp.where(t0, 0, jnp.where(t1, 1, x / 6 + 0.5))
-    dy_dx = jnp.where(t0 | t1, 0, 0.16666666666666666)
-    return y, dy_dx * x_dot
+    y = jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5))
+    dy_dx = _hard_sigmoid_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_sigmoid_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`hard_sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    return cast(jnp.where((x >= 3) | (x <= -3), 0, 0.16666666666666666), dtype, x)
+
+
+@_hard_sigmoid_d1.defjvp
+def _hard_sigmoid_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = jnp.where((x >= 3) | (x <= -3), 0, 0.16666666666666666)
+    dy_dx = _hard_sigmoid_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_sigmoid_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`hard_sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_hard_sigmoid_d2.defjvp
+def _hard_sigmoid_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = _hard_sigmoid_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_sigmoid_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`hard_sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_hard_sigmoid_d3.defjvp
+def _hard_sigmoid_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = 0
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

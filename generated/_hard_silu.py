@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -40,26 +42,97 @@ def hard_silu(x: ArrayLike) -> Array:
 
     Aliases: ``hard_swish``.
     """
-    return x * jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5))
+    x, dtype = widen(x)
+    return narrow(x * jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5)), dtype)
 
 
 @hard_silu.defjvp
 def _hard_silu_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = x * jnp.where(x <= -3, 0, jnp.where(x >= 3, 1, x / 6 + 0.5))
+    dy_dx = _hard_silu_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_silu_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`hard_silu`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x <= -3
+    t1 = x >= 3
+    t2 = t0 | t1
+    t3 = x / 6
+    return cast(
+        jnp.where(
+            t0 & t2,
+            0,
+            jnp.where(
+                t1 & t2,
+                1,
+                jnp.where(
+                    t2, t3 + 0.5, jnp.where(t0, t3, jnp.where(t1, t3 + 1, x / 3 + 0.5))
+                ),
+            ),
+        ),
+        dtype,
+        x,
+    )
+
+
+@_hard_silu_d1.defjvp
+def _hard_silu_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = x <= -3
     t1 = x >= 3
-    t2 = x / 6
-    t3 = t2 + 0.5
-    y = x * jnp.where(t0, 0, jnp.where(t1, 1, t3))
-    t4 = t0 | t1
-    dy_dx = jnp.where(
-        t0 & t4,
+    t2 = t0 | t1
+    t3 = x / 6
+    y = jnp.where(
+        t0 & t2,
         0,
         jnp.where(
-            t1 & t4,
+            t1 & t2,
             1,
-            jnp.where(t4, t3, jnp.where(t0, t2, jnp.where(t1, t2 + 1, x / 3 + 0.5))),
+            jnp.where(
+                t2, t3 + 0.5, jnp.where(t0, t3, jnp.where(t1, t3 + 1, x / 3 + 0.5))
+            ),
         ),
     )
-    return y, dy_dx * x_dot
+    dy_dx = _hard_silu_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_silu_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`hard_silu`, in closed form."""
+    x, dtype = widen(x)
+    return cast(jnp.where((x >= 3) | (x <= -3), 0, 0.3333333333333333), dtype, x)
+
+
+@_hard_silu_d2.defjvp
+def _hard_silu_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = jnp.where((x >= 3) | (x <= -3), 0, 0.3333333333333333)
+    dy_dx = _hard_silu_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_silu_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`hard_silu`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_hard_silu_d3.defjvp
+def _hard_silu_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = 0
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

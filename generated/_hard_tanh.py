@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -36,15 +38,65 @@ def hard_tanh(x: ArrayLike) -> Array:
         ...     print(generated.hard_tanh(x))
         [-1.  -0.5  0.   0.5  1. ]
     """
-    return jnp.where(x < -1, -1, jnp.where(x > 1, 1, x))
+    x, dtype = widen(x)
+    return narrow(jnp.where(x < -1, -1, jnp.where(x > 1, 1, x)), dtype)
 
 
 @hard_tanh.defjvp
 def _hard_tanh_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = x < -1
-    t1 = x > 1
-    y = jnp.where(t0, -1, jnp.where(t1, 1, x))
-    dy_dx = jnp.where(t0 | t1, 0, 1)
-    return y, dy_dx * x_dot
+    y = jnp.where(x < -1, -1, jnp.where(x > 1, 1, x))
+    dy_dx = _hard_tanh_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_tanh_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`hard_tanh`, in closed form."""
+    x, dtype = widen(x)
+    return cast(jnp.where((x > 1) | (x < -1), 0, 1), dtype, x)
+
+
+@_hard_tanh_d1.defjvp
+def _hard_tanh_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = jnp.where((x > 1) | (x < -1), 0, 1)
+    dy_dx = _hard_tanh_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_tanh_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`hard_tanh`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_hard_tanh_d2.defjvp
+def _hard_tanh_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = _hard_tanh_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _hard_tanh_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`hard_tanh`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_hard_tanh_d3.defjvp
+def _hard_tanh_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = 0
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -2,8 +2,11 @@
 """Identity activation function."""
 
 import jax
+import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
+
+from ._support import widen, narrow, cast
 
 
 @jax.custom_jvp
@@ -35,13 +38,65 @@ def identity(x: ArrayLike) -> Array:
         ...     print(generated.identity(x))
         [-2.  -0.5  0.   0.5  2. ]
     """
-    return x
+    x, dtype = widen(x)
+    return narrow(x, dtype)
 
 
 @identity.defjvp
 def _identity_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = x
-    dy_dx = 1
-    return y, dy_dx * x_dot
+    dy_dx = _identity_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _identity_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`identity`, in closed form."""
+    x, dtype = widen(x)
+    return cast(1, dtype, x)
+
+
+@_identity_d1.defjvp
+def _identity_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 1
+    dy_dx = _identity_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _identity_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`identity`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_identity_d2.defjvp
+def _identity_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = _identity_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _identity_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`identity`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_identity_d3.defjvp
+def _identity_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = 0
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

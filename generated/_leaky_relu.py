@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._jvp import is_zero, sum_tangents
+from ._support import widen, narrow, cast, is_zero, sum_tangents
 
 
 @jax.custom_jvp
@@ -40,23 +40,107 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
         ...     print(generated.leaky_relu(x))
         [-0.02  -0.005  0.     0.5    2.   ]
     """
-    return jnp.where(x >= 0, x, negative_slope * x)
+    x, negative_slope, dtype = widen(x, negative_slope)
+    return narrow(jnp.where(x >= 0, x, negative_slope * x), dtype)
 
 
 def _leaky_relu_jvp(primals, tangents):
-    x, negative_slope = primals
+    x, negative_slope, dtype = widen(*primals)
     x_dot, negative_slope_dot = tangents
     t0 = x >= 0
     y = jnp.where(t0, x, negative_slope * x)
     y_dot = []
     if not is_zero(x_dot):
-        dy_dx = jnp.where(t0, 1, negative_slope)
+        dy_dx = _leaky_relu_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(negative_slope_dot):
         dy_dnegative_slope = jnp.where(t0, 0, x)
         y_dot.append(dy_dnegative_slope * negative_slope_dot)
+    y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)
 
 
 # Symbolic zeros: a parameter that is not differentiated costs nothing.
 leaky_relu.defjvp(_leaky_relu_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _leaky_relu_d1(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
+    r"""Derivative of order 1 in x of :func:`leaky_relu`, in closed form."""
+    x, negative_slope, dtype = widen(x, negative_slope)
+    return cast(jnp.where(x >= 0, 1, negative_slope), dtype, x, negative_slope)
+
+
+def _leaky_relu_d1_jvp(primals, tangents):
+    x, negative_slope, dtype = widen(*primals)
+    x_dot, negative_slope_dot = tangents
+    t0 = x >= 0
+    y = jnp.where(t0, 1, negative_slope)
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = _leaky_relu_d2(*primals)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(negative_slope_dot):
+        dy_dnegative_slope = jnp.where(t0, 0, 1)
+        y_dot.append(dy_dnegative_slope * negative_slope_dot)
+    y = cast(y, dtype, x, negative_slope)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_leaky_relu_d1.defjvp(_leaky_relu_d1_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _leaky_relu_d2(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
+    r"""Derivative of order 2 in x of :func:`leaky_relu`, in closed form."""
+    x, negative_slope, dtype = widen(x, negative_slope)
+    return cast(0, dtype, x, negative_slope)
+
+
+def _leaky_relu_d2_jvp(primals, tangents):
+    x, negative_slope, dtype = widen(*primals)
+    x_dot, negative_slope_dot = tangents
+    y = 0
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = _leaky_relu_d3(*primals)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(negative_slope_dot):
+        dy_dnegative_slope = 0
+        y_dot.append(dy_dnegative_slope * negative_slope_dot)
+    y = cast(y, dtype, x, negative_slope)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_leaky_relu_d2.defjvp(_leaky_relu_d2_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _leaky_relu_d3(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
+    r"""Derivative of order 3 in x of :func:`leaky_relu`, in closed form."""
+    x, negative_slope, dtype = widen(x, negative_slope)
+    return cast(0, dtype, x, negative_slope)
+
+
+def _leaky_relu_d3_jvp(primals, tangents):
+    x, negative_slope, dtype = widen(*primals)
+    x_dot, negative_slope_dot = tangents
+    y = 0
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = 0
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(negative_slope_dot):
+        dy_dnegative_slope = 0
+        y_dot.append(dy_dnegative_slope * negative_slope_dot)
+    y = cast(y, dtype, x, negative_slope)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_leaky_relu_d3.defjvp(_leaky_relu_d3_jvp, symbolic_zeros=True)

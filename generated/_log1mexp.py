@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -22,7 +24,7 @@ def log1mexp(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{log1mexp}(x) = \begin{cases} - \frac{e^{- x}}{\operatorname{expm}_{1}{\left(- x \right)}} & \text{for}\: x < \log{\left(2 \right)} \\\frac{1}{\operatorname{expm}_{1}{\left(x \right)}} & \text{otherwise} \end{cases}
+        \frac{d}{dx} \mathrm{log1mexp}(x) = - \frac{e^{- x}}{\operatorname{expm}_{1}{\left(- x \right)}}
 
     Args:
         x: input array.
@@ -41,22 +43,97 @@ def log1mexp(x: ArrayLike) -> Array:
     References:
         Accurately Computing log(1 - exp(-|a|)), https://cran.r-project.org/web/packages/Rmpfr/vignettes/log1mexp-note.pdf
     """
+    x, dtype = widen(x)
     t0 = x < 0.6931471805599453
-    return jnp.where(
-        t0,
-        jnp.log(-jnp.expm1(-jnp.where(x >= 0.6931471805599453, 0.6931471805599453, x))),
-        jnp.log1p(-jnp.exp(-jnp.where(t0, 0.6931471805599453, x))),
+    return narrow(
+        jnp.where(
+            t0,
+            jnp.log(
+                -jnp.expm1(-jnp.where(x >= 0.6931471805599453, 0.6931471805599453, x))
+            ),
+            jnp.log1p(-jnp.exp(-jnp.where(t0, 0.6931471805599453, x))),
+        ),
+        dtype,
     )
 
 
 @log1mexp.defjvp
 def _log1mexp_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = x < 0.6931471805599453
-    t1 = -jnp.where(x >= 0.6931471805599453, 0.6931471805599453, x)
-    t2 = jnp.expm1(t1)
-    t3 = jnp.where(t0, 0.6931471805599453, x)
-    y = jnp.where(t0, jnp.log(-t2), jnp.log1p(-jnp.exp(-t3)))
-    dy_dx = jnp.where(t0, -jnp.exp(t1) / t2, 1 / jnp.expm1(t3))
-    return y, dy_dx * x_dot
+    y = jnp.where(
+        t0,
+        jnp.log(-jnp.expm1(-jnp.where(x >= 0.6931471805599453, 0.6931471805599453, x))),
+        jnp.log1p(-jnp.exp(-jnp.where(t0, 0.6931471805599453, x))),
+    )
+    dy_dx = _log1mexp_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _log1mexp_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`log1mexp`, in closed form."""
+    x, dtype = widen(x)
+    t0 = -x
+    return cast(-jnp.exp(t0) / jnp.expm1(t0), dtype, x)
+
+
+@_log1mexp_d1.defjvp
+def _log1mexp_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = -x
+    y = -jnp.exp(t0) / jnp.expm1(t0)
+    dy_dx = _log1mexp_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _log1mexp_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`log1mexp`, in closed form."""
+    x, dtype = widen(x)
+    t0 = -x
+    t1 = jnp.exp(t0) / jnp.expm1(t0)
+    return cast(t1 * (1 - t1), dtype, x)
+
+
+@_log1mexp_d2.defjvp
+def _log1mexp_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = -x
+    t1 = jnp.exp(t0) / jnp.expm1(t0)
+    y = t1 * (1 - t1)
+    dy_dx = _log1mexp_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _log1mexp_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`log1mexp`, in closed form."""
+    x, dtype = widen(x)
+    t0 = -x
+    t1 = jnp.exp(t0)
+    t2 = 1 / jnp.expm1(t0)
+    t3 = t1 * t2
+    return cast(t3 * (1 - t3) * (2 * t1 * t2 - 1), dtype, x)
+
+
+@_log1mexp_d3.defjvp
+def _log1mexp_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = -x
+    t1 = jnp.exp(t0) / jnp.expm1(t0)
+    t2 = 2 * t1
+    t3 = 1 - t2
+    t4 = -t3
+    t5 = 1 - t1
+    t6 = t1 * t5
+    y = t4 * t6
+    dy_dx = t6 * (t2 * t4 - t2 * t5 + t3)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -7,6 +7,8 @@ from jax import Array
 from jax import lax
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -40,14 +42,120 @@ def mish(x: ArrayLike) -> Array:
     References:
         Mish: A Self Regularized Non-Monotonic Activation Function, https://arxiv.org/abs/1908.08681
     """
-    return x * jnp.tanh(jnp.logaddexp(x, 0.0))
+    x, dtype = widen(x)
+    return narrow(x * jnp.tanh(jnp.logaddexp(x, 0.0)), dtype)
 
 
 @mish.defjvp
 def _mish_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = x * jnp.tanh(jnp.logaddexp(x, 0.0))
+    dy_dx = _mish_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _mish_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`mish`, in closed form."""
+    x, dtype = widen(x)
+    t0 = jnp.tanh(jnp.logaddexp(x, 0.0))
+    return cast(t0 + x * (1 - t0**2) * lax.logistic(x), dtype, x)
+
+
+@_mish_d1.defjvp
+def _mish_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = jnp.tanh(jnp.logaddexp(x, 0.0))
-    y = t0 * x
-    dy_dx = t0 + x * (1 - t0**2) * lax.logistic(x)
-    return y, dy_dx * x_dot
+    y = t0 + x * (1 - t0**2) * lax.logistic(x)
+    dy_dx = _mish_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _mish_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`mish`, in closed form."""
+    x, dtype = widen(x)
+    t0 = lax.logistic(x)
+    t1 = jnp.tanh(jnp.logaddexp(x, 0.0))
+    return cast(
+        t0 * (1 - t1**2) * (-2 * t0 * t1 * x + x * lax.logistic(-x) + 2), dtype, x
+    )
+
+
+@_mish_d2.defjvp
+def _mish_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = lax.logistic(x)
+    t1 = jnp.tanh(jnp.logaddexp(x, 0.0))
+    y = t0 * (1 - t1**2) * (-2 * t0 * t1 * x + x * lax.logistic(-x) + 2)
+    dy_dx = _mish_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _mish_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`mish`, in closed form."""
+    x, dtype = widen(x)
+    t0 = lax.logistic(x)
+    t1 = jnp.tanh(jnp.logaddexp(x, 0.0))
+    t2 = 1 - t1**2
+    t3 = lax.logistic(-x)
+    t4 = 2 * t0 * t1
+    t5 = t3 * x
+    t6 = -t4 * x + t5 + 2
+    return cast(
+        t0
+        * t2
+        * (-2 * t0**2 * t2 * x - t0 * t5 + t3 * t6 + t3 - t4 * t5 - t4 * t6 - t4),
+        dtype,
+        x,
+    )
+
+
+@_mish_d3.defjvp
+def _mish_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = lax.logistic(-x)
+    t1 = t0 * x
+    t2 = jnp.tanh(jnp.logaddexp(x, 0.0))
+    t3 = lax.logistic(x)
+    t4 = 2 * t3
+    t5 = t2 * t4
+    t6 = t1 - t5 * x + 2
+    t7 = 1 - t2**2
+    t8 = t3**2
+    t9 = t7 * t8
+    t10 = 2 * t9
+    t11 = -t0 + t1 * t3 + t1 * t5 + t10 * x + t5
+    t12 = t0 * t6 - t11 - t5 * t6
+    t13 = t3 * t7
+    y = t12 * t13
+    t14 = t0**2 * x
+    t15 = t0 * t6
+    t16 = -t11
+    dy_dx = t13 * (
+        t0 * t12
+        + t0 * t16
+        - 4 * t0 * t2 * t3
+        + 2 * t0 * t2 * t8 * x
+        - t0 * t4
+        + t0 * t8 * x
+        - 6 * t1 * t9
+        - t10 * t6
+        - t12 * t5
+        - t14 * t3
+        - t14 * t5
+        - t15 * t3
+        - t15 * t5
+        - t16 * t5
+        + 4 * t2 * t3**3 * t7 * x
+        - 4 * t9
+    )
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -41,13 +43,65 @@ def relu(x: ArrayLike) -> Array:
     References:
         Numerical influence of ReLU'(0) on backpropagation, https://dl.acm.org/doi/10.5555/3540261.3540297
     """
-    return jnp.where(x <= 0, 0, x)
+    x, dtype = widen(x)
+    return narrow(jnp.where(x <= 0, 0, x), dtype)
 
 
 @relu.defjvp
 def _relu_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = jnp.where(x <= 0, 0, x)
-    dy_dx = jnp.where(x > 0, 1, 0)
-    return y, dy_dx * x_dot
+    dy_dx = _relu_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _relu_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`relu`, in closed form."""
+    x, dtype = widen(x)
+    return cast(jnp.where(x > 0, 1, 0), dtype, x)
+
+
+@_relu_d1.defjvp
+def _relu_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = jnp.where(x > 0, 1, 0)
+    dy_dx = _relu_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _relu_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`relu`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_relu_d2.defjvp
+def _relu_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = _relu_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _relu_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`relu`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_relu_d3.defjvp
+def _relu_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = 0
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

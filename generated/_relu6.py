@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -38,15 +40,65 @@ def relu6(x: ArrayLike) -> Array:
         ...     print(generated.relu6(x))
         [0.  0.  0.  0.5 2. ]
     """
-    return jnp.where(x <= 0, 0, jnp.where(x >= 6, 6.0, x))
+    x, dtype = widen(x)
+    return narrow(jnp.where(x <= 0, 0, jnp.where(x >= 6, 6.0, x)), dtype)
 
 
 @relu6.defjvp
 def _relu6_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = x <= 0
-    t1 = x >= 6
-    y = jnp.where(t0, 0, jnp.where(t1, 6.0, x))
-    dy_dx = jnp.where(t0 | t1, 0, 1)
-    return y, dy_dx * x_dot
+    y = jnp.where(x <= 0, 0, jnp.where(x >= 6, 6.0, x))
+    dy_dx = _relu6_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _relu6_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`relu6`, in closed form."""
+    x, dtype = widen(x)
+    return cast(jnp.where((x >= 6) | (x <= 0), 0, 1), dtype, x)
+
+
+@_relu6_d1.defjvp
+def _relu6_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = jnp.where((x >= 6) | (x <= 0), 0, 1)
+    dy_dx = _relu6_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _relu6_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`relu6`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_relu6_d2.defjvp
+def _relu6_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = _relu6_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _relu6_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`relu6`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_relu6_d3.defjvp
+def _relu6_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = 0
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

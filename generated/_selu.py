@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -41,18 +43,91 @@ def selu(x: ArrayLike) -> Array:
     References:
         Self-Normalizing Neural Networks, https://arxiv.org/abs/1706.02515
     """
+    x, dtype = widen(x)
     t0 = x > 0
-    return 1.0507009873554805 * jnp.where(
-        t0, x, 1.6732632423543772 * jnp.expm1(jnp.where(t0, 0, x))
+    return narrow(
+        1.0507009873554805
+        * jnp.where(t0, x, 1.6732632423543772 * jnp.expm1(jnp.where(t0, 0, x))),
+        dtype,
     )
 
 
 @selu.defjvp
 def _selu_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = x > 0
-    t1 = jnp.where(t0, 0, x)
-    y = 1.0507009873554805 * jnp.where(t0, x, 1.6732632423543772 * jnp.expm1(t1))
-    dy_dx = jnp.where(t0, 1.0507009873554805, 1.7580993408473768 * jnp.exp(t1))
-    return y, dy_dx * x_dot
+    y = 1.0507009873554805 * jnp.where(
+        t0, x, 1.6732632423543772 * jnp.expm1(jnp.where(t0, 0, x))
+    )
+    dy_dx = _selu_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _selu_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`selu`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x > 0
+    return cast(
+        jnp.where(
+            t0, 1.0507009873554805, 1.7580993408473768 * jnp.exp(jnp.where(t0, 0, x))
+        ),
+        dtype,
+        x,
+    )
+
+
+@_selu_d1.defjvp
+def _selu_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = x > 0
+    y = jnp.where(
+        t0, 1.0507009873554805, 1.7580993408473768 * jnp.exp(jnp.where(t0, 0, x))
+    )
+    dy_dx = _selu_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _selu_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`selu`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x > 0
+    return cast(
+        jnp.where(t0, 0, 1.7580993408473768 * jnp.exp(jnp.where(t0, 0, x))), dtype, x
+    )
+
+
+@_selu_d2.defjvp
+def _selu_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = x > 0
+    y = jnp.where(t0, 0, 1.7580993408473768 * jnp.exp(jnp.where(t0, 0, x)))
+    dy_dx = _selu_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _selu_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`selu`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x > 0
+    return cast(
+        jnp.where(t0, 0, 1.7580993408473768 * jnp.exp(jnp.where(t0, 0, x))), dtype, x
+    )
+
+
+@_selu_d3.defjvp
+def _selu_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = x > 0
+    y = jnp.where(t0, 0, 1.7580993408473768 * jnp.exp(jnp.where(t0, 0, x)))
+    dy_dx = y
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

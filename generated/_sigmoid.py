@@ -2,9 +2,12 @@
 """Sigmoid activation function."""
 
 import jax
+import jax.numpy as jnp
 from jax import Array
 from jax import lax
 from jax.typing import ArrayLike
+
+from ._support import widen, narrow, cast
 
 
 @jax.custom_jvp
@@ -38,13 +41,79 @@ def sigmoid(x: ArrayLike) -> Array:
         ...     print(generated.sigmoid(x))
         [0.1192 0.3775 0.5    0.6225 0.8808]
     """
-    return lax.logistic(x)
+    x, dtype = widen(x)
+    return narrow(lax.logistic(x), dtype)
 
 
 @sigmoid.defjvp
 def _sigmoid_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = lax.logistic(x)
-    dy_dx = y * lax.logistic(-x)
-    return y, dy_dx * x_dot
+    dy_dx = _sigmoid_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sigmoid_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    return cast(lax.logistic(-x) * lax.logistic(x), dtype, x)
+
+
+@_sigmoid_d1.defjvp
+def _sigmoid_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = lax.logistic(-x) * lax.logistic(x)
+    dy_dx = _sigmoid_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sigmoid_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    t0 = lax.logistic(x)
+    t1 = lax.logistic(-x)
+    return cast(t0 * t1 * (-t0 + t1), dtype, x)
+
+
+@_sigmoid_d2.defjvp
+def _sigmoid_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = lax.logistic(x)
+    t1 = lax.logistic(-x)
+    y = t0 * t1 * (-t0 + t1)
+    dy_dx = _sigmoid_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sigmoid_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    t0 = lax.logistic(-x)
+    t1 = lax.logistic(x)
+    t2 = t0 * t1
+    t3 = t0 - t1
+    return cast(t2 * (t0 * t3 - t1 * t3 - 2 * t2), dtype, x)
+
+
+@_sigmoid_d3.defjvp
+def _sigmoid_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = lax.logistic(x)
+    t1 = lax.logistic(-x)
+    t2 = t0 * t1
+    t3 = -t0 + t1
+    t4 = -t0 * t3 + t1 * t3 - 2 * t2
+    t5 = t1 * t4
+    y = t0 * t5
+    dy_dx = t2 * (-t0 * t4 - 6 * t2 * t3 + t5)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

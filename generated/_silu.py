@@ -2,9 +2,12 @@
 """SiLU (aka swish) activation function."""
 
 import jax
+import jax.numpy as jnp
 from jax import Array
 from jax import lax
 from jax.typing import ArrayLike
+
+from ._support import widen, narrow, cast
 
 
 @jax.custom_jvp
@@ -41,14 +44,92 @@ def silu(x: ArrayLike) -> Array:
     References:
         Sigmoid-Weighted Linear Units for Neural Network Function Approximation in Reinforcement Learning, https://arxiv.org/abs/1702.03118
     """
-    return x * lax.logistic(x)
+    x, dtype = widen(x)
+    return narrow(x * lax.logistic(x), dtype)
 
 
 @silu.defjvp
 def _silu_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = x * lax.logistic(x)
+    dy_dx = _silu_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _silu_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`silu`, in closed form."""
+    x, dtype = widen(x)
+    return cast((x * lax.logistic(-x) + 1) * lax.logistic(x), dtype, x)
+
+
+@_silu_d1.defjvp
+def _silu_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = (x * lax.logistic(-x) + 1) * lax.logistic(x)
+    dy_dx = _silu_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _silu_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`silu`, in closed form."""
+    x, dtype = widen(x)
+    t0 = lax.logistic(x)
+    t1 = lax.logistic(-x)
+    return cast(t0 * t1 * (-t0 * x + t1 * x + 2), dtype, x)
+
+
+@_silu_d2.defjvp
+def _silu_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = lax.logistic(x)
-    y = t0 * x
-    dy_dx = t0 * (x * lax.logistic(-x) + 1)
-    return y, dy_dx * x_dot
+    t1 = lax.logistic(-x)
+    y = t0 * t1 * (-t0 * x + t1 * x + 2)
+    dy_dx = _silu_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _silu_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`silu`, in closed form."""
+    x, dtype = widen(x)
+    t0 = lax.logistic(x)
+    t1 = lax.logistic(-x)
+    t2 = t1 * x
+    t3 = -t0 * x + t2 + 2
+    return cast(t0 * t1 * (-2 * t0 * t2 - t0 * t3 - t0 + t1 * t3 + t1), dtype, x)
+
+
+@_silu_d3.defjvp
+def _silu_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = lax.logistic(x)
+    t1 = lax.logistic(-x)
+    t2 = t0 * x
+    t3 = t1 * x
+    t4 = -t2 + t3 + 2
+    t5 = 2 * t0
+    t6 = t0 - t1 + t3 * t5
+    t7 = -t0 * t4 + t1 * t4 - t6
+    y = t0 * t1 * t7
+    t8 = t0 * t1
+    t9 = -t6
+    dy_dx = t8 * (
+        2 * t0**2 * t1 * x
+        - t0 * t7
+        - t0 * t9
+        - 2 * t1**2 * t2
+        - t1 * t4 * t5
+        + t1 * t7
+        + t1 * t9
+        - 4 * t8
+    )
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -36,14 +38,76 @@ def soft_sign(x: ArrayLike) -> Array:
         ...     print(generated.soft_sign(x))
         [-0.6667 -0.3333  0.      0.3333  0.6667]
     """
-    return x / (jnp.abs(x) + 1)
+    x, dtype = widen(x)
+    return narrow(x / (jnp.abs(x) + 1), dtype)
 
 
 @soft_sign.defjvp
 def _soft_sign_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = x / (jnp.abs(x) + 1)
+    dy_dx = _soft_sign_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _soft_sign_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`soft_sign`, in closed form."""
+    x, dtype = widen(x)
+    t0 = 1 / (jnp.abs(x) + 1)
+    return cast(t0 * (-t0 * x * jnp.sign(x) + 1), dtype, x)
+
+
+@_soft_sign_d1.defjvp
+def _soft_sign_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = 1 / (jnp.abs(x) + 1)
-    y = t0 * x
-    dy_dx = t0 * (-y * jnp.sign(x) + 1)
-    return y, dy_dx * x_dot
+    y = t0 * (-t0 * x * jnp.sign(x) + 1)
+    dy_dx = _soft_sign_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _soft_sign_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`soft_sign`, in closed form."""
+    x, dtype = widen(x)
+    t0 = jnp.sign(x)
+    t1 = jnp.abs(x) + 1
+    return cast(t0 * (2 * t0 * x / t1 - 2) / t1**2, dtype, x)
+
+
+@_soft_sign_d2.defjvp
+def _soft_sign_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = jnp.sign(x)
+    t1 = jnp.abs(x) + 1
+    y = t0 * (2 * t0 * x / t1 - 2) / t1**2
+    dy_dx = _soft_sign_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _soft_sign_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`soft_sign`, in closed form."""
+    x, dtype = widen(x)
+    t0 = jnp.sign(x)
+    t1 = jnp.abs(x) + 1
+    return cast(2 * t0**2 * (-3 * t0 * x / t1 + 3) / t1**3, dtype, x)
+
+
+@_soft_sign_d3.defjvp
+def _soft_sign_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = jnp.sign(x)
+    t1 = jnp.abs(x) + 1
+    t2 = t0 * x / t1
+    y = 2 * t0**2 * (3 - 3 * t2) / t1**3
+    dy_dx = 6 * t0**3 * (4 * t2 - 4) / t1**4
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

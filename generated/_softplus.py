@@ -7,6 +7,8 @@ from jax import Array
 from jax import lax
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -37,13 +39,71 @@ def softplus(x: ArrayLike) -> Array:
         ...     print(generated.softplus(x))
         [0.1269 0.4741 0.6931 0.9741 2.1269]
     """
-    return jnp.logaddexp(x, 0.0)
+    x, dtype = widen(x)
+    return narrow(jnp.logaddexp(x, 0.0), dtype)
 
 
 @softplus.defjvp
 def _softplus_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = jnp.logaddexp(x, 0.0)
-    dy_dx = lax.logistic(x)
-    return y, dy_dx * x_dot
+    dy_dx = _softplus_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _softplus_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`softplus`, in closed form."""
+    x, dtype = widen(x)
+    return cast(lax.logistic(x), dtype, x)
+
+
+@_softplus_d1.defjvp
+def _softplus_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = lax.logistic(x)
+    dy_dx = _softplus_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _softplus_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`softplus`, in closed form."""
+    x, dtype = widen(x)
+    return cast(lax.logistic(-x) * lax.logistic(x), dtype, x)
+
+
+@_softplus_d2.defjvp
+def _softplus_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = lax.logistic(-x) * lax.logistic(x)
+    dy_dx = _softplus_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _softplus_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`softplus`, in closed form."""
+    x, dtype = widen(x)
+    t0 = lax.logistic(x)
+    t1 = lax.logistic(-x)
+    return cast(t0 * t1 * (-t0 + t1), dtype, x)
+
+
+@_softplus_d3.defjvp
+def _softplus_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = lax.logistic(x)
+    t1 = lax.logistic(-x)
+    t2 = -t0 + t1
+    y = t0 * t1 * t2
+    t3 = t0 * t1
+    dy_dx = t3 * (-t0 * t2 + t1 * t2 - 2 * t3)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

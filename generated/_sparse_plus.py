@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -39,17 +41,72 @@ def sparse_plus(x: ArrayLike) -> Array:
     References:
         Learning with Fenchel-Young Losses, https://arxiv.org/abs/1901.02324
     """
+    x, dtype = widen(x)
     t0 = x <= -1
     t1 = x >= 1
-    return jnp.where(t0, 0, jnp.where(t1, x, (jnp.where(t0 | t1, 0, x) + 1) ** 2 / 4))
+    return narrow(
+        jnp.where(t0, 0, jnp.where(t1, x, (jnp.where(t0 | t1, 0, x) + 1) ** 2 / 4)),
+        dtype,
+    )
 
 
 @sparse_plus.defjvp
 def _sparse_plus_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = x <= -1
     t1 = x >= 1
     y = jnp.where(t0, 0, jnp.where(t1, x, (jnp.where(t0 | t1, 0, x) + 1) ** 2 / 4))
-    dy_dx = jnp.where(t0, 0, jnp.where(t1, 1, x / 2 + 0.5))
-    return y, dy_dx * x_dot
+    dy_dx = _sparse_plus_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sparse_plus_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`sparse_plus`, in closed form."""
+    x, dtype = widen(x)
+    return cast(jnp.where(x <= -1, 0, jnp.where(x >= 1, 1, x / 2 + 0.5)), dtype, x)
+
+
+@_sparse_plus_d1.defjvp
+def _sparse_plus_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = jnp.where(x <= -1, 0, jnp.where(x >= 1, 1, x / 2 + 0.5))
+    dy_dx = _sparse_plus_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sparse_plus_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`sparse_plus`, in closed form."""
+    x, dtype = widen(x)
+    return cast(jnp.where((x >= 1) | (x <= -1), 0, 0.5), dtype, x)
+
+
+@_sparse_plus_d2.defjvp
+def _sparse_plus_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = jnp.where((x >= 1) | (x <= -1), 0, 0.5)
+    dy_dx = _sparse_plus_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sparse_plus_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`sparse_plus`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_sparse_plus_d3.defjvp
+def _sparse_plus_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = 0
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

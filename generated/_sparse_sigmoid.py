@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -41,15 +43,71 @@ def sparse_sigmoid(x: ArrayLike) -> Array:
     References:
         Learning with Fenchel-Young Losses, https://arxiv.org/abs/1901.02324
     """
-    return jnp.minimum(2, jnp.maximum(0, x + 1)) / 2
+    x, dtype = widen(x)
+    return narrow(jnp.minimum(2, jnp.maximum(0, x + 1)) / 2, dtype)
 
 
 @sparse_sigmoid.defjvp
 def _sparse_sigmoid_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = jnp.minimum(2, jnp.maximum(0, x + 1)) / 2
+    dy_dx = _sparse_sigmoid_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sparse_sigmoid_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`sparse_sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    t0 = x + 1
+    return cast(
+        jnp.heaviside(t0, 0.5) * jnp.heaviside(2 - jnp.maximum(0, t0), 0.5) / 2,
+        dtype,
+        x,
+    )
+
+
+@_sparse_sigmoid_d1.defjvp
+def _sparse_sigmoid_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = x + 1
-    t1 = jnp.maximum(0, t0)
-    y = jnp.minimum(2, t1) / 2
-    dy_dx = jnp.heaviside(t0, 0.5) * jnp.heaviside(2 - t1, 0.5) / 2
-    return y, dy_dx * x_dot
+    y = jnp.heaviside(t0, 0.5) * jnp.heaviside(2 - jnp.maximum(0, t0), 0.5) / 2
+    dy_dx = _sparse_sigmoid_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sparse_sigmoid_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`sparse_sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_sparse_sigmoid_d2.defjvp
+def _sparse_sigmoid_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = _sparse_sigmoid_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _sparse_sigmoid_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`sparse_sigmoid`, in closed form."""
+    x, dtype = widen(x)
+    return cast(0, dtype, x)
+
+
+@_sparse_sigmoid_d3.defjvp
+def _sparse_sigmoid_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 0
+    dy_dx = 0
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

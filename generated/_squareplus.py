@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._jvp import is_zero, sum_tangents
+from ._support import widen, narrow, cast, is_zero, sum_tangents
 
 
 @jax.custom_jvp
@@ -43,25 +43,119 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
     References:
         Squareplus: A Softplus-Like Algebraic Rectifier, https://arxiv.org/abs/2112.11687
     """
-    return x / 2 + jnp.sqrt(b + x**2) / 2
+    x, b, dtype = widen(x, b)
+    return narrow(x / 2 + jnp.sqrt(b + x**2) / 2, dtype)
 
 
 def _squareplus_jvp(primals, tangents):
-    x, b = primals
+    x, b, dtype = widen(*primals)
     x_dot, b_dot = tangents
-    t0 = x / 2
-    t1 = jnp.sqrt(b + x**2)
-    t2 = 1 / t1
-    y = t0 + t1 / 2
+    t0 = jnp.sqrt(b + x**2)
+    y = t0 / 2 + x / 2
     y_dot = []
     if not is_zero(x_dot):
-        dy_dx = t0 * t2 + 0.5
+        dy_dx = _squareplus_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        dy_db = t2 / 4
+        dy_db = 1 / t0 / 4
         y_dot.append(dy_db * b_dot)
+    y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)
 
 
 # Symbolic zeros: a parameter that is not differentiated costs nothing.
 squareplus.defjvp(_squareplus_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _squareplus_d1(x: ArrayLike, b: ArrayLike = 4) -> Array:
+    r"""Derivative of order 1 in x of :func:`squareplus`, in closed form."""
+    x, b, dtype = widen(x, b)
+    return cast(x / jnp.sqrt(b + x**2) / 2 + 0.5, dtype, x, b)
+
+
+def _squareplus_d1_jvp(primals, tangents):
+    x, b, dtype = widen(*primals)
+    x_dot, b_dot = tangents
+    t0 = b + x**2
+    y = 0.5 + x / jnp.sqrt(t0) / 2
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = _squareplus_d2(*primals)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(b_dot):
+        dy_db = -x / t0**1.5 / 4
+        y_dot.append(dy_db * b_dot)
+    y = cast(y, dtype, x, b)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_squareplus_d1.defjvp(_squareplus_d1_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _squareplus_d2(x: ArrayLike, b: ArrayLike = 4) -> Array:
+    r"""Derivative of order 2 in x of :func:`squareplus`, in closed form."""
+    x, b, dtype = widen(x, b)
+    t0 = x**2
+    t1 = b + t0
+    return cast((-t0 / t1 + 1) / jnp.sqrt(t1) / 2, dtype, x, b)
+
+
+def _squareplus_d2_jvp(primals, tangents):
+    x, b, dtype = widen(*primals)
+    x_dot, b_dot = tangents
+    t0 = x**2
+    t1 = b + t0
+    t2 = t0 / t1
+    y = (1 - t2) / jnp.sqrt(t1) / 2
+    y_dot = []
+    if not is_zero(x_dot):
+        dy_dx = _squareplus_d3(*primals)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(b_dot):
+        dy_db = (3 * t2 - 1) / t1**1.5 / 4
+        y_dot.append(dy_db * b_dot)
+    y = cast(y, dtype, x, b)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_squareplus_d2.defjvp(_squareplus_d2_jvp, symbolic_zeros=True)
+
+
+@jax.custom_jvp
+@jax.jit
+def _squareplus_d3(x: ArrayLike, b: ArrayLike = 4) -> Array:
+    r"""Derivative of order 3 in x of :func:`squareplus`, in closed form."""
+    x, b, dtype = widen(x, b)
+    t0 = x**2
+    t1 = b + t0
+    return cast(x * (3 * t0 / t1 - 3) / t1**1.5 / 2, dtype, x, b)
+
+
+def _squareplus_d3_jvp(primals, tangents):
+    x, b, dtype = widen(*primals)
+    x_dot, b_dot = tangents
+    t0 = x**2
+    t1 = b + t0
+    t2 = t1 ** (-1.5)
+    t3 = t0 / t1
+    y = t2 * x * (3 * t3 - 3) / 2
+    y_dot = []
+    if not is_zero(x_dot):
+        t4 = t3 - 1
+        dy_dx = 3 * t2 * (-5 * t3 * t4 / 2 + t3 / 2 - 0.5)
+        y_dot.append(dy_dx * x_dot)
+    if not is_zero(b_dot):
+        dy_db = -3 * x * (5 * t3 - 3) / t1**2.5 / 4
+        y_dot.append(dy_db * b_dot)
+    y = cast(y, dtype, x, b)
+    return y, sum_tangents(y, y_dot)
+
+
+# Symbolic zeros: a parameter that is not differentiated costs nothing.
+_squareplus_d3.defjvp(_squareplus_d3_jvp, symbolic_zeros=True)

@@ -6,6 +6,8 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
+from ._support import widen, narrow, cast
+
 
 @jax.custom_jvp
 @jax.jit
@@ -36,13 +38,71 @@ def tanh(x: ArrayLike) -> Array:
         ...     print(generated.tanh(x))
         [-0.964  -0.4621  0.      0.4621  0.964 ]
     """
-    return jnp.tanh(x)
+    x, dtype = widen(x)
+    return narrow(jnp.tanh(x), dtype)
 
 
 @tanh.defjvp
 def _tanh_jvp(primals, tangents):
-    (x,) = primals
+    x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = jnp.tanh(x)
-    dy_dx = 1 - y**2
-    return y, dy_dx * x_dot
+    dy_dx = _tanh_d1(*primals)
+    return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _tanh_d1(x: ArrayLike) -> Array:
+    r"""Derivative of order 1 in x of :func:`tanh`, in closed form."""
+    x, dtype = widen(x)
+    return cast(1 - jnp.tanh(x) ** 2, dtype, x)
+
+
+@_tanh_d1.defjvp
+def _tanh_d1_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    y = 1 - jnp.tanh(x) ** 2
+    dy_dx = _tanh_d2(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _tanh_d2(x: ArrayLike) -> Array:
+    r"""Derivative of order 2 in x of :func:`tanh`, in closed form."""
+    x, dtype = widen(x)
+    t0 = jnp.tanh(x)
+    return cast(-2 * t0 * (1 - t0**2), dtype, x)
+
+
+@_tanh_d2.defjvp
+def _tanh_d2_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = jnp.tanh(x)
+    y = -2 * t0 * (1 - t0**2)
+    dy_dx = _tanh_d3(*primals)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
+
+
+@jax.custom_jvp
+@jax.jit
+def _tanh_d3(x: ArrayLike) -> Array:
+    r"""Derivative of order 3 in x of :func:`tanh`, in closed form."""
+    x, dtype = widen(x)
+    t0 = jnp.tanh(x) ** 2
+    return cast(2 * (1 - t0) * (3 * t0 - 1), dtype, x)
+
+
+@_tanh_d3.defjvp
+def _tanh_d3_jvp(primals, tangents):
+    x, dtype = widen(*primals)
+    (x_dot,) = tangents
+    t0 = jnp.tanh(x)
+    t1 = t0**2
+    t2 = 1 - t1
+    y = 2 * t2 * (3 * t1 - 1)
+    dy_dx = 4 * t0 * t2 * (4 - 6 * t1)
+    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
