@@ -17,24 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jax
-import mpmath
 import numpy as np
 import sympy as sp
 
 from codegen.build import analyse
 from codegen.model import Activation
 from codegen.reference import forms
+from codegen.search import exact_values, ulp_errors
 
 TARGETS = (4, 4, 16, 64)  # most ulps allowed at derivative order 0, 1, 2, 3
-TINY = 1e-30
 DIGITS = 50
-_MPMATH = {
-    "sigmoid": lambda u: 1 / (1 + mpmath.exp(-u)),
-    "softplus": lambda u: mpmath.log1p(mpmath.exp(u)),
-    "erfc": mpmath.erfc,
-    "log1p": mpmath.log1p,
-    "expm1": mpmath.expm1,
-}
 
 
 def kinks(activation: Activation) -> list[float]:
@@ -67,17 +59,7 @@ def truth(activation: Activation, formula: int, points: np.ndarray, order: int) 
         s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)
     }
     expr = sp.diff(activation.formulas[formula].source, activation.x, order).subs(defaults)
-    expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
-    function = sp.lambdify(activation.x, expr, modules=[_MPMATH, "mpmath"])
-    values = []
-    with mpmath.workdps(DIGITS):
-        for p in points:
-            try:
-                value = complex(function(mpmath.mpf(float(p))))
-                values.append(value.real if value.imag == 0 else math.nan)
-            except (ValueError, ZeroDivisionError, OverflowError):
-                values.append(math.nan)
-    return np.array(values)
+    return exact_values(expr, activation.x, points, DIGITS)
 
 
 def evaluate(function, points: np.ndarray, order: int) -> np.ndarray:
@@ -85,16 +67,6 @@ def evaluate(function, points: np.ndarray, order: int) -> np.ndarray:
     for _ in range(order):
         function = jax.grad(function)
     return np.asarray(jax.jit(jax.vmap(function))(points), dtype=np.float64)
-
-
-def ulp_errors(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
-    """Errors in float32 ulps of max(|exact|, 1e-30); inf where a finite truth is missed."""
-    scale = np.spacing(np.maximum(np.abs(exact), TINY).astype(np.float32)).astype(np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        errors = np.abs(values - exact) / scale
-    errors[np.isinf(exact)] = np.where(values == exact, 0.0, np.inf)[np.isinf(exact)]
-    errors[~np.isfinite(values) & np.isfinite(exact)] = np.inf
-    return errors[~np.isnan(exact)]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,10 @@
 """The whole pipeline: specs/ -> the text of every file in generated/."""
 
+import multiprocessing
+import os
+import sys
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from codegen.derive import derive
@@ -17,29 +21,52 @@ def spec_paths(root: Path) -> list[Path]:
     return sorted((root / SPECS).glob("*.toml"))
 
 
-def analyse(
+def _build_one(path: Path, root: Path) -> tuple[Activation, str]:
+    activation = derive(load_spec(path, root))
+    return activation, format_source(emit_activation(activation), module_path(activation))
+
+
+def module_path(activation: Activation) -> str:
+    return f"{GENERATED}/_{activation.spec.name}.py"
+
+
+def build(
     root: Path, progress: Callable[[Activation], None] = lambda a: None
-) -> list[Activation]:
-    """Load and derive every spec, in name order; the first bad spec raises."""
-    activations = []
+) -> tuple[list[Activation], dict[str, str]]:
+    """Every spec analysed, and every generated file by its path from ``root``.
+
+    Specs are built in parallel, a process per core: SymPy is nearly all of
+    the generator's time, and each spec is independent of the others.  The
+    first bad spec raises :class:`SpecError`.
+    """
+    paths = spec_paths(root)
+    activations, files = [], {}
     exported: dict[str, str] = {}
-    for path in spec_paths(root):
-        activation = derive(load_spec(path, root))
-        spec = activation.spec
-        for field, name in [("name", spec.name), *(("aliases", a) for a in spec.aliases)]:
-            if name in exported:
-                raise SpecError(
-                    spec.path, field, f"{name!r} is already exported by {exported[name]}"
-                )
-            exported[name] = spec.path
-        progress(activation)
-        activations.append(activation)
-    return sorted(activations, key=lambda a: a.spec.name)
+    workers = max(1, min(len(paths), os.cpu_count() or 1))
+    # Forking is fast, but not safe once JAX has started its threads.
+    context = multiprocessing.get_context("spawn" if "jax" in sys.modules else "fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for activation, text in pool.map(_build_one, paths, [root] * len(paths)):
+            _check_exports(activation.spec, exported)
+            progress(activation)
+            activations.append(activation)
+            files[module_path(activation)] = text
+    activations.sort(key=lambda a: a.spec.name)
+    files[f"{GENERATED}/__init__.py"] = emit_init(activations)
+    files[f"{GENERATED}/_support.py"] = emit_support()
+    for path in (f"{GENERATED}/__init__.py", f"{GENERATED}/_support.py"):
+        files[path] = format_source(files[path], path)
+    return activations, dict(sorted(files.items()))
 
 
-def render(activations: list[Activation]) -> dict[str, str]:
-    """Every generated file, by its path relative to the project root."""
-    sources = {f"{GENERATED}/_{a.spec.name}.py": emit_activation(a) for a in activations}
-    sources[f"{GENERATED}/__init__.py"] = emit_init(activations)
-    sources[f"{GENERATED}/_support.py"] = emit_support()
-    return {path: format_source(text, path) for path, text in sorted(sources.items())}
+def analyse(root: Path) -> list[Activation]:
+    """Every spec analysed, in name order, without emitting code."""
+    return sorted((derive(load_spec(p, root)) for p in spec_paths(root)), key=lambda a: a.spec.name)
+
+
+def _check_exports(spec, exported: dict[str, str]) -> None:
+    """Refuse a name or alias that an earlier spec already exports."""
+    for field, name in [("name", spec.name), *(("aliases", a) for a in spec.aliases)]:
+        if name in exported:
+            raise SpecError(spec.path, field, f"{name!r} is already exported by {exported[name]}")
+        exported[name] = spec.path

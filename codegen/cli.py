@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-from codegen.build import analyse, render
+from codegen.build import build
 from codegen.model import Activation
 from codegen.spec import SpecError
 from codegen.write import changes, replace_generated
@@ -46,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     say = (lambda a: None) if args.check else (lambda a: print(f"  {_signature(a)}"))
     try:
-        activations = analyse(root, progress=say)
-        files = render(activations)
+        activations, files = build(root, progress=say)
     except SpecError as error:
         print(f"error: {error}", file=sys.stderr)
         print("generated/ was not touched.", file=sys.stderr)

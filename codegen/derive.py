@@ -5,6 +5,7 @@ import sympy as sp
 from codegen.lower import lower
 from codegen.model import Activation, Derivative, Formula, Spec
 from codegen.parse import ExpressionError, parse_expression
+from codegen.search import best_form
 from codegen.spec import SpecError
 from codegen.stabilise import stabilise
 
@@ -53,7 +54,7 @@ def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula
     current = stabilise(expr)
     for order in range(spec.closed_form_order + 1):
         try:
-            partials = tuple(_partial(current, s) for s in inputs)
+            partials = tuple(_partial(current, s, inputs[0], defaults, spec.domain) for s in inputs)
         except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
             raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
         for s, d in zip(inputs, partials, strict=True):
@@ -65,8 +66,15 @@ def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula
     return Formula(source=expr, tower=tuple(tower))
 
 
-def _partial(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    """The simplest stable form of d expr / d symbol that SymPy finds cheaply."""
-    d = stabilise(sp.piecewise_fold(sp.diff(expr, symbol)))
-    candidates = [d, stabilise(sp.factor_terms(d))]
-    return min(candidates, key=lambda e: (sp.count_ops(e), sp.default_sort_key(e)))
+def _partial(expr: sp.Expr, symbol: sp.Symbol, x, defaults, domain) -> sp.Expr:
+    """The most accurate stable form of d expr / d symbol among a few rewrites."""
+    d = sp.diff(expr, symbol)
+    if len(d.atoms(sp.Piecewise)) <= 2:  # folding more is slow and gains little
+        d = sp.piecewise_fold(d)
+    d = stabilise(d)
+    return best_form(d, _rewrites, x, defaults, domain)
+
+
+def _rewrites(expr: sp.Expr) -> list[sp.Expr]:
+    """Equivalent forms for the search to score."""
+    return [stabilise(sp.factor_terms(expr)), stabilise(sp.together(expr))]

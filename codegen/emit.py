@@ -220,7 +220,6 @@ def _example(activation: Activation) -> Example:
 
 
 def _evaluate(activation: Activation, formula: Formula, point: float) -> float:
-    spec = activation.spec
-    values = {s: p.default for s, p in zip(activation.params, spec.params, strict=True)}
+    values = dict(activation.defaults)
     values[activation.x] = sp.Float(point, 30)
     return float(formula.expr.subs(values).evalf(30))

@@ -6,6 +6,7 @@ of ``x`` clamped into the interval where that branch is taken (the
 double-where pattern).
 """
 
+import functools
 from collections.abc import Mapping
 
 import sympy as sp
@@ -18,21 +19,32 @@ _OFFSETS = (0, 1, sp.Rational(1, 2), sp.Rational(1, 10), sp.Rational(1, 1000))
 
 def lower(expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float]) -> sp.Expr:
     """Replace every Piecewise in ``expr`` by nested :class:`Where` selects."""
+    return _lower(expr, x, tuple(sorted(defaults.items(), key=str)))
+
+
+@functools.cache  # the derivative tower repeats the same Piecewise many times
+def _lower(expr: sp.Expr, x: sp.Symbol, defaults: tuple) -> sp.Expr:
     if isinstance(expr, sp.Piecewise):
         return _select(expr, x, defaults)
     if not expr.args:
         return expr
-    return expr.func(*(lower(arg, x, defaults) for arg in expr.args))
+    return expr.func(*(_lower(arg, x, defaults) for arg in expr.args))
 
 
-def _select(pw: sp.Piecewise, x: sp.Symbol, defaults) -> sp.Expr:
+@functools.cache
+def interval(condition: sp.Basic) -> sp.Set:
+    """The set of x where ``condition``, a condition on x alone, holds."""
+    return condition.as_set()
+
+
+def _select(pw: sp.Piecewise, x: sp.Symbol, defaults: tuple) -> sp.Expr:
     pairs = _nan_last(pw, x)
     conditions = [c for _, c in pairs]
     branches = []
     for i, (branch, condition) in enumerate(pairs):
         taken = sp.And(condition, *(sp.Not(c) for c in conditions[:i]))
         clamp = _clamp(branch, taken, x, conditions, defaults)
-        lowered = lower(branch, x, defaults)
+        lowered = _lower(branch, x, defaults)
         branches.append(lowered.xreplace({x: clamp}) if clamp is not None else lowered)
     result = (
         branches[-1] if conditions[-1] == sp.true else Where(conditions[-1], branches[-1], sp.nan)
@@ -58,7 +70,7 @@ def _nan_last(pw: sp.Piecewise, x: sp.Symbol) -> list[tuple[sp.Expr, sp.Basic]]:
     taken = [sp.And(c, *(sp.Not(d) for d in conditions[:i])) for i, c in enumerate(conditions)]
     if not carriers or any(t.free_symbols != {x} for t in taken):
         return pairs
-    sets = [t.as_set() for t in taken]
+    sets = [interval(t) for t in taken]
     if not all(isinstance(s, sp.Interval) for s in sets):
         return pairs
     carrier = carriers[0]
@@ -79,7 +91,7 @@ def _clamp(branch, taken, x, conditions, defaults) -> sp.Expr | None:
         return None
     if taken.free_symbols != {x}:
         return None  # a condition on parameters: its set is not known here
-    where = taken.as_set()
+    where = interval(taken)
     if not isinstance(where, sp.Interval) or where == sp.Interval(-sp.oo, sp.oo):
         return None
     point = _safe_point(branch, where, x, defaults)
@@ -93,7 +105,10 @@ def _clamp(branch, taken, x, conditions, defaults) -> sp.Expr | None:
 
 
 def _safe_point(branch, interval: sp.Interval, x, defaults) -> sp.Expr | None:
-    """A point of ``interval`` where the branch and two derivatives are finite."""
+    """A point of ``interval`` where the branch is finite.
+
+    Its derivatives are closed-form functions of their own, clamped in turn.
+    """
     low, high = interval.start, interval.end
     if low.is_finite and high.is_finite:
         candidates = [(low + high) / 2, low, high]
@@ -101,10 +116,9 @@ def _safe_point(branch, interval: sp.Interval, x, defaults) -> sp.Expr | None:
         candidates = [low + d for d in _OFFSETS]
     else:
         candidates = [high - d for d in _OFFSETS]
-    at_defaults = branch.subs(defaults)
-    checks = [at_defaults, at_defaults.diff(x), at_defaults.diff(x, 2)]
+    at_defaults = branch.subs(dict(defaults))
     for point in candidates:
-        if interval.closure.contains(point) and all(_finite(c, x, point) for c in checks):
+        if interval.closure.contains(point) and _finite(at_defaults, x, point):
             return point
     return None
 

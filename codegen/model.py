@@ -93,3 +93,8 @@ class Activation:
     @property
     def params(self) -> tuple[sp.Symbol, ...]:
         return self.inputs[1:]
+
+    @property
+    def defaults(self) -> dict[sp.Symbol, float | int]:
+        """Each parameter's symbol and its default value."""
+        return {s: p.default for s, p in zip(self.params, self.spec.params, strict=True)}

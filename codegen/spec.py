@@ -34,6 +34,10 @@ class SpecError(ValueError):
         super().__init__(f"{path}: field '{field}' {message}")
         self.path = path
         self.field = field
+        self.message = message
+
+    def __reduce__(self):  # so that it crosses process boundaries intact
+        return (SpecError, (self.path, self.field, self.message))
 
 
 def load_spec(path: Path, root: Path) -> Spec:

@@ -82,6 +82,65 @@ def _complement(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
+def _sech_squared(e: sp.Expr) -> sp.Expr | None:
+    """1 - tanh(u)**2 and 1/cosh(u)**2 -> 4 sigmoid(2u) sigmoid(-2u).
+
+    The first cancels for large |u|; the second carries cosh's error twice.
+    """
+    if e.is_Pow and e.exp == -2 and isinstance(e.base, sp.cosh):
+        u = e.base.args[0]
+        return 4 * sigmoid(2 * u) * sigmoid(-2 * u)
+    if not (e.is_Add and sp.S.One in e.args):
+        return None
+    for term in e.args:
+        coefficient, f = term.as_coeff_Mul()
+        if coefficient == -1 and f.is_Pow and f.exp == 2 and isinstance(f.base, sp.tanh):
+            u = f.base.args[0]
+            return e - 1 - term + 4 * sigmoid(2 * u) * sigmoid(-2 * u)
+    return None
+
+
+def _sinh_over_cosh(e: sp.Expr) -> sp.Expr | None:
+    """sinh(u) * cosh(u)**-k -> tanh(u) * cosh(u)**(1-k): never inf/inf."""
+    if not e.is_Mul:
+        return None
+    for f in e.args:
+        if not isinstance(f, sp.sinh):
+            continue
+        cosh = sp.cosh(f.args[0])
+        for g in e.args:
+            if g.is_Pow and g.base == cosh and g.exp.is_negative:
+                rest = [h for h in e.args if h is not f and h is not g]
+                return sp.Mul(sp.tanh(f.args[0]), cosh ** (g.exp + 1), *rest)
+    return None
+
+
+def _sigmoid_difference(e: sp.Expr) -> sp.Expr | None:
+    """sigmoid(u) - sigmoid(-u) -> tanh(u/2), which is exact where both are near 1/2."""
+    if not e.is_Add:
+        return None
+    for term in e.args:
+        coefficient, f = term.as_coeff_Mul()
+        if isinstance(f, sigmoid):
+            partner = -coefficient * sigmoid(-f.args[0])
+            if partner in e.args:
+                return e - term - partner + coefficient * sp.tanh(f.args[0] / 2)
+    return None
+
+
+def _times_sign(e: sp.Expr) -> sp.Expr | None:
+    """u * sign(u) -> Abs(u), so that 1 - u*sign(u)/(1 + |u|) can cancel symbolically."""
+    if not e.is_Mul:
+        return None
+    for f in e.args:
+        if isinstance(f, sp.sign) and f.args[0] in e.args:
+            rest = list(e.args)
+            rest.remove(f)
+            rest.remove(f.args[0])
+            return sp.Mul(sp.Abs(f.args[0]), *rest)
+    return None
+
+
 class _TermwiseFuncMinusOne(FuncMinusOneOptim):
     """SymPy's exp(u) - 1 -> expm1(u), on the terms as written.
 
@@ -103,6 +162,10 @@ _RULES = [
     _rule(_exp_times_sigmoid),
     _rule(_sigmoid),
     _rule(_complement),
+    _rule(_sech_squared),
+    _rule(_sinh_over_cosh),
+    _rule(_sigmoid_difference),
+    _rule(_times_sign),
     _TermwiseFuncMinusOne(sp.exp, sp.codegen.cfunctions.expm1),
     log1p_opt,
     _rule(_softplus),
@@ -115,9 +178,57 @@ def stabilise(expr: sp.Expr) -> sp.Expr:
     for _ in range(4):
         rewritten = _factor_arguments(optimize(expr, _RULES))
         if rewritten == expr:
-            return expr
+            break
         expr = rewritten
+    return rationalise(expr)
+
+
+def rationalise(expr: sp.Expr, known: tuple = ()) -> sp.Expr:
+    """c*(u + sqrt(u**2 + b)) -> c*b/(sqrt(u**2 + b) - u) where u < 0, where it cancels.
+
+    The result is a Piecewise on the sign of u.  ``known`` holds what is true
+    where ``expr`` is evaluated (the conditions of the enclosing branches), so
+    the rewrite is not made again where the sign is already settled.
+    """
+    if isinstance(expr, sp.Piecewise):
+        pairs, earlier = [], []
+        for branch, condition in expr.args:
+            pairs.append((rationalise(branch, (*known, *earlier, condition)), condition))
+            earlier.append(sp.Not(condition))
+        return sp.Piecewise(*pairs)
+    if not expr.args:
+        return expr
+    expr = expr.func(*(rationalise(arg, known) for arg in expr.args))
+    if not expr.is_Add:
+        return expr
+    for term in expr.args:
+        coefficient, root = term.as_coeff_Mul()
+        if not (root.is_Pow and root.exp == sp.S.Half and root.base.is_Add):
+            continue
+        for square in root.base.args:
+            if not (square.is_Pow and square.exp == 2):
+                continue
+            u, b = square.base, root.base - square
+            for sign in (1, -1):
+                cancels = sign * u < 0
+                if coefficient * sign * u in expr.args and _possible(cancels, known):
+                    rest = expr - term - coefficient * sign * u
+                    stable = coefficient * b / (root - sign * u)
+                    return rest + sp.Piecewise(
+                        (stable, cancels), (term + coefficient * sign * u, True)
+                    )
     return expr
+
+
+def _possible(condition: sp.Basic, known: tuple) -> bool:
+    """Whether ``condition`` can hold where everything in ``known`` does."""
+    together = sp.And(condition, *known)
+    if together == sp.false:
+        return False
+    symbols = together.free_symbols
+    if len(symbols) != 1:
+        return True
+    return together.as_set() != sp.EmptySet
 
 
 def _factor_arguments(expr: sp.Expr) -> sp.Expr:

@@ -120,15 +120,15 @@ def _celu_d2_jvp(primals, tangents):
     x_dot, alpha_dot = tangents
     t0 = x > 0
     t1 = 1 / alpha
-    t2 = t1 * jnp.where(t0, 0, x)
-    t3 = jnp.exp(t2)
+    t2 = jnp.where(t0, 0, x)
+    t3 = jnp.exp(t1 * t2)
     y = jnp.where(t0, 0, t1 * t3)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _celu_d3(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(alpha_dot):
-        dy_dalpha = jnp.where(t0, 0, -t3 * (t2 + 1) / alpha**2)
+        dy_dalpha = jnp.where(t0, 0, -t3 / alpha**2 - t2 * t3 / alpha**3)
         y_dot.append(dy_dalpha * alpha_dot)
     y = cast(y, dtype, x, alpha)
     return y, sum_tangents(y, y_dot)

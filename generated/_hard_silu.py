@@ -24,7 +24,7 @@ def hard_silu(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{hard\_silu}(x) = \begin{cases} 0 & \text{for}\: x \leq -3 \wedge \left(x \geq 3 \vee x \leq -3\right) \\1 & \text{for}\: x \geq 3 \wedge \left(x \geq 3 \vee x \leq -3\right) \\\frac{x + 3}{6} & \text{for}\: x \geq 3 \vee x \leq -3 \\\frac{x}{6} & \text{for}\: x \leq -3 \\\frac{x}{6} + 1 & \text{for}\: x \geq 3 \\\frac{2 x + 3}{6} & \text{otherwise} \end{cases}
+        \frac{d}{dx} \mathrm{hard\_silu}(x) = \begin{cases} 0 & \text{for}\: x \leq -3 \wedge \left(x \geq 3 \vee x \leq -3\right) \\1 & \text{for}\: x \geq 3 \wedge \left(x \geq 3 \vee x \leq -3\right) \\\frac{x}{6} + \frac{1}{2} & \text{for}\: x \geq 3 \vee x \leq -3 \\\frac{x}{6} & \text{for}\: x \leq -3 \\\frac{x}{6} + 1 & \text{for}\: x \geq 3 \\\frac{x}{3} + \frac{1}{2} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.

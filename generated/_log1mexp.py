@@ -96,8 +96,8 @@ def _log1mexp_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`log1mexp`, in closed form."""
     x, dtype = widen(x)
     t0 = -x
-    t1 = jnp.exp(t0) / jnp.expm1(t0)
-    return cast(t1 * (1 - t1), dtype, x)
+    t1 = jnp.expm1(t0)
+    return cast(jnp.exp(t0) / t1 - jnp.exp(-2 * x) / t1**2, dtype, x)
 
 
 @_log1mexp_d2.defjvp
@@ -105,8 +105,8 @@ def _log1mexp_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = -x
-    t1 = jnp.exp(t0) / jnp.expm1(t0)
-    y = t1 * (1 - t1)
+    t1 = jnp.expm1(t0)
+    y = jnp.exp(t0) / t1 - jnp.exp(-2 * x) / t1**2
     dy_dx = _log1mexp_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -117,10 +117,12 @@ def _log1mexp_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`log1mexp`, in closed form."""
     x, dtype = widen(x)
     t0 = -x
-    t1 = jnp.exp(t0)
-    t2 = 1 / jnp.expm1(t0)
-    t3 = t1 * t2
-    return cast(t3 * (1 - t3) * (2 * t1 * t2 - 1), dtype, x)
+    t1 = jnp.expm1(t0)
+    return cast(
+        -jnp.exp(t0) / t1 + 3 * jnp.exp(-2 * x) / t1**2 - 2 * jnp.exp(-3 * x) / t1**3,
+        dtype,
+        x,
+    )
 
 
 @_log1mexp_d3.defjvp
@@ -128,12 +130,11 @@ def _log1mexp_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = -x
-    t1 = jnp.exp(t0) / jnp.expm1(t0)
-    t2 = 2 * t1
-    t3 = 1 - t2
-    t4 = -t3
-    t5 = 1 - t1
-    t6 = t1 * t5
-    y = t4 * t6
-    dy_dx = t6 * (t2 * t4 - t2 * t5 + t3)
+    t1 = jnp.expm1(t0)
+    t2 = jnp.exp(t0) / t1
+    t3 = jnp.exp(-3 * x) / t1**3
+    t4 = jnp.exp(-2 * x)
+    t5 = 1 / t1**2
+    y = -t2 - 2 * t3 + 3 * t4 * t5
+    dy_dx = t2 * (-7 * t2 - 6 * t3 + 12 * t4 * t5 + 1)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

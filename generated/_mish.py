@@ -23,7 +23,7 @@ def mish(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{mish}(x) = x \left(1 - \tanh^{2}{\left(\operatorname{softplus}{\left(x \right)} \right)}\right) \sigma{\left(x \right)} + \tanh{\left(\operatorname{softplus}{\left(x \right)} \right)}
+        \frac{d}{dx} \mathrm{mish}(x) = 4 x \sigma{\left(x \right)} \sigma{\left(- 2 \operatorname{softplus}{\left(x \right)} \right)} \sigma{\left(2 \operatorname{softplus}{\left(x \right)} \right)} + \tanh{\left(\operatorname{softplus}{\left(x \right)} \right)}
 
     Args:
         x: input array.
@@ -60,16 +60,22 @@ def _mish_jvp(primals, tangents):
 def _mish_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`mish`, in closed form."""
     x, dtype = widen(x)
-    t0 = jnp.tanh(jnp.logaddexp(x, 0.0))
-    return cast(t0 + x * (1 - t0**2) * lax.logistic(x), dtype, x)
+    t0 = jnp.logaddexp(x, 0.0)
+    t1 = 2 * t0
+    return cast(
+        4 * x * lax.logistic(-t1) * lax.logistic(t1) * lax.logistic(x) + jnp.tanh(t0),
+        dtype,
+        x,
+    )
 
 
 @_mish_d1.defjvp
 def _mish_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = jnp.tanh(jnp.logaddexp(x, 0.0))
-    y = t0 + x * (1 - t0**2) * lax.logistic(x)
+    t0 = jnp.logaddexp(x, 0.0)
+    t1 = 2 * t0
+    y = 4 * x * lax.logistic(-t1) * lax.logistic(t1) * lax.logistic(x) + jnp.tanh(t0)
     dy_dx = _mish_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -79,10 +85,58 @@ def _mish_d1_jvp(primals, tangents):
 def _mish_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`mish`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = jnp.tanh(jnp.logaddexp(x, 0.0))
+    t0 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t1 = 2 * jnp.logaddexp(x, 0.0)
+    t2 = lax.logistic(-t1)
+    t3 = 8 * t2
+    t4 = lax.logistic(x)
+    t5 = lax.logistic(t1)
+    t6 = t4 * t5
+    t7 = t4**2 * x
     return cast(
-        t0 * (1 - t1**2) * (-2 * t0 * t1 * x + x * lax.logistic(-x) + 2), dtype, x
+        jnp.where(
+            jnp.abs(x) < 0.1,
+            t0
+            * (
+                t0
+                * (
+                    t0
+                    * (
+                        t0
+                        * (
+                            t0
+                            * (
+                                t0
+                                * (
+                                    t0
+                                    * (
+                                        t0
+                                        * (
+                                            0.008187905461728396 * t0
+                                            + 0.016916194031746032
+                                        )
+                                        - 0.021293110857142857
+                                    )
+                                    - 0.07109916444444445
+                                )
+                                + 0.036034133333333336
+                            )
+                            + 0.23456
+                        )
+                        - 0.007466666666666667
+                    )
+                    - 0.5504
+                )
+                - 0.096
+            )
+            + 0.64,
+            8 * t2**2 * t5 * t7
+            + 4 * t2 * t6 * x * lax.logistic(-x)
+            - t3 * t5**2 * t7
+            + t3 * t6,
+        ),
+        dtype,
+        x,
     )
 
 
@@ -90,9 +144,52 @@ def _mish_d2(x: ArrayLike) -> Array:
 def _mish_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(x)
-    t1 = jnp.tanh(jnp.logaddexp(x, 0.0))
-    y = t0 * (1 - t1**2) * (-2 * t0 * t1 * x + x * lax.logistic(-x) + 2)
+    t0 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t1 = 2 * jnp.logaddexp(x, 0.0)
+    t2 = lax.logistic(-t1)
+    t3 = 8 * t2
+    t4 = lax.logistic(x)
+    t5 = lax.logistic(t1)
+    t6 = t4 * t5
+    t7 = t4**2 * x
+    y = jnp.where(
+        jnp.abs(x) < 0.1,
+        t0
+        * (
+            t0
+            * (
+                t0
+                * (
+                    t0
+                    * (
+                        t0
+                        * (
+                            t0
+                            * (
+                                t0
+                                * (
+                                    t0
+                                    * (0.008187905461728396 * t0 + 0.016916194031746032)
+                                    - 0.021293110857142857
+                                )
+                                - 0.07109916444444445
+                            )
+                            + 0.036034133333333336
+                        )
+                        + 0.23456
+                    )
+                    - 0.007466666666666667
+                )
+                - 0.5504
+            )
+            - 0.096
+        )
+        + 0.64,
+        8 * t2**2 * t5 * t7
+        + 4 * t2 * t6 * x * lax.logistic(-x)
+        - t3 * t5**2 * t7
+        + t3 * t6,
+    )
     dy_dx = _mish_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -102,17 +199,72 @@ def _mish_d2_jvp(primals, tangents):
 def _mish_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`mish`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = jnp.tanh(jnp.logaddexp(x, 0.0))
-    t2 = 1 - t1**2
-    t3 = lax.logistic(-x)
-    t4 = 2 * t0 * t1
-    t5 = t3 * x
-    t6 = -t4 * x + t5 + 2
+    t0 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t1 = t0 * (0.008187905461728396 * t0 + 0.016916194031746032) - 0.021293110857142857
+    t2 = t0 * t1 - 0.07109916444444445
+    t3 = t0 * t2 + 0.036034133333333336
+    t4 = t0 * t3 + 0.23456
+    t5 = t0 * t4 - 0.007466666666666667
+    t6 = t0 * t5 - 0.5504
+    t7 = lax.logistic(x)
+    t8 = lax.logistic(-x)
+    t9 = 2 * jnp.logaddexp(x, 0.0)
+    t10 = lax.logistic(-t9)
+    t11 = 6 * t7
+    t12 = t10 * t11
+    t13 = lax.logistic(t9)
+    t14 = t11 * t13
+    t15 = t8 * x
+    t16 = t7**2 * x
+    t17 = 4 * t16
+    t18 = t10 * t13
     return cast(
-        t0
-        * t2
-        * (-2 * t0**2 * t2 * x - t0 * t5 + t3 * t6 + t3 - t4 * t5 - t4 * t6 - t4),
+        jnp.where(
+            jnp.abs(x) < 0.1,
+            t0 * t6
+            + t0
+            * (
+                t0
+                * (
+                    t0
+                    * (
+                        t0
+                        * (
+                            t0
+                            * (
+                                t0
+                                * (
+                                    t0
+                                    * (0.01637581092345679 * t0 + 0.016916194031746032)
+                                    + t1
+                                )
+                                + t2
+                            )
+                            + t3
+                        )
+                        + t4
+                    )
+                    + t5
+                )
+                + t6
+            )
+            - 0.096,
+            4
+            * t18
+            * t7
+            * (
+                t10**2 * t17
+                + t12 * t15
+                + t12
+                + t13**2 * t17
+                - t14 * t15
+                - t14
+                - t15 * t7
+                - 16 * t16 * t18
+                + t8**2 * x
+                + 3 * t8
+            ),
+        ),
         dtype,
         x,
     )
@@ -122,40 +274,127 @@ def _mish_d3(x: ArrayLike) -> Array:
 def _mish_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(-x)
-    t1 = t0 * x
-    t2 = jnp.tanh(jnp.logaddexp(x, 0.0))
-    t3 = lax.logistic(x)
-    t4 = 2 * t3
-    t5 = t2 * t4
-    t6 = t1 - t5 * x + 2
-    t7 = 1 - t2**2
-    t8 = t3**2
-    t9 = t7 * t8
-    t10 = 2 * t9
-    t11 = -t0 + t1 * t3 + t1 * t5 + t10 * x + t5
-    t12 = t0 * t6 - t11 - t5 * t6
-    t13 = t3 * t7
-    y = t12 * t13
-    t14 = t0**2 * x
-    t15 = t0 * t6
-    t16 = -t11
-    dy_dx = t13 * (
-        t0 * t12
-        + t0 * t16
-        - 4 * t0 * t2 * t3
-        + 2 * t0 * t2 * t8 * x
-        - t0 * t4
-        + t0 * t8 * x
-        - 6 * t1 * t9
-        - t10 * t6
-        - t12 * t5
-        - t14 * t3
-        - t14 * t5
-        - t15 * t3
-        - t15 * t5
-        - t16 * t5
-        + 4 * t2 * t3**3 * t7 * x
-        - 4 * t9
+    t0 = jnp.abs(x) < 0.1
+    t1 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t2 = t1 * (0.008187905461728396 * t1 + 0.016916194031746032)
+    t3 = t2 - 0.021293110857142857
+    t4 = t1 * t3
+    t5 = t4 - 0.07109916444444445
+    t6 = t1 * t5
+    t7 = t6 + 0.036034133333333336
+    t8 = t1 * t7
+    t9 = t8 + 0.23456
+    t10 = t1 * t9
+    t11 = t10 - 0.007466666666666667
+    t12 = t1 * t11
+    t13 = t12 - 0.5504
+    t14 = t1 * (0.01637581092345679 * t1 + 0.016916194031746032)
+    t15 = t1 * (t14 + t3)
+    t16 = t1 * (t15 + t5)
+    t17 = t1 * (t16 + t7)
+    t18 = t1 * (t17 + t9)
+    t19 = t1 * (t11 + t18)
+    t20 = lax.logistic(-x)
+    t21 = t20**2
+    t22 = t21 * x
+    t23 = 2 * jnp.logaddexp(x, 0.0)
+    t24 = lax.logistic(-t23)
+    t25 = lax.logistic(x)
+    t26 = 6 * t25
+    t27 = t24 * t26
+    t28 = lax.logistic(t23)
+    t29 = t26 * t28
+    t30 = t20 * t25
+    t31 = t24**2
+    t32 = t25**2
+    t33 = 4 * t32
+    t34 = t31 * t33
+    t35 = t28**2
+    t36 = t33 * t35
+    t37 = t20 * x
+    t38 = t32 * x
+    t39 = t24 * t28
+    t40 = (
+        3 * t20
+        + t22
+        + t27 * t37
+        + t27
+        - t29 * t37
+        - t29
+        - t30 * x
+        + t34 * x
+        + t36 * x
+        - 16 * t38 * t39
+    )
+    t41 = t25 * t40
+    t42 = 4 * t39
+    y = jnp.where(t0, t1 * t13 + t1 * (t13 + t19) - 0.096, t41 * t42)
+    t43 = t20 * t38
+    t44 = 12 * t30
+    t45 = 6 * t43
+    t46 = 8 * t43
+    t47 = 48 * t25**3 * x
+    t48 = 2 * t41
+    dy_dx = jnp.where(
+        t0,
+        t1
+        * (
+            t1
+            * (
+                t1
+                * (
+                    t1
+                    * (
+                        t1
+                        * (
+                            t1 * (0.04912743277037038 * t1 + 0.033832388063492064)
+                            + 2 * t14
+                            + 2 * t2
+                            - 0.042586221714285714
+                        )
+                        + 2 * t15
+                        + 2 * t4
+                        - 0.1421983288888889
+                    )
+                    + 2 * t16
+                    + 2 * t6
+                    + 0.07206826666666667
+                )
+                + 2 * t17
+                + 2 * t8
+                + 0.46912
+            )
+            + 2 * t10
+            + 2 * t18
+            - 0.014933333333333333
+        )
+        + 2 * t12
+        + 2 * t19
+        - 1.1008,
+        t25
+        * t42
+        * (
+            t20 * t40
+            + t21
+            - 3 * t22 * t25
+            + t22 * t27
+            - t22 * t29
+            + t24 * t35 * t47
+            + t24 * t44
+            - t24 * t45
+            + t24 * t48
+            - t28 * t31 * t47
+            - t28 * t44
+            + t28 * t45
+            - t28 * t48
+            - 4 * t30
+            + t31 * t46
+            - 40 * t32 * t39
+            + t34
+            + t35 * t46
+            + t36
+            - 56 * t39 * t43
+            + t43
+        ),
     )
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -25,7 +25,7 @@ def sigmoid(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{sigmoid}(x) = \sigma{\left(- x \right)} \sigma{\left(x \right)}
+        \frac{d}{dx} \mathrm{sigmoid}(x) = \begin{cases} x^{2} \left(x^{2} \left(x^{2} \left(0.00019221230158730158 x^{2} - 0.0014756944444444444\right) + 0.010416666666666666\right) - 0.0625\right) + 0.25 & \text{for}\: \left|{x}\right| < 0.1 \\\sigma{\left(- x \right)} \sigma{\left(x \right)} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.
@@ -59,14 +59,46 @@ def _sigmoid_jvp(primals, tangents):
 def _sigmoid_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`sigmoid`, in closed form."""
     x, dtype = widen(x)
-    return cast(lax.logistic(-x) * lax.logistic(x), dtype, x)
+    t0 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x) ** 2
+    return cast(
+        jnp.where(
+            jnp.abs(x) < 0.1,
+            t0
+            * (
+                t0
+                * (
+                    t0 * (0.00019221230158730158 * t0 - 0.0014756944444444444)
+                    + 0.010416666666666666
+                )
+                - 0.0625
+            )
+            + 0.25,
+            lax.logistic(-x) * lax.logistic(x),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_sigmoid_d1.defjvp
 def _sigmoid_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    y = lax.logistic(-x) * lax.logistic(x)
+    t0 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x) ** 2
+    y = jnp.where(
+        jnp.abs(x) < 0.1,
+        t0
+        * (
+            t0
+            * (
+                t0 * (0.00019221230158730158 * t0 - 0.0014756944444444444)
+                + 0.010416666666666666
+            )
+            - 0.0625
+        )
+        + 0.25,
+        lax.logistic(-x) * lax.logistic(x),
+    )
     dy_dx = _sigmoid_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -76,18 +108,86 @@ def _sigmoid_d1_jvp(primals, tangents):
 def _sigmoid_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`sigmoid`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    return cast(t0 * t1 * (-t0 + t1), dtype, x)
+    t0 = jnp.abs(x) < 0.1
+    t1 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t2 = t1**2
+    t3 = t2 * (0.00019221230158730158 * t2 - 0.0014756944444444444)
+    return cast(
+        jnp.where(
+            t0,
+            t1
+            * (
+                2 * t2 * (t3 + 0.010416666666666666)
+                + t2
+                * (
+                    t2 * (0.0007688492063492063 * t2 - 0.002951388888888889)
+                    + 2 * t3
+                    + 0.020833333333333332
+                )
+                - 0.125
+            ),
+            jnp.where(
+                t0,
+                t1
+                * (
+                    t2
+                    * (
+                        t2
+                        * (
+                            t2 * (0.0015376984126984127 - 0.00023802634479717813 * t2)
+                            - 0.008854166666666666
+                        )
+                        + 0.041666666666666664
+                    )
+                    - 0.125
+                ),
+                -jnp.tanh(x / 2) * lax.logistic(-x) * lax.logistic(x),
+            ),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_sigmoid_d2.defjvp
 def _sigmoid_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    y = t0 * t1 * (-t0 + t1)
+    t0 = jnp.abs(x) < 0.1
+    t1 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t2 = t1**2
+    t3 = t2 * (0.00019221230158730158 * t2 - 0.0014756944444444444)
+    y = jnp.where(
+        t0,
+        t1
+        * (
+            2 * t2 * (t3 + 0.010416666666666666)
+            + t2
+            * (
+                t2 * (0.0007688492063492063 * t2 - 0.002951388888888889)
+                + 2 * t3
+                + 0.020833333333333332
+            )
+            - 0.125
+        ),
+        jnp.where(
+            t0,
+            t1
+            * (
+                t2
+                * (
+                    t2
+                    * (
+                        t2 * (0.0015376984126984127 - 0.00023802634479717813 * t2)
+                        - 0.008854166666666666
+                    )
+                    + 0.041666666666666664
+                )
+                - 0.125
+            ),
+            -jnp.tanh(x / 2) * lax.logistic(-x) * lax.logistic(x),
+        ),
+    )
     dy_dx = _sigmoid_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -97,23 +197,113 @@ def _sigmoid_d2_jvp(primals, tangents):
 def _sigmoid_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`sigmoid`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(-x)
-    t1 = lax.logistic(x)
-    t2 = t0 * t1
-    t3 = t0 - t1
-    return cast(t2 * (t0 * t3 - t1 * t3 - 2 * t2), dtype, x)
+    t0 = jnp.abs(x) < 0.1
+    t1 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x) ** 2
+    t2 = t1 * (0.00019221230158730158 * t1 - 0.0014756944444444444)
+    t3 = t1 * (0.0007688492063492063 * t1 - 0.002951388888888889)
+    t4 = lax.logistic(x)
+    t5 = lax.logistic(-x)
+    t6 = jnp.tanh(x / 2)
+    return cast(
+        jnp.where(
+            t0,
+            2 * t1 * (t2 + 0.010416666666666666)
+            + t1 * (2 * t2 + t3 + 0.020833333333333332)
+            + t1
+            * (
+                t1 * (0.004613095238095238 * t1 - 0.011805555555555555)
+                + 8 * t2
+                + 4 * t3
+                + 0.08333333333333333
+            )
+            - 0.125,
+            jnp.where(
+                t0,
+                t1
+                * (
+                    t1
+                    * (
+                        t1 * (0.010763888888888889 - 0.0021422371031746034 * t1)
+                        - 0.044270833333333336
+                    )
+                    + 0.125
+                )
+                - 0.125,
+                t4 * t5 * (t4 * t6 - t5 * t6 + t6**2 / 2 - 0.5),
+            ),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_sigmoid_d3.defjvp
 def _sigmoid_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    t2 = t0 * t1
-    t3 = -t0 + t1
-    t4 = -t0 * t3 + t1 * t3 - 2 * t2
-    t5 = t1 * t4
-    y = t0 * t5
-    dy_dx = t2 * (-t0 * t4 - 6 * t2 * t3 + t5)
+    t0 = jnp.abs(x) < 0.1
+    t1 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t2 = t1**2
+    t3 = t2 * (0.00019221230158730158 * t2 - 0.0014756944444444444)
+    t4 = t2 * (0.0007688492063492063 * t2 - 0.002951388888888889)
+    t5 = t2 * (0.004613095238095238 * t2 - 0.011805555555555555)
+    t6 = lax.logistic(x)
+    t7 = jnp.tanh(x / 2)
+    t8 = t6 * t7
+    t9 = t7**2
+    t10 = lax.logistic(-x)
+    t11 = t10 * t7
+    t12 = t10 * t6
+    y = jnp.where(
+        t0,
+        2 * t2 * (t3 + 0.010416666666666666)
+        + t2 * (2 * t3 + t4 + 0.020833333333333332)
+        + t2 * (8 * t3 + 4 * t4 + t5 + 0.08333333333333333)
+        - 0.125,
+        jnp.where(
+            t0,
+            t2
+            * (
+                t2
+                * (
+                    t2 * (0.010763888888888889 - 0.0021422371031746034 * t2)
+                    - 0.044270833333333336
+                )
+                + 0.125
+            )
+            - 0.125,
+            t12 * (-t11 + t8 + t9 / 2 - 0.5),
+        ),
+    )
+    t13 = -2 * t11 + 2 * t8 + t9 - 1
+    dy_dx = jnp.where(
+        t0,
+        t1
+        * (
+            t2 * (0.036904761904761905 * t2 - 0.07083333333333333)
+            + 24 * t3
+            + 12 * t4
+            + 3 * t5
+            + 0.25
+        ),
+        jnp.where(
+            t0,
+            t1
+            * (
+                t2
+                * (
+                    t2
+                    * (
+                        t2 * (0.0037622630070546738 * t2 - 0.017137896825396827)
+                        + 0.06458333333333334
+                    )
+                    - 0.17708333333333334
+                )
+                + 0.25
+            ),
+            t12
+            * (-4 * t10**2 * t6 + t10 * t13 + 4 * t10 * t6**2 + 8 * t10 * t8 - t13 * t6)
+            / 2,
+        ),
+    )
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -23,7 +23,7 @@ def silu(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{silu}(x) = \left(x \sigma{\left(- x \right)} + 1\right) \sigma{\left(x \right)}
+        \frac{d}{dx} \mathrm{silu}(x) = \begin{cases} x \left(x^{2} \left(x^{2} \left(x^{2} \left(0.00021356922398589064 x^{2} - 0.0016865079365079366\right) + 0.012500000000000001\right) - 0.083333333333333329\right) + 0.5\right) + 0.5 & \text{for}\: \left|{x}\right| < 0.2 \\x \sigma{\left(- x \right)} \sigma{\left(x \right)} + \sigma{\left(x \right)} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.
@@ -62,14 +62,55 @@ def _silu_jvp(primals, tangents):
 def _silu_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`silu`, in closed form."""
     x, dtype = widen(x)
-    return cast((x * lax.logistic(-x) + 1) * lax.logistic(x), dtype, x)
+    t0 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x)
+    t1 = t0**2
+    t2 = lax.logistic(x)
+    return cast(
+        jnp.where(
+            jnp.abs(x) < 0.2,
+            t0
+            * (
+                t1
+                * (
+                    t1
+                    * (
+                        t1 * (0.00021356922398589064 * t1 - 0.0016865079365079366)
+                        + 0.0125
+                    )
+                    - 0.08333333333333333
+                )
+                + 0.5
+            )
+            + 0.5,
+            t2 * x * lax.logistic(-x) + t2,
+        ),
+        dtype,
+        x,
+    )
 
 
 @_silu_d1.defjvp
 def _silu_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    y = (x * lax.logistic(-x) + 1) * lax.logistic(x)
+    t0 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x)
+    t1 = t0**2
+    t2 = lax.logistic(x)
+    y = jnp.where(
+        jnp.abs(x) < 0.2,
+        t0
+        * (
+            t1
+            * (
+                t1
+                * (t1 * (0.00021356922398589064 * t1 - 0.0016865079365079366) + 0.0125)
+                - 0.08333333333333333
+            )
+            + 0.5
+        )
+        + 0.5,
+        t2 * x * lax.logistic(-x) + t2,
+    )
     dy_dx = _silu_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -79,18 +120,60 @@ def _silu_d1_jvp(primals, tangents):
 def _silu_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`silu`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    return cast(t0 * t1 * (-t0 * x + t1 * x + 2), dtype, x)
+    t0 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x) ** 2
+    t1 = t0 * (0.00021356922398589064 * t0 - 0.0016865079365079366)
+    t2 = t0 * (t1 + 0.0125)
+    t3 = lax.logistic(x)
+    t4 = lax.logistic(-x)
+    return cast(
+        jnp.where(
+            jnp.abs(x) < 0.2,
+            t0 * (t2 - 0.08333333333333333)
+            + t0
+            * (
+                t0
+                * (
+                    t0 * (0.0008542768959435626 * t0 - 0.003373015873015873)
+                    + 2 * t1
+                    + 0.025
+                )
+                + 2 * t2
+                - 0.16666666666666666
+            )
+            + 0.5,
+            t3 * t4 * (-t3 * x + t4 * x + 2),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_silu_d2.defjvp
 def _silu_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    y = t0 * t1 * (-t0 * x + t1 * x + 2)
+    t0 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x) ** 2
+    t1 = t0 * (0.00021356922398589064 * t0 - 0.0016865079365079366)
+    t2 = t0 * (t1 + 0.0125)
+    t3 = lax.logistic(x)
+    t4 = lax.logistic(-x)
+    y = jnp.where(
+        jnp.abs(x) < 0.2,
+        t0 * (t2 - 0.08333333333333333)
+        + t0
+        * (
+            t0
+            * (
+                t0 * (0.0008542768959435626 * t0 - 0.003373015873015873)
+                + 2 * t1
+                + 0.025
+            )
+            + 2 * t2
+            - 0.16666666666666666
+        )
+        + 0.5,
+        t3 * t4 * (-t3 * x + t4 * x + 2),
+    )
     dy_dx = _silu_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -100,36 +183,158 @@ def _silu_d2_jvp(primals, tangents):
 def _silu_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`silu`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    t2 = t1 * x
-    t3 = -t0 * x + t2 + 2
-    return cast(t0 * t1 * (-2 * t0 * t2 - t0 * t3 - t0 + t1 * t3 + t1), dtype, x)
+    t0 = jnp.abs(x)
+    t1 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x)
+    t2 = t1**2
+    t3 = t2 * (0.00021356922398589064 * t2 - 0.0016865079365079366)
+    t4 = t2 * (0.0008542768959435626 * t2 - 0.003373015873015873)
+    t5 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t6 = t5**2
+    t7 = lax.logistic(x)
+    t8 = lax.logistic(-x)
+    t9 = t8 * x
+    t10 = -t7 * x + t9 + 2
+    return cast(
+        jnp.where(
+            t0 < 0.2,
+            t1
+            * (
+                6 * t2 * (t3 + 0.0125)
+                + 3 * t2 * (2 * t3 + t4 + 0.025)
+                + t2
+                * (
+                    t2 * (0.005125661375661375 * t2 - 0.013492063492063493)
+                    + 8 * t3
+                    + 4 * t4
+                    + 0.1
+                )
+                - 0.5
+            ),
+            jnp.where(
+                t0 < 0.1,
+                t5
+                * (
+                    t6
+                    * (
+                        t6
+                        * (
+                            t6 * (0.015376984126984126 - 0.0028563161375661375 * t6)
+                            - 0.07083333333333333
+                        )
+                        + 0.25
+                    )
+                    - 0.5
+                ),
+                t7 * t8 * (-t10 * t7 + t10 * t8 - 2 * t7 * t9 - jnp.tanh(x / 2)),
+            ),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_silu_d3.defjvp
 def _silu_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    t2 = t0 * x
-    t3 = t1 * x
-    t4 = -t2 + t3 + 2
-    t5 = 2 * t0
-    t6 = t0 - t1 + t3 * t5
-    t7 = -t0 * t4 + t1 * t4 - t6
-    y = t0 * t1 * t7
-    t8 = t0 * t1
-    t9 = -t6
-    dy_dx = t8 * (
-        2 * t0**2 * t1 * x
-        - t0 * t7
-        - t0 * t9
-        - 2 * t1**2 * t2
-        - t1 * t4 * t5
-        + t1 * t7
-        + t1 * t9
-        - 4 * t8
+    t0 = jnp.abs(x)
+    t1 = t0 < 0.2
+    t2 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x)
+    t3 = t2**2
+    t4 = t3 * (0.00021356922398589064 * t3 - 0.0016865079365079366)
+    t5 = t3 * (0.0008542768959435626 * t3 - 0.003373015873015873)
+    t6 = t3 * (0.005125661375661375 * t3 - 0.013492063492063493)
+    t7 = (
+        6 * t3 * (t4 + 0.0125)
+        + 3 * t3 * (2 * t4 + t5 + 0.025)
+        + t3 * (8 * t4 + 4 * t5 + t6 + 0.1)
+        - 0.5
+    )
+    t8 = t0 < 0.1
+    t9 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t10 = t9**2
+    t11 = lax.logistic(x)
+    t12 = lax.logistic(-x)
+    t13 = t11 * x
+    t14 = t12 * x
+    t15 = -t13 + t14 + 2
+    t16 = jnp.tanh(x / 2)
+    t17 = 2 * t11
+    t18 = t14 * t17 + t16
+    t19 = -t11 * t15 + t12 * t15 - t18
+    y = jnp.where(
+        t1,
+        t2 * t7,
+        jnp.where(
+            t8,
+            t9
+            * (
+                t10
+                * (
+                    t10
+                    * (
+                        t10 * (0.015376984126984126 - 0.0028563161375661375 * t10)
+                        - 0.07083333333333333
+                    )
+                    + 0.25
+                )
+                - 0.5
+            ),
+            t11 * t12 * t19,
+        ),
+    )
+    t20 = x**2
+    t21 = 0.015376984126984126 - 0.0028563161375661375 * t20
+    t22 = t20 * t21 - 0.07083333333333333
+    t23 = t20 * t22 + 0.25
+    t24 = 2 * x
+    t25 = t11 * t12
+    dy_dx = jnp.where(
+        t1,
+        t3
+        * (
+            t3 * (0.041005291005291 * t3 - 0.08095238095238096)
+            + 40 * t4
+            + 20 * t5
+            + 5 * t6
+            + 0.5
+        )
+        + t7,
+        jnp.where(
+            t8,
+            t20 * t23
+            + x
+            * (
+                t20 * (t20 * (2 * t21 * x - 0.005712632275132275 * x**3) + t22 * t24)
+                + t23 * t24
+            )
+            - 0.5,
+            jnp.where(
+                t8,
+                t10
+                * (
+                    t10
+                    * (
+                        t10 * (0.1076388888888889 - 0.025706845238095237 * t10)
+                        - 0.3541666666666667
+                    )
+                    + 0.75
+                )
+                - 0.5,
+                t25
+                * (
+                    2 * t11**2 * t12 * x
+                    + t11 * t18
+                    - t11 * t19
+                    - 2 * t12**2 * t13
+                    - t12 * t15 * t17
+                    - t12 * t18
+                    + t12 * t19
+                    + t16**2 / 2
+                    - 2 * t25
+                    - 0.5
+                ),
+            ),
+        ),
     )
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

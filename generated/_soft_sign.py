@@ -22,7 +22,7 @@ def soft_sign(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{soft\_sign}(x) = \frac{- \frac{x \operatorname{sign}{\left(x \right)}}{\left|{x}\right| + 1} + 1}{\left|{x}\right| + 1}
+        \frac{d}{dx} \mathrm{soft\_sign}(x) = \frac{1}{\left(\left|{x}\right| + 1\right)^{2}}
 
     Args:
         x: input array.
@@ -56,16 +56,14 @@ def _soft_sign_jvp(primals, tangents):
 def _soft_sign_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`soft_sign`, in closed form."""
     x, dtype = widen(x)
-    t0 = 1 / (jnp.abs(x) + 1)
-    return cast(t0 * (-t0 * x * jnp.sign(x) + 1), dtype, x)
+    return cast(1 / (jnp.abs(x) + 1) ** 2, dtype, x)
 
 
 @_soft_sign_d1.defjvp
 def _soft_sign_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = 1 / (jnp.abs(x) + 1)
-    y = t0 * (-t0 * x * jnp.sign(x) + 1)
+    y = 1 / (jnp.abs(x) + 1) ** 2
     dy_dx = _soft_sign_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -75,18 +73,14 @@ def _soft_sign_d1_jvp(primals, tangents):
 def _soft_sign_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`soft_sign`, in closed form."""
     x, dtype = widen(x)
-    t0 = jnp.sign(x)
-    t1 = jnp.abs(x) + 1
-    return cast(t0 * (2 * t0 * x / t1 - 2) / t1**2, dtype, x)
+    return cast(-2 * jnp.sign(x) / (jnp.abs(x) + 1) ** 3, dtype, x)
 
 
 @_soft_sign_d2.defjvp
 def _soft_sign_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = jnp.sign(x)
-    t1 = jnp.abs(x) + 1
-    y = t0 * (2 * t0 * x / t1 - 2) / t1**2
+    y = -2 * jnp.sign(x) / (jnp.abs(x) + 1) ** 3
     dy_dx = _soft_sign_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -96,9 +90,7 @@ def _soft_sign_d2_jvp(primals, tangents):
 def _soft_sign_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`soft_sign`, in closed form."""
     x, dtype = widen(x)
-    t0 = jnp.sign(x)
-    t1 = jnp.abs(x) + 1
-    return cast(2 * t0**2 * (-3 * t0 * x / t1 + 3) / t1**3, dtype, x)
+    return cast(6 * jnp.sign(x) ** 2 / (jnp.abs(x) + 1) ** 4, dtype, x)
 
 
 @_soft_sign_d3.defjvp
@@ -107,7 +99,6 @@ def _soft_sign_d3_jvp(primals, tangents):
     (x_dot,) = tangents
     t0 = jnp.sign(x)
     t1 = jnp.abs(x) + 1
-    t2 = t0 * x / t1
-    y = 2 * t0**2 * (3 - 3 * t2) / t1**3
-    dy_dx = 6 * t0**3 * (4 * t2 - 4) / t1**4
+    y = 6 * t0**2 / t1**4
+    dy_dx = -24 * t0**3 / t1**5
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -23,7 +23,7 @@ def softplus(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{softplus}(x) = \sigma{\left(x \right)}
+        \frac{d}{dx} \mathrm{softplus}(x) = \begin{cases} x \left(x^{2} \left(x^{2} \left(x^{2} \left(2.1356922398589065 \cdot 10^{-5} x^{2} - 0.00021081349206349207\right) + 0.0020833333333333333\right) - 0.020833333333333332\right) + 0.25\right) + 0.5 & \text{for}\: \left|{x}\right| < 0.2 \\\sigma{\left(x \right)} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.
@@ -57,14 +57,56 @@ def _softplus_jvp(primals, tangents):
 def _softplus_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`softplus`, in closed form."""
     x, dtype = widen(x)
-    return cast(lax.logistic(x), dtype, x)
+    t0 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x)
+    t1 = t0**2
+    return cast(
+        jnp.where(
+            jnp.abs(x) < 0.2,
+            t0
+            * (
+                t1
+                * (
+                    t1
+                    * (
+                        t1 * (2.1356922398589065e-05 * t1 - 0.00021081349206349207)
+                        + 0.0020833333333333333
+                    )
+                    - 0.020833333333333332
+                )
+                + 0.25
+            )
+            + 0.5,
+            lax.logistic(x),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_softplus_d1.defjvp
 def _softplus_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    y = lax.logistic(x)
+    t0 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x)
+    t1 = t0**2
+    y = jnp.where(
+        jnp.abs(x) < 0.2,
+        t0
+        * (
+            t1
+            * (
+                t1
+                * (
+                    t1 * (2.1356922398589065e-05 * t1 - 0.00021081349206349207)
+                    + 0.0020833333333333333
+                )
+                - 0.020833333333333332
+            )
+            + 0.25
+        )
+        + 0.5,
+        lax.logistic(x),
+    )
     dy_dx = _softplus_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -74,14 +116,86 @@ def _softplus_d1_jvp(primals, tangents):
 def _softplus_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`softplus`, in closed form."""
     x, dtype = widen(x)
-    return cast(lax.logistic(-x) * lax.logistic(x), dtype, x)
+    t0 = jnp.abs(x)
+    t1 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x) ** 2
+    t2 = t1 * (2.1356922398589065e-05 * t1 - 0.00021081349206349207)
+    t3 = t1 * (t2 + 0.0020833333333333333)
+    t4 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x) ** 2
+    return cast(
+        jnp.where(
+            t0 < 0.2,
+            t1 * (t3 - 0.020833333333333332)
+            + t1
+            * (
+                t1
+                * (
+                    t1 * (8.542768959435626e-05 * t1 - 0.00042162698412698415)
+                    + 2 * t2
+                    + 0.004166666666666667
+                )
+                + 2 * t3
+                - 0.041666666666666664
+            )
+            + 0.25,
+            jnp.where(
+                t0 < 0.1,
+                t4
+                * (
+                    t4
+                    * (
+                        t4 * (0.00019221230158730158 * t4 - 0.0014756944444444444)
+                        + 0.010416666666666666
+                    )
+                    - 0.0625
+                )
+                + 0.25,
+                lax.logistic(-x) * lax.logistic(x),
+            ),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_softplus_d2.defjvp
 def _softplus_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    y = lax.logistic(-x) * lax.logistic(x)
+    t0 = jnp.abs(x)
+    t1 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x) ** 2
+    t2 = t1 * (2.1356922398589065e-05 * t1 - 0.00021081349206349207)
+    t3 = t1 * (t2 + 0.0020833333333333333)
+    t4 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x) ** 2
+    y = jnp.where(
+        t0 < 0.2,
+        t1 * (t3 - 0.020833333333333332)
+        + t1
+        * (
+            t1
+            * (
+                t1 * (8.542768959435626e-05 * t1 - 0.00042162698412698415)
+                + 2 * t2
+                + 0.004166666666666667
+            )
+            + 2 * t3
+            - 0.041666666666666664
+        )
+        + 0.25,
+        jnp.where(
+            t0 < 0.1,
+            t4
+            * (
+                t4
+                * (
+                    t4 * (0.00019221230158730158 * t4 - 0.0014756944444444444)
+                    + 0.010416666666666666
+                )
+                - 0.0625
+            )
+            + 0.25,
+            lax.logistic(-x) * lax.logistic(x),
+        ),
+    )
     dy_dx = _softplus_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -91,19 +205,162 @@ def _softplus_d2_jvp(primals, tangents):
 def _softplus_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`softplus`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    return cast(t0 * t1 * (-t0 + t1), dtype, x)
+    t0 = jnp.abs(x)
+    t1 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x)
+    t2 = t1**2
+    t3 = t2 * (2.1356922398589065e-05 * t2 - 0.00021081349206349207)
+    t4 = t2 * (8.542768959435626e-05 * t2 - 0.00042162698412698415)
+    t5 = t0 < 0.1
+    t6 = x**2
+    t7 = t6 * (0.00019221230158730158 * t6 - 0.0014756944444444444)
+    t8 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t9 = t8**2
+    return cast(
+        jnp.where(
+            t0 < 0.2,
+            t1
+            * (
+                6 * t2 * (t3 + 0.0020833333333333333)
+                + 3 * t2 * (2 * t3 + t4 + 0.004166666666666667)
+                + t2
+                * (
+                    t2 * (0.0005125661375661376 * t2 - 0.0016865079365079366)
+                    + 8 * t3
+                    + 4 * t4
+                    + 0.016666666666666666
+                )
+                - 0.125
+            ),
+            jnp.where(
+                t5,
+                x
+                * (
+                    2 * t6 * (t7 + 0.010416666666666666)
+                    + t6
+                    * (
+                        t6 * (0.0007688492063492063 * t6 - 0.002951388888888889)
+                        + 2 * t7
+                        + 0.020833333333333332
+                    )
+                    - 0.125
+                ),
+                jnp.where(
+                    t5,
+                    t8
+                    * (
+                        t9
+                        * (
+                            t9
+                            * (
+                                t9
+                                * (0.0015376984126984127 - 0.00023802634479717813 * t9)
+                                - 0.008854166666666666
+                            )
+                            + 0.041666666666666664
+                        )
+                        - 0.125
+                    ),
+                    -jnp.tanh(x / 2) * lax.logistic(-x) * lax.logistic(x),
+                ),
+            ),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_softplus_d3.defjvp
 def _softplus_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    t2 = -t0 + t1
-    y = t0 * t1 * t2
-    t3 = t0 * t1
-    dy_dx = t3 * (-t0 * t2 + t1 * t2 - 2 * t3)
+    t0 = jnp.abs(x)
+    t1 = t0 < 0.2
+    t2 = jnp.where((x >= 0.2) | (x <= -0.2), 0, x)
+    t3 = t2**2
+    t4 = t3 * (2.1356922398589065e-05 * t3 - 0.00021081349206349207)
+    t5 = t3 * (8.542768959435626e-05 * t3 - 0.00042162698412698415)
+    t6 = t3 * (0.0005125661375661376 * t3 - 0.0016865079365079366)
+    t7 = (
+        6 * t3 * (t4 + 0.0020833333333333333)
+        + 3 * t3 * (2 * t4 + t5 + 0.004166666666666667)
+        + t3 * (8 * t4 + 4 * t5 + t6 + 0.016666666666666666)
+        - 0.125
+    )
+    t8 = t0 < 0.1
+    t9 = x**2
+    t10 = t9 * (0.00019221230158730158 * t9 - 0.0014756944444444444)
+    t11 = t9 * (0.0007688492063492063 * t9 - 0.002951388888888889)
+    t12 = (
+        2 * t9 * (t10 + 0.010416666666666666)
+        + t9 * (2 * t10 + t11 + 0.020833333333333332)
+        - 0.125
+    )
+    t13 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t14 = t13**2
+    t15 = lax.logistic(-x)
+    t16 = lax.logistic(x)
+    t17 = jnp.tanh(x / 2)
+    t18 = t16 * t17
+    y = jnp.where(
+        t1,
+        t2 * t7,
+        jnp.where(
+            t8,
+            t12 * x,
+            jnp.where(
+                t8,
+                t13
+                * (
+                    t14
+                    * (
+                        t14
+                        * (
+                            t14 * (0.0015376984126984127 - 0.00023802634479717813 * t14)
+                            - 0.008854166666666666
+                        )
+                        + 0.041666666666666664
+                    )
+                    - 0.125
+                ),
+                -t15 * t18,
+            ),
+        ),
+    )
+    dy_dx = jnp.where(
+        t1,
+        t3
+        * (
+            t3 * (0.004100529100529101 * t3 - 0.01011904761904762)
+            + 40 * t4
+            + 20 * t5
+            + 5 * t6
+            + 0.08333333333333333
+        )
+        + t7,
+        jnp.where(
+            t8,
+            t12
+            + t9
+            * (
+                8 * t10
+                + 4 * t11
+                + t9 * (0.004613095238095238 * t9 - 0.011805555555555555)
+                + 0.08333333333333333
+            ),
+            jnp.where(
+                t8,
+                t14
+                * (
+                    t14
+                    * (
+                        t14 * (0.010763888888888889 - 0.0021422371031746034 * t14)
+                        - 0.044270833333333336
+                    )
+                    + 0.125
+                )
+                - 0.125,
+                t15 * t16 * (-t15 * t17 + t17**2 / 2 + t18 - 0.5),
+            ),
+        ),
+    )
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -22,7 +22,7 @@ def sparse_plus(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{sparse\_plus}(x) = \begin{cases} 0 & \text{for}\: x \leq -1 \\1 & \text{for}\: x \geq 1 \\\frac{x + 1}{2} & \text{otherwise} \end{cases}
+        \frac{d}{dx} \mathrm{sparse\_plus}(x) = \begin{cases} 0 & \text{for}\: x \leq -1 \\1 & \text{for}\: x \geq 1 \\\frac{x}{2} + \frac{1}{2} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.

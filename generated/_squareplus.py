@@ -4,6 +4,7 @@
 import jax
 import jax.numpy as jnp
 from jax import Array
+from jax import lax
 from jax.typing import ArrayLike
 
 from ._support import widen, narrow, cast, is_zero, sum_tangents
@@ -22,7 +23,7 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{squareplus}(x) = \frac{\frac{x}{\sqrt{b + x^{2}}} + 1}{2}
+        \frac{d}{dx} \mathrm{squareplus}(x) = \begin{cases} \frac{b \left(\begin{cases} \frac{x + \sqrt{b + x^{2}}}{b} & \text{for}\: x > 0 \\\frac{1}{- x + \sqrt{b + x^{2}}} & \text{otherwise} \end{cases}\right)}{2 \sqrt{b + x^{2}}} & \text{for}\: x < 0 \\\frac{x}{2 \sqrt{b + x^{2}}} + \frac{1}{2} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.
@@ -44,20 +45,34 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
         Squareplus: A Softplus-Like Algebraic Rectifier, https://arxiv.org/abs/2112.11687
     """
     x, b, dtype = widen(x, b)
-    return narrow(x / 2 + jnp.sqrt(b + x**2) / 2, dtype)
+    t0 = x < 0
+    t1 = jnp.where(x >= 0, 0, x)
+    t2 = jnp.where(t0, 0, x)
+    return narrow(
+        jnp.where(
+            t0, b / (-t1 + jnp.sqrt(b + t1**2)) / 2, t2 / 2 + jnp.sqrt(b + t2**2) / 2
+        ),
+        dtype,
+    )
 
 
 def _squareplus_jvp(primals, tangents):
     x, b, dtype = widen(*primals)
     x_dot, b_dot = tangents
-    t0 = jnp.sqrt(b + x**2)
-    y = t0 / 2 + x / 2
+    t0 = x < 0
+    t1 = jnp.where(x >= 0, 0, x)
+    t2 = jnp.sqrt(b + t1**2)
+    t3 = -t1 + t2
+    t4 = 1 / t3
+    t5 = jnp.where(t0, 0, x)
+    t6 = jnp.sqrt(b + t5**2)
+    y = jnp.where(t0, b * t4 / 2, t5 / 2 + t6 / 2)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _squareplus_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        dy_db = 1 / t0 / 4
+        dy_db = jnp.where(t0, -b / (t2 * t3**2) / 4 + t4 / 2, 1 / t6 / 4)
         y_dot.append(dy_db * b_dot)
     y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)
@@ -72,20 +87,66 @@ squareplus.defjvp(_squareplus_jvp, symbolic_zeros=True)
 def _squareplus_d1(x: ArrayLike, b: ArrayLike = 4) -> Array:
     r"""Derivative of order 1 in x of :func:`squareplus`, in closed form."""
     x, b, dtype = widen(x, b)
-    return cast(x / jnp.sqrt(b + x**2) / 2 + 0.5, dtype, x, b)
+    t0 = x < 0
+    t1 = jnp.where(x >= 0, 0, x)
+    t2 = t1 > 0
+    t3 = jnp.where(t1 <= 0, 0, t1)
+    t4 = jnp.where(t2, 0, t1)
+    t5 = jnp.where(t0, 0, x)
+    return cast(
+        jnp.where(
+            t0,
+            b
+            * jnp.where(
+                t2, (t3 + jnp.sqrt(b + t3**2)) / b, 1 / (-t4 + jnp.sqrt(b + t4**2))
+            )
+            / jnp.sqrt(b + t1**2)
+            / 2,
+            t5 / jnp.sqrt(b + t5**2) / 2 + 0.5,
+        ),
+        dtype,
+        x,
+        b,
+    )
 
 
 def _squareplus_d1_jvp(primals, tangents):
     x, b, dtype = widen(*primals)
     x_dot, b_dot = tangents
-    t0 = b + x**2
-    y = 0.5 + x / jnp.sqrt(t0) / 2
+    t0 = x < 0
+    t1 = jnp.where(x >= 0, 0, x)
+    t2 = b + t1**2
+    t3 = lax.rsqrt(t2)
+    t4 = t1 > 0
+    t5 = 1 / b
+    t6 = jnp.where(t1 <= 0, 0, t1)
+    t7 = jnp.sqrt(b + t6**2)
+    t8 = t5 * (t6 + t7)
+    t9 = jnp.where(t4, 0, t1)
+    t10 = jnp.sqrt(b + t9**2)
+    t11 = t10 - t9
+    t12 = jnp.where(t4, t8, 1 / t11)
+    t13 = jnp.where(t0, 0, x)
+    t14 = b + t13**2
+    y = jnp.where(t0, b * t12 * t3 / 2, t13 / jnp.sqrt(t14) / 2 + 0.5)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _squareplus_d2(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        dy_db = -x / t0**1.5 / 4
+        dy_db = jnp.where(
+            t0,
+            t3
+            * (
+                -b * t12 / t2
+                + 2
+                * b
+                * jnp.where(t4, t5 * (-t8 + 1 / t7 / 2), -1 / (t10 * t11**2) / 2)
+                + 2 * t12
+            )
+            / 4,
+            -t13 / t14**1.5 / 4,
+        )
         y_dot.append(dy_db * b_dot)
     y = cast(y, dtype, x, b)
     return y, sum_tangents(y, y_dot)
@@ -100,24 +161,94 @@ _squareplus_d1.defjvp(_squareplus_d1_jvp, symbolic_zeros=True)
 def _squareplus_d2(x: ArrayLike, b: ArrayLike = 4) -> Array:
     r"""Derivative of order 2 in x of :func:`squareplus`, in closed form."""
     x, b, dtype = widen(x, b)
-    t0 = x**2
-    t1 = b + t0
-    return cast((-t0 / t1 + 1) / jnp.sqrt(t1) / 2, dtype, x, b)
+    t0 = x < 0
+    t1 = jnp.where(x >= 0, 0, x)
+    t2 = b + t1**2
+    t3 = b / 2
+    t4 = t1 > 0
+    t5 = 1 / b
+    t6 = jnp.where(t1 <= 0, 0, t1)
+    t7 = jnp.sqrt(b + t6**2)
+    t8 = jnp.where(t4, 0, t1)
+    t9 = jnp.sqrt(b + t8**2)
+    t10 = -t8 + t9
+    return cast(
+        jnp.where(
+            t0,
+            t3
+            * (
+                -t1 * jnp.where(t4, t5 * (t6 + t7), 1 / t10)
+                + t2 * jnp.where(t4, t5 * (t6 / t7 + 1), (-t8 / t9 + 1) / t10**2)
+            )
+            / t2**1.5,
+            t3 / (b + jnp.where(t0, 0, x) ** 2) ** 1.5,
+        ),
+        dtype,
+        x,
+        b,
+    )
 
 
 def _squareplus_d2_jvp(primals, tangents):
     x, b, dtype = widen(*primals)
     x_dot, b_dot = tangents
-    t0 = x**2
-    t1 = b + t0
-    t2 = t0 / t1
-    y = (1 - t2) / jnp.sqrt(t1) / 2
+    t0 = x < 0
+    t1 = jnp.where(x >= 0, 0, x)
+    t2 = t1**2
+    t3 = b + t2
+    t4 = t3 ** (-1.5)
+    t5 = b / 2
+    t6 = t1 > 0
+    t7 = 1 / b
+    t8 = jnp.where(t1 <= 0, 0, t1)
+    t9 = b + t8**2
+    t10 = jnp.sqrt(t9)
+    t11 = t7 * (t10 + t8)
+    t12 = jnp.where(t6, 0, t1)
+    t13 = b + t12**2
+    t14 = jnp.sqrt(t13)
+    t15 = -t12 + t14
+    t16 = 1 / t15
+    t17 = jnp.where(t6, t11, t16)
+    t18 = 1 / t10
+    t19 = t7 * (t18 * t8 + 1)
+    t20 = 1 / t14
+    t21 = -t12 * t20 + 1
+    t22 = 1 / t15**2
+    t23 = jnp.where(t6, t19, t21 * t22)
+    t24 = -t1 * t17 + t23 * t3
+    t25 = jnp.where(t0, 0, x) ** 2
+    t26 = b + t25
+    y = jnp.where(t0, t24 * t4 * t5, t5 / t26**1.5)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _squareplus_d3(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        dy_db = (3 * t2 - 1) / t1**1.5 / 4
+        t27 = 2 * b
+        t28 = t20 * t22
+        dy_db = jnp.where(
+            t0,
+            t4
+            * (
+                -3 * b * t24 / t3
+                - 2 * t1 * t17
+                + t23 * (2 * t2 + t27)
+                + t27
+                * (
+                    -t1 * jnp.where(t6, t7 * (-t11 + t18 / 2), -t28 / 2)
+                    + t23
+                    + t3
+                    * jnp.where(
+                        t6,
+                        -t7 * (t19 + t8 / t9**1.5 / 2),
+                        t28 * (t12 / t13 / 2 - t16 * t21),
+                    )
+                )
+            )
+            / 4,
+            (-b + 2 * t25) / t26**2.5 / 4,
+        )
         y_dot.append(dy_db * b_dot)
     y = cast(y, dtype, x, b)
     return y, sum_tangents(y, y_dot)
@@ -132,26 +263,177 @@ _squareplus_d2.defjvp(_squareplus_d2_jvp, symbolic_zeros=True)
 def _squareplus_d3(x: ArrayLike, b: ArrayLike = 4) -> Array:
     r"""Derivative of order 3 in x of :func:`squareplus`, in closed form."""
     x, b, dtype = widen(x, b)
-    t0 = x**2
-    t1 = b + t0
-    return cast(x * (3 * t0 / t1 - 3) / t1**1.5 / 2, dtype, x, b)
+    t0 = x < 0
+    t1 = jnp.where(x >= 0, 0, x)
+    t2 = b + t1**2
+    t3 = t1 > 0
+    t4 = 1 / b
+    t5 = jnp.where(t1 <= 0, 0, t1)
+    t6 = t5**2
+    t7 = b + t6
+    t8 = jnp.sqrt(t7)
+    t9 = jnp.where(t3, 0, t1)
+    t10 = t9**2
+    t11 = b + t10
+    t12 = jnp.sqrt(t11)
+    t13 = t12 - t9
+    t14 = jnp.where(t3, t4 * (t5 + t8), 1 / t13)
+    t15 = 1 / t8
+    t16 = 1 / t12
+    t17 = t16 * t9
+    t18 = 1 - t17
+    t19 = 1 / t13**2
+    t20 = jnp.where(t3, t4 * (t15 * t5 + 1), t18 * t19)
+    t21 = jnp.where(t0, 0, x)
+    return cast(
+        jnp.where(
+            t0,
+            b
+            * (
+                -3 * t1 * (-t1 * t14 + t2 * t20)
+                + t2
+                * (
+                    t1 * t20
+                    - t14
+                    + t2
+                    * jnp.where(
+                        t3,
+                        t4 * (t15 - t6 / t7**1.5),
+                        t19 * (t10 / t11**1.5 - t16) + t18 * (2 - 2 * t17) / t13**3,
+                    )
+                )
+            )
+            / t2**2.5
+            / 2,
+            -3 * b * t21 / (b + t21**2) ** 2.5 / 2,
+        ),
+        dtype,
+        x,
+        b,
+    )
 
 
 def _squareplus_d3_jvp(primals, tangents):
     x, b, dtype = widen(*primals)
     x_dot, b_dot = tangents
-    t0 = x**2
-    t1 = b + t0
-    t2 = t1 ** (-1.5)
-    t3 = t0 / t1
-    y = t2 * x * (3 * t3 - 3) / 2
+    t0 = x < 0
+    t1 = jnp.where(x >= 0, 0, x)
+    t2 = t1**2
+    t3 = b + t2
+    t4 = b / 2
+    t5 = 3 * t1
+    t6 = t1 > 0
+    t7 = 1 / b
+    t8 = jnp.where(t1 <= 0, 0, t1)
+    t9 = t8**2
+    t10 = b + t9
+    t11 = jnp.sqrt(t10)
+    t12 = t11 + t8
+    t13 = jnp.where(t6, 0, t1)
+    t14 = t13**2
+    t15 = b + t14
+    t16 = jnp.sqrt(t15)
+    t17 = -t13 + t16
+    t18 = jnp.where(t6, t12 * t7, 1 / t17)
+    t19 = 1 / t11
+    t20 = t19 * t8 + 1
+    t21 = 1 / t16
+    t22 = t13 * t21
+    t23 = 1 - t22
+    t24 = 1 / t17**2
+    t25 = jnp.where(t6, t20 * t7, t23 * t24)
+    t26 = t10 ** (-1.5)
+    t27 = t19 - t26 * t9
+    t28 = t15 ** (-1.5)
+    t29 = t14 * t28 - t21
+    t30 = 2 - 2 * t22
+    t31 = 1 / t17**3
+    t32 = t23 * t31
+    t33 = jnp.where(t6, t27 * t7, t24 * t29 + t30 * t32)
+    t34 = t1 * t25 - t18 + t3 * t33
+    t35 = t3 * t34 - t5 * (-t1 * t18 + t25 * t3)
+    t36 = jnp.where(t0, 0, x)
+    t37 = t36**2
+    t38 = b + t37
+    t39 = 3 * b / t38**2.5 / 2
+    t40 = t3 ** (-3.5)
+    t41 = 3 * b
+    t42 = t10 ** (-2.5)
+    t43 = t13 * t28
+    t44 = t15 ** (-2.5)
+    t45 = t29 * t31
+    t46 = t23 * t30 / t17**4
+    y = jnp.where(t0, t35 * t4 / t3**2.5, -t36 * t39)
     y_dot = []
     if not is_zero(x_dot):
-        t4 = t3 - 1
-        dy_dx = 3 * t2 * (-5 * t3 * t4 / 2 + t3 / 2 - 0.5)
+        dy_dx = jnp.where(
+            t0,
+            t4
+            * t40
+            * (
+                -5 * t1 * t35
+                + t3
+                * (
+                    -t1 * t34
+                    + t18 * t5
+                    - t25 * (3 * t2 + t41)
+                    + t3
+                    * (
+                        t3
+                        * jnp.where(
+                            t6,
+                            t7 * (-3 * t26 * t8 + 3 * t42 * t8**3),
+                            t24 * (-3 * t13**3 * t44 + 3 * t43)
+                            + 2 * t30 * t45
+                            + t32 * (2 * t14 * t28 - 2 * t21)
+                            + t46 * (3 - 3 * t22),
+                        )
+                        + t33 * t5
+                    )
+                )
+            ),
+            t39 * (5 * t37 / t38 - 1),
+        )
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        dy_db = -3 * x * (5 * t3 - 3) / t1**2.5 / 4
+        t47 = 1 / b**2
+        t48 = jnp.where(t6, -t12 * t47 + t19 * t7 / 2, -t21 * t24 / 2)
+        t49 = t26 / 2
+        t50 = jnp.where(t6, -t20 * t47 - t49 * t7 * t8, t13 * t24 * t28 / 2 - t21 * t32)
+        t51 = t28 / 2
+        dy_db = jnp.where(
+            t0,
+            t40
+            * (
+                2
+                * b
+                * t3
+                * (
+                    t3
+                    * (
+                        t1 * t50
+                        + t3
+                        * jnp.where(
+                            t6,
+                            -t27 * t47 + t7 * (3 * t42 * t9 / 2 - t49),
+                            t13 * t30 * t31 * t51
+                            - t21 * t45
+                            - 3 * t21 * t46 / 2
+                            + t24 * (-3 * t14 * t44 / 2 + t51)
+                            + t32 * t43,
+                        )
+                        + t33
+                        - t48
+                    )
+                    + t34
+                    - t5 * (-t1 * t48 + t25 + t3 * t50)
+                )
+                - 5 * b * t35
+                + t35 * (2 * b + 2 * t2)
+            )
+            / 4,
+            3 * t36 * (-2 * t37 + t41) / t38**3.5 / 4,
+        )
         y_dot.append(dy_db * b_dot)
     y = cast(y, dtype, x, b)
     return y, sum_tangents(y, y_dot)

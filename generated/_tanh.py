@@ -4,6 +4,7 @@
 import jax
 import jax.numpy as jnp
 from jax import Array
+from jax import lax
 from jax.typing import ArrayLike
 
 from ._support import widen, narrow, cast
@@ -22,7 +23,7 @@ def tanh(x: ArrayLike) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{tanh}(x) = 1 - \tanh^{2}{\left(x \right)}
+        \frac{d}{dx} \mathrm{tanh}(x) = \begin{cases} x^{2} \left(x^{2} \left(x^{2} \left(x^{2} \left(1.0037283370221962 \cdot 10^{-84} x + 0.19682539682539682\right) - 0.37777777777777777\right) + 0.66666666666666663\right) - 1.0\right) + 1.0 & \text{for}\: \left|{x}\right| < 0.1 \\4 \sigma{\left(- 2 x \right)} \sigma{\left(2 x \right)} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.
@@ -56,14 +57,58 @@ def _tanh_jvp(primals, tangents):
 def _tanh_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`tanh`, in closed form."""
     x, dtype = widen(x)
-    return cast(1 - jnp.tanh(x) ** 2, dtype, x)
+    t0 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t1 = t0**2
+    t2 = 2 * x
+    return cast(
+        jnp.where(
+            jnp.abs(x) < 0.1,
+            t1
+            * (
+                t1
+                * (
+                    t1
+                    * (
+                        t1 * (1.0037283370221962e-84 * t0 + 0.19682539682539682)
+                        - 0.37777777777777777
+                    )
+                    + 0.6666666666666666
+                )
+                - 1.0
+            )
+            + 1.0,
+            4 * lax.logistic(-t2) * lax.logistic(t2),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_tanh_d1.defjvp
 def _tanh_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    y = 1 - jnp.tanh(x) ** 2
+    t0 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t1 = t0**2
+    t2 = 2 * x
+    y = jnp.where(
+        jnp.abs(x) < 0.1,
+        t1
+        * (
+            t1
+            * (
+                t1
+                * (
+                    t1 * (1.0037283370221962e-84 * t0 + 0.19682539682539682)
+                    - 0.37777777777777777
+                )
+                + 0.6666666666666666
+            )
+            - 1.0
+        )
+        + 1.0,
+        4 * lax.logistic(-t2) * lax.logistic(t2),
+    )
     dy_dx = _tanh_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -73,16 +118,108 @@ def _tanh_d1_jvp(primals, tangents):
 def _tanh_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`tanh`, in closed form."""
     x, dtype = widen(x)
-    t0 = jnp.tanh(x)
-    return cast(-2 * t0 * (1 - t0**2), dtype, x)
+    t0 = jnp.abs(x) < 0.1
+    t1 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t2 = t1**2
+    t3 = t2 * (1.0037283370221962e-84 * t1 + 0.19682539682539682)
+    t4 = t2 * (t3 - 0.37777777777777777)
+    t5 = 2 * x
+    return cast(
+        jnp.where(
+            t0,
+            t1
+            * (
+                2 * t2 * (t4 + 0.6666666666666666)
+                + t2
+                * (
+                    t2
+                    * (
+                        t2 * (3.0111850110665887e-84 * t1 + 0.39365079365079364)
+                        + 2 * t3
+                        - 0.7555555555555555
+                    )
+                    + 2 * t4
+                    + 1.3333333333333333
+                )
+                - 2.0
+            ),
+            jnp.where(
+                t0,
+                t1
+                * (
+                    t2
+                    * (
+                        t2
+                        * (
+                            t2
+                            * (
+                                t1 * (1.8067110066399534e-83 - 0.9749559082892416 * t1)
+                                + 1.5746031746031746
+                            )
+                            - 2.2666666666666666
+                        )
+                        + 2.6666666666666665
+                    )
+                    - 2.0
+                ),
+                -8 * jnp.tanh(x) * lax.logistic(-t5) * lax.logistic(t5),
+            ),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_tanh_d2.defjvp
 def _tanh_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = jnp.tanh(x)
-    y = -2 * t0 * (1 - t0**2)
+    t0 = jnp.abs(x) < 0.1
+    t1 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t2 = t1**2
+    t3 = t2 * (1.0037283370221962e-84 * t1 + 0.19682539682539682)
+    t4 = t2 * (t3 - 0.37777777777777777)
+    t5 = 2 * x
+    y = jnp.where(
+        t0,
+        t1
+        * (
+            2 * t2 * (t4 + 0.6666666666666666)
+            + t2
+            * (
+                t2
+                * (
+                    t2 * (3.0111850110665887e-84 * t1 + 0.39365079365079364)
+                    + 2 * t3
+                    - 0.7555555555555555
+                )
+                + 2 * t4
+                + 1.3333333333333333
+            )
+            - 2.0
+        ),
+        jnp.where(
+            t0,
+            t1
+            * (
+                t2
+                * (
+                    t2
+                    * (
+                        t2
+                        * (
+                            t1 * (1.8067110066399534e-83 - 0.9749559082892416 * t1)
+                            + 1.5746031746031746
+                        )
+                        - 2.2666666666666666
+                    )
+                    + 2.6666666666666665
+                )
+                - 2.0
+            ),
+            -8 * jnp.tanh(x) * lax.logistic(-t5) * lax.logistic(t5),
+        ),
+    )
     dy_dx = _tanh_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -92,17 +229,180 @@ def _tanh_d2_jvp(primals, tangents):
 def _tanh_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`tanh`, in closed form."""
     x, dtype = widen(x)
-    t0 = jnp.tanh(x) ** 2
-    return cast(2 * (1 - t0) * (3 * t0 - 1), dtype, x)
+    t0 = jnp.abs(x)
+    t1 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t2 = t1**2
+    t3 = t2 * (1.0037283370221962e-84 * t1 + 0.19682539682539682)
+    t4 = t2 * (t3 - 0.37777777777777777)
+    t5 = t2 * (3.0111850110665887e-84 * t1 + 0.39365079365079364)
+    t6 = t2 * (2 * t3 + t5 - 0.7555555555555555)
+    t7 = jnp.where((x >= 0.02) | (x <= -0.02), 0, x)
+    t8 = t7**2
+    t9 = jnp.tanh(x)
+    t10 = 2 * x
+    t11 = lax.logistic(-t10)
+    t12 = lax.logistic(t10)
+    t13 = t11 * t12
+    return cast(
+        jnp.where(
+            t0 < 0.1,
+            2 * t2 * (t4 + 0.6666666666666666)
+            + t2 * (2 * t4 + t6 + 1.3333333333333333)
+            + t2
+            * (
+                t2
+                * (
+                    t2 * (1.5055925055332943e-83 * t1 + 1.5746031746031746)
+                    + 8 * t3
+                    + 4 * t5
+                    - 3.022222222222222
+                )
+                + 8 * t4
+                + 4 * t6
+                + 5.333333333333333
+            )
+            - 2.0,
+            jnp.where(
+                t0 < 0.02,
+                t8
+                * (
+                    t8
+                    * (
+                        t8
+                        * (
+                            t7
+                            * (
+                                t7 * (-6.3460034135782504e-83 * t7 - 8.774603174603175)
+                                + 2.1680532079679438e-82
+                            )
+                            + 11.022222222222222
+                        )
+                        - 11.333333333333334
+                    )
+                    + 8.0
+                )
+                - 2.0,
+                16 * t13 * (-t11 * t9 + t12 * t9 - 2 * t13),
+            ),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_tanh_d3.defjvp
 def _tanh_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = jnp.tanh(x)
-    t1 = t0**2
-    t2 = 1 - t1
-    y = 2 * t2 * (3 * t1 - 1)
-    dy_dx = 4 * t0 * t2 * (4 - 6 * t1)
+    t0 = jnp.abs(x)
+    t1 = t0 < 0.1
+    t2 = jnp.where((x >= 0.1) | (x <= -0.1), 0, x)
+    t3 = t2**2
+    t4 = t3 * (1.0037283370221962e-84 * t2 + 0.19682539682539682)
+    t5 = t3 * (t4 - 0.37777777777777777)
+    t6 = t3 * (3.0111850110665887e-84 * t2 + 0.39365079365079364)
+    t7 = t3 * (2 * t4 + t6 - 0.7555555555555555)
+    t8 = t3 * (1.5055925055332943e-83 * t2 + 1.5746031746031746)
+    t9 = t3 * (8 * t4 + 4 * t6 + t8 - 3.022222222222222)
+    t10 = t0 < 0.02
+    t11 = jnp.where((x >= 0.02) | (x <= -0.02), 0, x)
+    t12 = t11**2
+    t13 = 2 * x
+    t14 = lax.logistic(t13)
+    t15 = lax.logistic(-t13)
+    t16 = jnp.tanh(x)
+    t17 = t14 * t15
+    t18 = t14 * t16 - t15 * t16 - 2 * t17
+    t19 = t15 * t18
+    y = jnp.where(
+        t1,
+        2 * t3 * (t5 + 0.6666666666666666)
+        + t3 * (2 * t5 + t7 + 1.3333333333333333)
+        + t3 * (8 * t5 + 4 * t7 + t9 + 5.333333333333333)
+        - 2.0,
+        jnp.where(
+            t10,
+            t12
+            * (
+                t12
+                * (
+                    t12
+                    * (
+                        t11
+                        * (
+                            t11 * (-6.3460034135782504e-83 * t11 - 8.774603174603175)
+                            + 2.1680532079679438e-82
+                        )
+                        + 11.022222222222222
+                    )
+                    - 11.333333333333334
+                )
+                + 8.0
+            )
+            - 2.0,
+            16 * t14 * t19,
+        ),
+    )
+    t20 = x**2
+    t21 = x * (-6.3460034135782504e-83 * x - 8.774603174603175) + 2.1680532079679438e-82
+    t22 = t21 * x + 11.022222222222222
+    t23 = t20 * t22 - 11.333333333333334
+    dy_dx = jnp.where(
+        t1,
+        t2
+        * (
+            t3
+            * (
+                t3 * (1.053914753873306e-82 * t2 + 9.447619047619048)
+                + 48 * t4
+                + 24 * t6
+                + 6 * t8
+                - 18.133333333333333
+            )
+            + 24 * t5
+            + 12 * t7
+            + 3 * t9
+            + 16.0
+        ),
+        jnp.where(
+            t10,
+            t13 * (t20 * t23 + 8.0)
+            + t20
+            * (
+                t13 * t23
+                + t20
+                * (
+                    t13 * t22
+                    + t20
+                    * (t21 + x * (-1.2692006827156501e-82 * x - 8.774603174603175))
+                )
+            ),
+            jnp.where(
+                t10,
+                t11
+                * (
+                    t12
+                    * (
+                        t12
+                        * (
+                            t11
+                            * (
+                                t11
+                                * (
+                                    t11
+                                    * (61.640917107583775 * t11 - 1.142280614444085e-81)
+                                    - 70.1968253968254
+                                )
+                                + 2.0235163274367477e-81
+                            )
+                            + 66.13333333333334
+                        )
+                        - 45.333333333333336
+                    )
+                    + 16.0
+                ),
+                32 * t17 * (6 * t14 * t15 * t16 - t14 * t18 + t19),
+            ),
+        ),
+    )
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import sympy as sp
 
+from codegen.accuracy import kinks
 from codegen.build import analyse
 from codegen.model import Activation
 
@@ -24,22 +24,6 @@ def pytest_generate_tests(metafunc):
     for name, activations in groups:
         if name in metafunc.fixturenames:
             metafunc.parametrize(name, activations, ids=[a.spec.name for a in activations])
-
-
-def kinks(activation: Activation) -> list[float]:
-    """The points where some formula of ``activation`` switches branch."""
-    x = activation.x
-    defaults = {
-        s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)
-    }
-    differences = []
-    for formula in activation.formulas:
-        expr = formula.source.subs(defaults)
-        differences += [r.lhs - r.rhs for r in expr.atoms(sp.core.relational.Relational)]
-        for minmax in expr.atoms(sp.Max, sp.Min):
-            differences += [a - b for a in minmax.args for b in minmax.args if a != b]
-    points = {float(root) for d in differences for root in sp.solve(d, x) if root.is_real}
-    return sorted(points)
 
 
 def sample(
