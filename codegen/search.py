@@ -154,7 +154,7 @@ def near_zero(expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float], 
     The threshold is whichever scores best.
     """
     low, high = domain
-    if not low < 0 < high or not expr.has(x):
+    if not low <= 0 <= high or not expr.has(x):
         return expr
     points = sample_points((max(low, -1.0), min(high, 1.0)))
     exact = exact_values(expr.subs(defaults), x, points)
@@ -193,14 +193,22 @@ def _error(expr, x, defaults, points, exact) -> float:
 def _taylor(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
     """The Taylor polynomial of ``expr`` at 0 in Horner form, or None if none."""
     function = sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"])
-    try:
-        with mpmath.workdps(2 * DIGITS):  # high-order numerical derivatives need digits
-            coefficients = mpmath.taylor(function, 0, TAYLOR_TERMS - 1)
-    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+    # A removable singularity such as (1 - cos(x))/x**2 cannot be evaluated at
+    # 0: expand just off it instead, with the digits the cancellation needs.
+    for origin in (mpmath.mpf(0), mpmath.mpf(10) ** -(DIGITS // 2)):
+        try:
+            with mpmath.workdps(2 * DIGITS):  # high-order numerical derivatives
+                coefficients = mpmath.taylor(function, origin, TAYLOR_TERMS - 1)
+            break
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            continue
+    else:
         return None
     if not all(mpmath.im(c) == 0 and math.isfinite(float(mpmath.re(c))) for c in coefficients):
         return None
+    values = [float(mpmath.re(c)) for c in coefficients]
+    largest = max(abs(v) for v in values)
     polynomial = sp.S.Zero
-    for c in reversed(coefficients):
-        polynomial = polynomial * x + sp.Float(float(c), 17)
+    for value in reversed(values):  # drop the noise of numerical differentiation
+        polynomial = polynomial * x + sp.Float(value if abs(value) > 1e-13 * largest else 0, 17)
     return polynomial

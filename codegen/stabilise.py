@@ -36,6 +36,13 @@ def _softplus(e: sp.Expr) -> sp.Expr | None:
     return softplus(u) if u is not None else None
 
 
+def _log_sigmoid(e: sp.Expr) -> sp.Expr | None:
+    """log(sigmoid(u)) -> -softplus(-u), finite where sigmoid(u) underflows."""
+    if isinstance(e, sp.log) and isinstance(e.args[0], sigmoid):
+        return -softplus(-e.args[0].args[0])
+    return None
+
+
 def _sigmoid(e: sp.Expr) -> sp.Expr | None:
     """1/(1 + exp(-u)) -> sigmoid(u), and exp(u)/(1 + exp(u)) -> sigmoid(u)."""
     if not (e.is_Pow and e.exp == -1):
@@ -161,6 +168,7 @@ _RULES = [
     _rule(_softplus),
     _rule(_exp_times_sigmoid),
     _rule(_sigmoid),
+    _rule(_log_sigmoid),
     _rule(_complement),
     _rule(_sech_squared),
     _rule(_sinh_over_cosh),

@@ -1,0 +1,57 @@
+"""Accuracy against mpmath, on a smaller grid than docs/accuracy.md's."""
+
+import textwrap
+
+import pytest
+from test_build import import_package
+
+import generated
+from codegen.accuracy import TARGETS, score
+from codegen.build import analyse
+from codegen.cli import main
+
+
+def test_catalogue_meets_its_targets_or_beats_jax_nn(activation):
+    """No derivative order may miss its target while also being worse than jax.nn."""
+    for result in score(activation, generated, count=40):
+        assert not result.misses(), result
+
+
+def test_catalogue_beats_jax_nn_where_jax_nn_fails():
+    """The failures in jax.nn that motivate the project, fixed."""
+    by_name = {a.spec.name: a for a in analyse_catalogue()}
+    for name, order in [("sigmoid", 1), ("elu", 1), ("tanh", 1), ("softplus", 2), ("mish", 2)]:
+        (result,) = score(by_name[name], generated, count=40)
+        assert result.ours[order] <= TARGETS[order] < result.theirs[order], (name, result)
+
+
+def analyse_catalogue():
+    from conftest import CATALOGUE
+
+    return CATALOGUE
+
+
+NAIVE = {
+    "naive_softplus": "log(1 + exp(x))",
+    "naive_sigmoid": "exp(x)/(1 + exp(x))",
+    "naive_tanh_gelu": "x*(1 + tanh(x))/2",
+    "naive_squareplus": "(x + sqrt(x**2 + 4))/2",
+    "naive_log_sigmoid": "log(1/(1 + exp(-x)))",
+    "naive_overflowing_branches": "Piecewise((log(x), x > 1), (exp(-x) - exp(-1), True))",
+    "naive_swish": "x/(1 + exp(-2*x))",
+    "naive_sech": "1 - tanh(x)**2",
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAIVE))
+def test_naive_specs_come_out_accurate(tmp_path, name):
+    """Formulas written the obvious way, which no spec in the catalogue uses."""
+    (tmp_path / "specs").mkdir()
+    spec = f'summary = "Naive."\nexpression = "{NAIVE[name]}"\n'
+    (tmp_path / "specs" / f"{name}.toml").write_text(textwrap.dedent(spec))
+    assert main(["--root", str(tmp_path)]) == 0
+    package = import_package(tmp_path / "generated", f"generated_{name}")
+    (activation,) = analyse(tmp_path)
+    (result,) = score(activation, package, count=40)
+    for order, (error, target) in enumerate(zip(result.ours, TARGETS, strict=True)):
+        assert error <= target, (name, order, result.ours)
