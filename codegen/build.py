@@ -7,11 +7,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from codegen.derive import derive
+from codegen.derive import check, derive
 from codegen.emit import emit_activation, emit_init, emit_support
 from codegen.format import format_source
 from codegen.model import Activation
-from codegen.spec import SpecError, load_spec
+from codegen.spec import Spec, SpecError, load_spec
 
 SPECS = "specs"
 GENERATED = "generated"
@@ -21,8 +21,8 @@ def spec_paths(root: Path) -> list[Path]:
     return sorted((root / SPECS).glob("*.toml"))
 
 
-def _build_one(path: Path, root: Path) -> tuple[Activation, str]:
-    activation = derive(load_spec(path, root))
+def _build_one(spec: Spec) -> tuple[Activation, str]:
+    activation = derive(spec)
     return activation, format_source(emit_activation(activation), module_path(activation))
 
 
@@ -39,15 +39,17 @@ def build(
     the generator's time, and each spec is independent of the others.  The
     first bad spec raises :class:`SpecError`.
     """
-    paths = spec_paths(root)
-    activations, files = [], {}
+    specs = [load_spec(path, root) for path in spec_paths(root)]
     exported: dict[str, str] = {}
-    workers = max(1, min(len(paths), os.cpu_count() or 1))
+    for spec in specs:  # the cheap checks first, so that a bad spec fails fast
+        check(spec)
+        _check_exports(spec, exported)
+    activations, files = [], {}
+    workers = max(1, min(len(specs), os.cpu_count() or 1))
     # Forking is fast, but not safe once JAX has started its threads.
     context = multiprocessing.get_context("spawn" if "jax" in sys.modules else "fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for activation, text in pool.map(_build_one, paths, [root] * len(paths)):
-            _check_exports(activation.spec, exported)
+        for activation, text in pool.map(_build_one, specs):
             progress(activation)
             activations.append(activation)
             files[module_path(activation)] = text

@@ -13,8 +13,11 @@ from codegen.stabilise import stabilise
 _UNPRINTABLE = (sp.Derivative, sp.Subs, sp.Integral, sp.DiracDelta)
 
 
-def derive(spec: Spec) -> Activation:
-    """Build the analysis model of ``spec``, or raise :class:`SpecError`."""
+def check(spec: Spec) -> tuple[tuple[sp.Symbol, ...], list[tuple[str, sp.Expr]]]:
+    """Parse the formulas of ``spec`` and check their names: the cheap part.
+
+    Returns the inputs (x, then the parameters) and each field's formula.
+    """
     x = sp.Symbol("x", real=True)
     params = tuple(sp.Symbol(p.name, real=True) for p in spec.params)
     inputs = (x, *params)
@@ -24,6 +27,13 @@ def derive(spec: Spec) -> Activation:
         sources.append(("switch.expression", spec.switch.expression))
     exprs = [(field, _parse(spec, field, text, names)) for field, text in sources]
     _check_uses(spec, inputs, exprs)
+    return inputs, exprs
+
+
+def derive(spec: Spec) -> Activation:
+    """Build the analysis model of ``spec``, or raise :class:`SpecError`."""
+    inputs, exprs = check(spec)
+    params = inputs[1:]
     defaults = {s: p.default for s, p in zip(params, spec.params, strict=True)}
     formulas = tuple(_formula(spec, field, e, inputs, defaults) for field, e in exprs)
     return Activation(spec=spec, inputs=inputs, formulas=formulas)
