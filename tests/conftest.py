@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from codegen.accuracy import kinks
 from codegen.build import analyse
@@ -42,8 +41,3 @@ def sample(
     for kink in kinks(activation):
         points = np.where(np.abs(points - kink) < margin, points + 2 * margin, points)
     return points
-
-
-@pytest.fixture
-def root() -> Path:
-    return ROOT
