@@ -5,7 +5,8 @@ import sympy as sp
 from codegen.lower import lower
 from codegen.model import Activation, Derivative, Formula, Spec
 from codegen.parse import ExpressionError, parse_expression
-from codegen.search import best_form
+from codegen.search import best_form, most_accurate
+from codegen.series import with_series
 from codegen.spec import SpecError
 from codegen.stabilise import stabilise
 
@@ -62,27 +63,48 @@ def _check_uses(spec: Spec, inputs, exprs) -> None:
 def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula:
     tower = []
     current = stabilise(expr)
+    x = inputs[0]
     for order in range(spec.closed_form_order + 1):
         try:
-            partials = tuple(_partial(current, s, inputs[0], defaults, spec.domain) for s in inputs)
+            # Differentiating the formula as written is a second candidate: a
+            # stable form of f^(k) can cancel once differentiated, as
+            # squareplus's rationalised branch does near 0 at order 3.
+            direct = sp.diff(expr, x, order + 1)
+            partials = (
+                _partial(current, x, x, defaults, spec.domain, direct),
+                *(_partial(current, s, x, defaults, spec.domain) for s in inputs[1:]),
+            )
         except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
             raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
         for s, d in zip(inputs, partials, strict=True):
             if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
                 raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
-        lowered = tuple(lower(e, inputs[0], defaults) for e in (current, *partials))
+        lowered = tuple(
+            lower(with_series(e, x, spec.domain), x, defaults) for e in (current, *partials)
+        )
         tower.append(Derivative(order, current, partials, lowered))
         current = partials[0]
     return Formula(source=expr, tower=tuple(tower))
 
 
-def _partial(expr: sp.Expr, symbol: sp.Symbol, x, defaults, domain) -> sp.Expr:
-    """The most accurate stable form of d expr / d symbol among a few rewrites."""
-    d = sp.diff(expr, symbol)
+def _partial(expr: sp.Expr, symbol: sp.Symbol, x, defaults, domain, direct=None) -> sp.Expr:
+    """The most accurate stable form of d expr / d symbol among a few rewrites.
+
+    ``direct`` is the same derivative found another way, competing with it.
+    """
+    candidates = [_stable_form(sp.diff(expr, symbol), x, defaults, domain)]
+    if direct is None:
+        return candidates[0]
+    candidates.append(_stable_form(direct, x, defaults, domain))
+    # Scored as computed: a series regime can mend one where it cancels.
+    computed = {with_series(c, x, domain): c for c in reversed(candidates)}
+    return computed[most_accurate(list(computed), x, defaults, domain)]
+
+
+def _stable_form(d: sp.Expr, x, defaults, domain) -> sp.Expr:
     if len(d.atoms(sp.Piecewise)) <= 2:  # folding more is slow and gains little
         d = sp.piecewise_fold(d)
-    d = stabilise(d)
-    return best_form(d, _rewrites, x, defaults, domain)
+    return best_form(stabilise(d), _rewrites, x, defaults, domain)
 
 
 def _rewrites(expr: sp.Expr) -> list[sp.Expr]:

@@ -166,7 +166,7 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
 _ORDINAL_DOC = "Derivative of order {} in x of :func:`{}`, in closed form."
 
 
-_SUPPORT = ("widen", "native", "narrow", "cast", "is_zero", "sum_tangents")
+_SUPPORT = ("widen", "native", "narrow", "cast", "horner", "is_zero", "sum_tangents")
 
 
 def _imports(code: str) -> list[str]:

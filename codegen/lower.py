@@ -33,8 +33,48 @@ def _lower(expr: sp.Expr, x: sp.Symbol, defaults: tuple) -> sp.Expr:
 
 @functools.cache
 def interval(condition: sp.Basic) -> sp.Set:
-    """The set of x where ``condition``, a condition on x alone, holds."""
+    """The set of x where ``condition``, a condition on x alone, holds.
+
+    Boolean structure and comparisons of a linear or ``Abs(linear)`` side
+    with a number are solved here: ``as_set`` is slow on them.
+    """
+    if isinstance(condition, sp.And):
+        return sp.Intersection(*(interval(c) for c in condition.args))
+    if isinstance(condition, sp.Or):
+        return sp.Union(*(interval(c) for c in condition.args))
+    if isinstance(condition, sp.Not):
+        return interval(condition.args[0]).complement(sp.S.Reals)
+    if isinstance(condition, sp.core.relational.Relational):
+        return _solved(condition) or condition.as_set()
     return condition.as_set()
+
+
+def _solved(relation) -> sp.Set | None:
+    """The set where ``relation`` holds, if it is linear in x or |linear| < number."""
+    side = relation.lhs - relation.rhs
+    if len(side.free_symbols) != 1 or relation.rel_op in ("==", "!="):
+        return None
+    (x,) = side.free_symbols
+    absolute = [a for a in side.atoms(sp.Abs) if a.has(x)]
+    if len(absolute) == 1 and (side - absolute[0]).is_number:
+        if relation.rel_op in (">", ">="):
+            inside = _solved(relation.negated)
+            return inside.complement(sp.S.Reals) if inside is not None else None
+        radius = -(side - absolute[0])  # |u| < radius: -radius < u < radius
+        inner = absolute[0].args[0]
+        both = [_solved(relation.func(inner, radius)), _solved(relation.func(-radius, inner))]
+        return sp.Intersection(*both) if None not in both else None
+    if not side.is_polynomial(x) or sp.degree(side, x) != 1:
+        return None
+    slope, offset = sp.Poly(side, x).all_coeffs()
+    root = -offset / slope
+    strict = relation.rel_op in ("<", ">")
+    below = relation.rel_op in ("<", "<=")  # side < 0
+    if slope < 0:
+        below = not below
+    if below:
+        return sp.Interval(-sp.oo, root, right_open=strict)
+    return sp.Interval(root, sp.oo, left_open=strict)
 
 
 def _select(pw: sp.Piecewise, x: sp.Symbol, defaults: tuple) -> sp.Expr:

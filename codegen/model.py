@@ -48,8 +48,9 @@ class Derivative:
     """d^k f / dx^k in stable form, and its own partial derivatives.
 
     ``partials`` follows ``Activation.inputs``: d/dx first, then one per
-    parameter.  ``expr`` and ``partials`` still use ``Piecewise``; ``lowered``
-    holds the same expressions, ``expr`` first, in branch-safe selects.
+    parameter.  ``expr`` and ``partials`` are the formulas, with ``Piecewise``;
+    ``lowered`` holds what is computed, ``expr`` first: the same expressions
+    with Taylor regimes where they cancel, in branch-safe selects.
     """
 
     order: int

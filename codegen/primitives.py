@@ -90,6 +90,44 @@ class erfc(_Primitive):
         return rf"\operatorname{{erfc}}{{\left({printer._print(self.args[0])} \right)}}"
 
 
+class offset(sp.Function):
+    """x - (hi + lo) computed as (x - hi) - lo.
+
+    ``hi`` is the float32 nearest a centre and ``lo`` the rest, so x - hi is
+    exact near the centre and the difference keeps its relative accuracy.
+    """
+
+    nargs = 3
+
+    def fdiff(self, argindex=1):
+        return sp.S.One if argindex == 1 else sp.S.NegativeOne
+
+    def _eval_evalf(self, prec):
+        x, hi, lo = (arg.evalf(prec_to_dps(prec)) for arg in self.args)
+        return (x - hi) - lo
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class polynomial(sp.Function):
+    """c0 + c1*x + c2*x**2 + ..., for ``polynomial(x, c0, c1, c2, ...)``."""
+
+    def fdiff(self, argindex=1):
+        if argindex != 1:
+            raise sp.ArgumentIndexError(self, argindex)
+        x, *coefficients = self.args
+        derivative = [k * c for k, c in enumerate(coefficients)][1:] or [sp.S.Zero]
+        return polynomial(x, *derivative)
+
+    def _eval_evalf(self, prec):
+        x, *coefficients = (arg.evalf(prec_to_dps(prec)) for arg in self.args)
+        return sum(c * x**k for k, c in enumerate(coefficients))
+
+    def _eval_is_real(self):
+        return all(arg.is_real for arg in self.args)
+
+
 class Where(sp.Function):
     """Element-wise select: ``a`` where ``condition`` holds, else ``b``."""
 

@@ -130,6 +130,16 @@ class JnpPrinter(JaxPrinter):
     def _print_softplus(self, expr) -> str:
         return f"jnp.logaddexp({self._print(expr.args[0])}, 0.0)"
 
+    def _print_offset(self, expr) -> str:
+        x, *parts = expr.args
+        # Evaluated left to right, so x - hi is exact; x - (-c) is x + c exactly.
+        terms = [f"{'+' if c < 0 else '-'} {self._print(abs(c))}" for c in parts]
+        return f"({self._print(x)} {' '.join(terms)})"
+
+    def _print_polynomial(self, expr) -> str:
+        x, *coefficients = (self._print(arg) for arg in expr.args)
+        return f"horner({x}, ({', '.join(coefficients)}))"
+
     def _print_Piecewise(self, expr) -> str:
         raise TypeError("Piecewise must be lowered to Where before printing")
 

@@ -24,6 +24,8 @@ _MPMATH = {
     "erfc": mpmath.erfc,
     "log1p": mpmath.log1p,
     "expm1": mpmath.expm1,
+    "offset": lambda x, hi, lo: x - hi - lo,
+    "polynomial": lambda x, *c: mpmath.polyval(c[::-1], x),
 }
 _FLOAT32 = {
     "sigmoid": scipy.special.expit,
@@ -32,12 +34,14 @@ _FLOAT32 = {
     "erf": scipy.special.erf,
     "log1p": np.log1p,
     "expm1": np.expm1,
+    "offset": lambda x, hi, lo: (x - np.float32(hi)) - np.float32(lo),
+    "polynomial": lambda x, *c: np.polyval(np.array(c[::-1], np.float32), x),
 }
 
 
 def sample_points(domain: tuple[float, float]) -> np.ndarray:
-    """float32 points of both signs from 1e-8 to 1e3, and -4..4, inside ``domain``."""
-    magnitudes = np.concatenate([np.logspace(-8, 3, 23), np.linspace(0.25, 4, 16)])
+    """float32 points of both signs: 4 a decade from 1e-8 to 1e3, and 1/4 apart to 4."""
+    magnitudes = np.concatenate([np.logspace(-8, 3, 45), np.linspace(0.25, 4, 16)])
     points = np.concatenate([-magnitudes, [0.0], magnitudes]).astype(np.float32)
     low, high = domain
     return np.unique(points[(points > low) & (points < high)])
@@ -48,7 +52,7 @@ def exact_values(
 ) -> np.ndarray:
     """``expr`` at ``points`` by mpmath, rounded to float64; NaN where undefined."""
     expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
-    function = sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"])
+    function = mpmath_function(expr, x)
     values = []
     with mpmath.workdps(digits):
         for p in points:
@@ -58,6 +62,11 @@ def exact_values(
             except (ValueError, ZeroDivisionError, OverflowError, TypeError):
                 values.append(math.nan)
     return np.array(values)
+
+
+def mpmath_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
+    """``expr`` as a function of ``x`` evaluated by mpmath."""
+    return sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"])
 
 
 def float32_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
@@ -116,17 +125,31 @@ def best_form(
     defaults: Mapping[sp.Symbol, float],
     domain: tuple[float, float],
 ) -> sp.Expr:
-    """The most accurate of ``expr`` and its ``rewrites``, chosen branch by branch.
+    """The most accurate of ``expr`` and its ``rewrites``, chosen branch by branch."""
+    return by_branch(
+        expr,
+        x,
+        domain,
+        lambda branch, where: most_accurate([branch, *rewrites(branch)], x, defaults, where),
+    )
 
-    Each branch of a Piecewise is scored only where it is taken.
+
+def by_branch(
+    expr: sp.Expr,
+    x: sp.Symbol,
+    domain: tuple[float, float],
+    transform: Callable[[sp.Expr, tuple[float, float]], sp.Expr],
+) -> sp.Expr:
+    """``transform(branch, interval)`` applied to each branch of a Piecewise.
+
+    Each branch is given the interval where it is taken.
     """
     if not isinstance(expr, sp.Piecewise):
-        best = most_accurate([expr, *rewrites(expr)], x, defaults, domain)
-        return near_zero(best, x, defaults, domain)
+        return transform(expr, domain)
     pairs, earlier = [], []
     for branch, condition in expr.args:
         where = _interval(sp.And(condition, *earlier), x, domain)
-        pairs.append((best_form(branch, rewrites, x, defaults, where), condition))
+        pairs.append((by_branch(branch, x, where, transform), condition))
         earlier.append(sp.Not(condition))
     return sp.Piecewise(*pairs)
 
@@ -139,76 +162,3 @@ def _interval(condition: sp.Basic, x: sp.Symbol, domain: tuple[float, float]):
     if not isinstance(where, sp.Interval):
         return domain
     return (float(where.start), float(where.end))
-
-
-TAYLOR_TERMS = 10
-_THRESHOLDS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.001)
-FLOAT64_TRUNCATION = 1e-15  # the polynomial must serve float64 inputs too
-
-
-def near_zero(expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float], domain) -> sp.Expr:
-    """``expr``, or a Piecewise that uses its Taylor polynomial where |x| is small.
-
-    Herbie's series regime: where a form cancels near 0 (an odd derivative
-    of an even function, say), the Taylor polynomial is accurate instead.
-    The threshold is whichever scores best.
-    """
-    low, high = domain
-    if not low <= 0 <= high or not expr.has(x):
-        return expr
-    points = sample_points((max(low, -1.0), min(high, 1.0)))
-    exact = exact_values(expr.subs(defaults), x, points)
-    before = _error(expr, x, defaults, points, exact)
-    if before <= 1.0:
-        return expr
-    polynomial = _taylor(expr.subs(defaults), x)
-    if polynomial is None:
-        return expr
-    scored = []
-    for threshold in _THRESHOLDS:
-        if _truncation(polynomial, x, points, exact, threshold) > FLOAT64_TRUNCATION:
-            continue
-        candidate = sp.Piecewise((polynomial, sp.Abs(x) < threshold), (expr, True))
-        scored.append((_error(candidate, x, defaults, points, exact), -threshold, candidate))
-    if not scored:
-        return expr
-    error, _, best = min(scored, key=lambda s: s[:2])
-    return best if error < before else expr
-
-
-def _truncation(polynomial, x, points, exact, threshold) -> float:
-    """The polynomial's relative error in float64 where |x| < threshold."""
-    inside = (np.abs(points) < threshold) & np.isfinite(exact)
-    function = sp.lambdify(x, polynomial, modules="numpy")
-    values = np.asarray(function(points[inside].astype(np.float64)), dtype=np.float64)
-    scale = np.maximum(np.abs(exact[inside]), TINY)
-    return float(np.max(np.abs(values - exact[inside]) / scale, initial=0.0))
-
-
-def _error(expr, x, defaults, points, exact) -> float:
-    values = float32_values(expr.subs(defaults), x, points)
-    return float(np.max(ulp_errors(values, exact), initial=0.0))
-
-
-def _taylor(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
-    """The Taylor polynomial of ``expr`` at 0 in Horner form, or None if none."""
-    function = sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"])
-    # A removable singularity such as (1 - cos(x))/x**2 cannot be evaluated at
-    # 0: expand just off it instead, with the digits the cancellation needs.
-    for origin in (mpmath.mpf(0), mpmath.mpf(10) ** -(DIGITS // 2)):
-        try:
-            with mpmath.workdps(2 * DIGITS):  # high-order numerical derivatives
-                coefficients = mpmath.taylor(function, origin, TAYLOR_TERMS - 1)
-            break
-        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
-            continue
-    else:
-        return None
-    if not all(mpmath.im(c) == 0 and math.isfinite(float(mpmath.re(c))) for c in coefficients):
-        return None
-    values = [float(mpmath.re(c)) for c in coefficients]
-    largest = max(abs(v) for v in values)
-    polynomial = sp.S.Zero
-    for value in reversed(values):  # drop the noise of numerical differentiation
-        polynomial = polynomial * x + sp.Float(value if abs(value) > 1e-13 * largest else 0, 17)
-    return polynomial

@@ -22,7 +22,7 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{celu}(x) = \begin{cases} 1 & \text{for}\: x > 0 \\\begin{cases} x \left(x \left(x \left(x \left(x \left(x \left(x \left(x \left(2.7557319223985893 \cdot 10^{-6} x + 2.4801587301587302 \cdot 10^{-5}\right) + 0.00019841269841269841\right) + 0.0013888888888888889\right) + 0.0083333333333333332\right) + 0.041666666666666664\right) + 0.16666666666666666\right) + 0.5\right) + 1.0\right) + 1.0 & \text{for}\: \left|{x}\right| < 0.2 \\e^{\frac{x}{\alpha}} & \text{otherwise} \end{cases} & \text{otherwise} \end{cases}
+        \frac{d}{dx} \mathrm{celu}(x) = \begin{cases} 1 & \text{for}\: x > 0 \\e^{\frac{x}{\alpha}} & \text{otherwise} \end{cases}
 
     Args:
         x: input array.
@@ -54,53 +54,15 @@ def _celu_jvp(primals, tangents):
     x, alpha, dtype = widen(*primals)
     x_dot, alpha_dot = tangents
     t0 = x > 0
-    t1 = jnp.where(t0, 0, x)
-    t2 = t1 / alpha
-    t3 = jnp.expm1(t2)
-    y = jnp.where(t0, x, alpha * t3)
+    t1 = jnp.where(t0, 0, x) / alpha
+    t2 = jnp.expm1(t1)
+    y = jnp.where(t0, x, alpha * t2)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _celu_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(alpha_dot):
-        t4 = jnp.where((t1 >= 0.1) | (t1 <= -0.1), 0, t1)
-        dy_dalpha = jnp.where(
-            t0,
-            0,
-            jnp.where(
-                jnp.abs(t1) < 0.1,
-                t4**2
-                * (
-                    t4
-                    * (
-                        t4
-                        * (
-                            t4
-                            * (
-                                t4
-                                * (
-                                    t4
-                                    * (
-                                        t4
-                                        * (
-                                            -2.2045855379188714e-05 * t4
-                                            - 0.00017361111111111112
-                                        )
-                                        - 0.0011904761904761906
-                                    )
-                                    - 0.006944444444444444
-                                )
-                                - 0.03333333333333333
-                            )
-                            - 0.125
-                        )
-                        - 0.3333333333333333
-                    )
-                    - 0.5
-                ),
-                -t2 * jnp.exp(t2) + t3,
-            ),
-        )
+        dy_dalpha = jnp.where(t0, 0, -t1 * jnp.exp(t1) + t2)
         y_dot.append(dy_dalpha * alpha_dot)
     y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)
@@ -116,55 +78,7 @@ def _celu_d1(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Derivative of order 1 in x of :func:`celu`, in closed form."""
     x, alpha, dtype = widen(x, alpha)
     t0 = x > 0
-    t1 = jnp.where(t0, 0, x)
-    t2 = jnp.where((t1 >= 0.2) | (t1 <= -0.2), 0, t1)
-    return cast(
-        jnp.where(
-            t0,
-            1,
-            jnp.where(
-                jnp.abs(t1) < 0.2,
-                t2
-                * (
-                    t2
-                    * (
-                        t2
-                        * (
-                            t2
-                            * (
-                                t2
-                                * (
-                                    t2
-                                    * (
-                                        t2
-                                        * (
-                                            t2
-                                            * (
-                                                2.7557319223985893e-06 * t2
-                                                + 2.48015873015873e-05
-                                            )
-                                            + 0.0001984126984126984
-                                        )
-                                        + 0.001388888888888889
-                                    )
-                                    + 0.008333333333333333
-                                )
-                                + 0.041666666666666664
-                            )
-                            + 0.16666666666666666
-                        )
-                        + 0.5
-                    )
-                    + 1.0
-                )
-                + 1.0,
-                jnp.exp(t1 / alpha),
-            ),
-        ),
-        dtype,
-        x,
-        alpha,
-    )
+    return cast(jnp.where(t0, 1, jnp.exp(jnp.where(t0, 0, x) / alpha)), dtype, x, alpha)
 
 
 def _celu_d1_jvp(primals, tangents):
@@ -172,59 +86,14 @@ def _celu_d1_jvp(primals, tangents):
     x_dot, alpha_dot = tangents
     t0 = x > 0
     t1 = jnp.where(t0, 0, x)
-    t2 = jnp.where((t1 >= 0.2) | (t1 <= -0.2), 0, t1)
-    t3 = 1 / alpha
-    y = jnp.where(
-        t0,
-        1,
-        jnp.where(
-            jnp.abs(t1) < 0.2,
-            t2
-            * (
-                t2
-                * (
-                    t2
-                    * (
-                        t2
-                        * (
-                            t2
-                            * (
-                                t2
-                                * (
-                                    t2
-                                    * (
-                                        t2
-                                        * (
-                                            2.7557319223985893e-06 * t2
-                                            + 2.48015873015873e-05
-                                        )
-                                        + 0.0001984126984126984
-                                    )
-                                    + 0.001388888888888889
-                                )
-                                + 0.008333333333333333
-                            )
-                            + 0.041666666666666664
-                        )
-                        + 0.16666666666666666
-                    )
-                    + 0.5
-                )
-                + 1.0
-            )
-            + 1.0,
-            jnp.exp(t1 * t3),
-        ),
-    )
+    t2 = jnp.exp(t1 / alpha)
+    y = jnp.where(t0, 1, t2)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _celu_d2(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(alpha_dot):
-        t4 = jnp.where(x > -0.2, -0.2, x)
-        dy_dalpha = jnp.where(
-            t0 | (jnp.abs(x) < 0.2), 0, -t4 * jnp.exp(t3 * t4) / alpha**2
-        )
+        dy_dalpha = jnp.where(t0, 0, -t1 * t2 / alpha**2)
         y_dot.append(dy_dalpha * alpha_dot)
     y = cast(y, dtype, x, alpha)
     return y, sum_tangents(y, y_dot)
@@ -240,60 +109,9 @@ def _celu_d2(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Derivative of order 2 in x of :func:`celu`, in closed form."""
     x, alpha, dtype = widen(x, alpha)
     t0 = x > 0
-    t1 = jnp.where(t0 | (x <= -0.2), -0.1, x)
-    t2 = (
-        t1 * (2.7557319223985893e-06 * t1 + 2.48015873015873e-05)
-        + 0.0001984126984126984
-    )
-    t3 = t1 * t2 + 0.001388888888888889
-    t4 = t1 * t3 + 0.008333333333333333
-    t5 = t1 * t4 + 0.041666666666666664
-    t6 = t1 * t5 + 0.16666666666666666
-    t7 = t1 * t6 + 0.5
-    t8 = 1 / alpha
+    t1 = 1 / alpha
     return cast(
-        jnp.where(
-            t0,
-            0,
-            jnp.where(
-                jnp.abs(x) < 0.2,
-                t1 * t7
-                + t1
-                * (
-                    t1
-                    * (
-                        t1
-                        * (
-                            t1
-                            * (
-                                t1
-                                * (
-                                    t1
-                                    * (
-                                        t1
-                                        * (
-                                            5.5114638447971785e-06 * t1
-                                            + 2.48015873015873e-05
-                                        )
-                                        + t2
-                                    )
-                                    + t3
-                                )
-                                + t4
-                            )
-                            + t5
-                        )
-                        + t6
-                    )
-                    + t7
-                )
-                + 1.0,
-                t8 * jnp.exp(t8 * jnp.where(x > -0.2, -0.2, x)),
-            ),
-        ),
-        dtype,
-        x,
-        alpha,
+        jnp.where(t0, 0, t1 * jnp.exp(t1 * jnp.where(t0, 0, x))), dtype, x, alpha
     )
 
 
@@ -301,65 +119,16 @@ def _celu_d2_jvp(primals, tangents):
     x, alpha, dtype = widen(*primals)
     x_dot, alpha_dot = tangents
     t0 = x > 0
-    t1 = jnp.abs(x) < 0.2
-    t2 = jnp.where(t0 | (x <= -0.2), -0.1, x)
-    t3 = (
-        t2 * (2.7557319223985893e-06 * t2 + 2.48015873015873e-05)
-        + 0.0001984126984126984
-    )
-    t4 = t2 * t3 + 0.001388888888888889
-    t5 = t2 * t4 + 0.008333333333333333
-    t6 = t2 * t5 + 0.041666666666666664
-    t7 = t2 * t6 + 0.16666666666666666
-    t8 = t2 * t7 + 0.5
-    t9 = 1 / alpha
-    t10 = jnp.where(x > -0.2, -0.2, x)
-    t11 = jnp.exp(t10 * t9)
-    y = jnp.where(
-        t0,
-        0,
-        jnp.where(
-            t1,
-            t2 * t8
-            + t2
-            * (
-                t2
-                * (
-                    t2
-                    * (
-                        t2
-                        * (
-                            t2
-                            * (
-                                t2
-                                * (
-                                    t2
-                                    * (
-                                        5.5114638447971785e-06 * t2
-                                        + 2.48015873015873e-05
-                                    )
-                                    + t3
-                                )
-                                + t4
-                            )
-                            + t5
-                        )
-                        + t6
-                    )
-                    + t7
-                )
-                + t8
-            )
-            + 1.0,
-            t11 * t9,
-        ),
-    )
+    t1 = 1 / alpha
+    t2 = jnp.where(t0, 0, x)
+    t3 = jnp.exp(t1 * t2)
+    y = jnp.where(t0, 0, t1 * t3)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _celu_d3(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(alpha_dot):
-        dy_dalpha = jnp.where(t0 | t1, 0, -t11 / alpha**2 - t10 * t11 / alpha**3)
+        dy_dalpha = jnp.where(t0, 0, -t3 / alpha**2 - t2 * t3 / alpha**3)
         y_dot.append(dy_dalpha * alpha_dot)
     y = cast(y, dtype, x, alpha)
     return y, sum_tangents(y, y_dot)
@@ -375,70 +144,8 @@ def _celu_d3(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Derivative of order 3 in x of :func:`celu`, in closed form."""
     x, alpha, dtype = widen(x, alpha)
     t0 = x > 0
-    t1 = jnp.where(t0 | (x <= -0.2), -0.1, x)
-    t2 = t1 * (2.7557319223985893e-06 * t1 + 2.48015873015873e-05)
-    t3 = t2 + 0.0001984126984126984
-    t4 = t1 * t3
-    t5 = t4 + 0.001388888888888889
-    t6 = t1 * t5
-    t7 = t6 + 0.008333333333333333
-    t8 = t1 * t7
-    t9 = t8 + 0.041666666666666664
-    t10 = t1 * t9
-    t11 = t10 + 0.16666666666666666
-    t12 = 2 * t1
-    t13 = t1 * (5.5114638447971785e-06 * t1 + 2.48015873015873e-05)
-    t14 = t1 * (t13 + t3)
-    t15 = t1 * (t14 + t5)
-    t16 = t1 * (t15 + t7)
-    t17 = t1 * (t16 + t9)
     return cast(
-        jnp.where(
-            t0,
-            0,
-            jnp.where(
-                jnp.abs(x) < 0.2,
-                t1
-                * (
-                    t1
-                    * (
-                        t1
-                        * (
-                            t1
-                            * (
-                                t1
-                                * (
-                                    t1
-                                    * (
-                                        1.6534391534391536e-05 * t1
-                                        + 4.96031746031746e-05
-                                    )
-                                    + 2 * t13
-                                    + 2 * t2
-                                    + 0.0003968253968253968
-                                )
-                                + 2 * t14
-                                + 2 * t4
-                                + 0.002777777777777778
-                            )
-                            + 2 * t15
-                            + 2 * t6
-                            + 0.016666666666666666
-                        )
-                        + 2 * t16
-                        + 2 * t8
-                        + 0.08333333333333333
-                    )
-                    + 2 * t10
-                    + 2 * t17
-                    + 0.3333333333333333
-                )
-                + t11 * t12
-                + t12 * (t11 + t17)
-                + 1.0,
-                jnp.exp(jnp.where(x > -0.2, -0.2, x) / alpha) / alpha**2,
-            ),
-        ),
+        jnp.where(t0, 0, jnp.exp(jnp.where(t0, 0, x) / alpha) / alpha**2),
         dtype,
         x,
         alpha,
@@ -449,91 +156,16 @@ def _celu_d3_jvp(primals, tangents):
     x, alpha, dtype = widen(*primals)
     x_dot, alpha_dot = tangents
     t0 = x > 0
-    t1 = jnp.abs(x) < 0.2
-    t2 = jnp.where(t0 | (x <= -0.2), -0.1, x)
-    t3 = t2 * (2.7557319223985893e-06 * t2 + 2.48015873015873e-05)
-    t4 = t3 + 0.0001984126984126984
-    t5 = t2 * t4
-    t6 = t5 + 0.001388888888888889
-    t7 = t2 * t6
-    t8 = t7 + 0.008333333333333333
-    t9 = t2 * t8
-    t10 = t9 + 0.041666666666666664
-    t11 = t10 * t2
-    t12 = t11 + 0.16666666666666666
-    t13 = 2 * t2
-    t14 = t2 * (5.5114638447971785e-06 * t2 + 2.48015873015873e-05)
-    t15 = t2 * (t14 + t4)
-    t16 = t2 * (t15 + t6)
-    t17 = t2 * (t16 + t8)
-    t18 = t2 * (t10 + t17)
-    t19 = t2 * (1.6534391534391536e-05 * t2 + 4.96031746031746e-05)
-    t20 = t2 * (2 * t14 + t19 + 2 * t3 + 0.0003968253968253968)
-    t21 = t2 * (2 * t15 + t20 + 2 * t5 + 0.002777777777777778)
-    t22 = t2 * (2 * t16 + t21 + 2 * t7 + 0.016666666666666666)
-    t23 = t2 * (2 * t17 + t22 + 2 * t9 + 0.08333333333333333)
-    t24 = jnp.where(x > -0.2, -0.2, x) / alpha
-    t25 = jnp.exp(t24)
-    t26 = t25 / alpha**3
-    y = jnp.where(
-        t0,
-        0,
-        jnp.where(
-            t1,
-            t12 * t13
-            + t13 * (t12 + t18)
-            + t2 * (2 * t11 + 2 * t18 + t23 + 0.3333333333333333)
-            + 1.0,
-            t25 / alpha**2,
-        ),
-    )
+    t1 = jnp.where(t0, 0, x) / alpha
+    t2 = jnp.exp(t1)
+    t3 = t2 / alpha**3
+    y = jnp.where(t0, 0, t2 / alpha**2)
     y_dot = []
     if not is_zero(x_dot):
-        dy_dx = jnp.where(
-            t0,
-            0,
-            jnp.where(
-                t1,
-                6 * t11
-                + 6 * t18
-                + t2
-                * (
-                    6 * t17
-                    + t2
-                    * (
-                        6 * t16
-                        + t2
-                        * (
-                            6 * t15
-                            + t2
-                            * (
-                                6 * t14
-                                + 3 * t19
-                                + t2
-                                * (6.613756613756614e-05 * t2 + 0.00014880952380952382)
-                                + 6 * t3
-                                + 0.0011904761904761906
-                            )
-                            + 3 * t20
-                            + 6 * t5
-                            + 0.008333333333333333
-                        )
-                        + 3 * t21
-                        + 6 * t7
-                        + 0.05
-                    )
-                    + 3 * t22
-                    + 6 * t9
-                    + 0.25
-                )
-                + 3 * t23
-                + 1.0,
-                t26,
-            ),
-        )
+        dy_dx = jnp.where(t0, 0, t3)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(alpha_dot):
-        dy_dalpha = jnp.where(t0 | t1, 0, -t26 * (t24 + 2))
+        dy_dalpha = jnp.where(t0, 0, -t3 * (t1 + 2))
         y_dot.append(dy_dalpha * alpha_dot)
     y = cast(y, dtype, x, alpha)
     return y, sum_tangents(y, y_dot)

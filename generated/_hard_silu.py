@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._support import widen, narrow, cast
+from ._support import widen, narrow, cast, horner
 
 
 @jax.custom_jvp
@@ -72,7 +72,49 @@ def _hard_silu_d1(x: ArrayLike) -> Array:
                 t1 & t2,
                 1,
                 jnp.where(
-                    t2, t3 + 0.5, jnp.where(t0, t3, jnp.where(t1, t3 + 1, x / 3 + 0.5))
+                    t2,
+                    t3 + 0.5,
+                    jnp.where(
+                        t0,
+                        t3,
+                        jnp.where(
+                            t1,
+                            jnp.where(
+                                jnp.abs(x + 6.0) < 0.5,
+                                horner(
+                                    (
+                                        jnp.where((x >= -5.5) | (x <= -6.5), -6.0, x)
+                                        + 6.0
+                                        - 0
+                                    ),
+                                    (
+                                        0.0,
+                                        0.16666666666666666,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                        0.0,
+                                    ),
+                                ),
+                                t3 + 1,
+                            ),
+                            x / 3 + 0.5,
+                        ),
+                    ),
                 ),
             ),
         ),
@@ -96,7 +138,49 @@ def _hard_silu_d1_jvp(primals, tangents):
             t1 & t2,
             1,
             jnp.where(
-                t2, t3 + 0.5, jnp.where(t0, t3, jnp.where(t1, t3 + 1, x / 3 + 0.5))
+                t2,
+                t3 + 0.5,
+                jnp.where(
+                    t0,
+                    t3,
+                    jnp.where(
+                        t1,
+                        jnp.where(
+                            jnp.abs(x + 6.0) < 0.5,
+                            horner(
+                                (
+                                    jnp.where((x >= -5.5) | (x <= -6.5), -6.0, x)
+                                    + 6.0
+                                    - 0
+                                ),
+                                (
+                                    0.0,
+                                    0.16666666666666666,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                    0.0,
+                                ),
+                            ),
+                            t3 + 1,
+                        ),
+                        x / 3 + 0.5,
+                    ),
+                ),
             ),
         ),
     )

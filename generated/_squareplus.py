@@ -4,7 +4,6 @@
 import jax
 import jax.numpy as jnp
 from jax import Array
-from jax import lax
 from jax.typing import ArrayLike
 
 from ._support import widen, narrow, cast, is_zero, sum_tangents
@@ -23,7 +22,7 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
     with the derivative, which is the custom JVP rule,
 
     .. math::
-        \frac{d}{dx} \mathrm{squareplus}(x) = \begin{cases} \frac{b \left(\begin{cases} \frac{x + \sqrt{b + x^{2}}}{b} & \text{for}\: x > 0 \\\frac{1}{- x + \sqrt{b + x^{2}}} & \text{otherwise} \end{cases}\right)}{2 \sqrt{b + x^{2}}} & \text{for}\: x < 0 \\\frac{x}{2 \sqrt{b + x^{2}}} + \frac{1}{2} & \text{otherwise} \end{cases}
+        \frac{d}{dx} \mathrm{squareplus}(x) = \frac{\begin{cases} \frac{b}{- x + \sqrt{b + x^{2}}} & \text{for}\: x < 0 \\x + \sqrt{b + x^{2}} & \text{otherwise} \end{cases}}{2 \sqrt{b + x^{2}}}
 
     Args:
         x: input array.
@@ -72,25 +71,7 @@ def _squareplus_jvp(primals, tangents):
         dy_dx = _squareplus_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        t7 = jnp.where((t1 >= 0.1) | (t1 <= -0.1), 0, t1) ** 2
-        dy_db = jnp.where(
-            t0,
-            jnp.where(
-                jnp.abs(t1) < 0.1,
-                t7
-                * (
-                    t7
-                    * (
-                        t7 * (0.000133514404296875 * t7 - 0.0006103515625)
-                        + 0.0029296875
-                    )
-                    - 0.015625
-                )
-                + 0.125,
-                -b / (t2 * t3**2) / 4 + t4 / 2,
-            ),
-            1 / t6 / 4,
-        )
+        dy_db = jnp.where(t0, -b / (t2 * t3**2) / 4 + t4 / 2, 1 / t6 / 4)
         y_dot.append(dy_db * b_dot)
     y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)
@@ -107,21 +88,11 @@ def _squareplus_d1(x: ArrayLike, b: ArrayLike = 4) -> Array:
     x, b, dtype = widen(x, b)
     t0 = x < 0
     t1 = jnp.where(x >= 0, 0, x)
-    t2 = t1 > 0
-    t3 = jnp.where(t1 <= 0, 0, t1)
-    t4 = jnp.where(t2, 0, t1)
-    t5 = jnp.where(t0, 0, x)
+    t2 = jnp.where(t0, 0, x)
     return cast(
-        jnp.where(
-            t0,
-            b
-            * jnp.where(
-                t2, (t3 + jnp.sqrt(b + t3**2)) / b, 1 / (-t4 + jnp.sqrt(b + t4**2))
-            )
-            / jnp.sqrt(b + t1**2)
-            / 2,
-            t5 / jnp.sqrt(b + t5**2) / 2 + 0.5,
-        ),
+        jnp.where(t0, b / (-t1 + jnp.sqrt(b + t1**2)), t2 + jnp.sqrt(b + t2**2))
+        / jnp.sqrt(b + x**2)
+        / 2,
         dtype,
         x,
         b,
@@ -134,54 +105,24 @@ def _squareplus_d1_jvp(primals, tangents):
     t0 = x < 0
     t1 = jnp.where(x >= 0, 0, x)
     t2 = b + t1**2
-    t3 = lax.rsqrt(t2)
-    t4 = t1 > 0
-    t5 = 1 / b
-    t6 = jnp.where(t1 <= 0, 0, t1)
-    t7 = jnp.sqrt(b + t6**2)
-    t8 = t5 * (t6 + t7)
-    t9 = jnp.where(t4, 0, t1)
-    t10 = jnp.sqrt(b + t9**2)
-    t11 = t10 - t9
-    t12 = jnp.where(t4, t8, 1 / t11)
-    t13 = jnp.where(t0, 0, x)
-    t14 = b + t13**2
-    y = jnp.where(t0, b * t12 * t3 / 2, t13 / jnp.sqrt(t14) / 2 + 0.5)
+    t3 = jnp.sqrt(t2)
+    t4 = -t1 + t3
+    t5 = 1 / t4
+    t6 = b * t5
+    t7 = jnp.where(t0, 0, x)
+    t8 = b + t7**2
+    t9 = t7 + jnp.sqrt(t8)
+    y = jnp.where(t0, t6, t9) / jnp.sqrt(b + x**2) / 2
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _squareplus_d2(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        t15 = jnp.where((t1 >= 0.1) | (t1 <= -0.1), 0, t1)
-        t16 = t15**2
+        t10 = 1 / t3
         dy_db = jnp.where(
             t0,
-            jnp.where(
-                jnp.abs(t1) < 0.1,
-                t15
-                * (
-                    t16
-                    * (
-                        t16
-                        * (
-                            t16 * (0.001068115234375 - 0.00030040740966796875 * t16)
-                            - 0.003662109375
-                        )
-                        + 0.01171875
-                    )
-                    - 0.03125
-                ),
-                t3
-                * (
-                    -b * t12 / t2
-                    + 2
-                    * b
-                    * jnp.where(t4, t5 * (-t8 + 1 / t7 / 2), -1 / (t10 * t11**2) / 2)
-                    + 2 * t12
-                )
-                / 4,
-            ),
-            -t13 / t14**1.5 / 4,
+            t10 * (-b * t10 / t4**2 / 2 + t5) / 2 - t6 / t2**1.5 / 4,
+            1 / t8 / 4 - t9 / t8**1.5 / 4,
         )
         y_dot.append(dy_db * b_dot)
     y = cast(y, dtype, x, b)
@@ -197,139 +138,21 @@ _squareplus_d1.defjvp(_squareplus_d1_jvp, symbolic_zeros=True)
 def _squareplus_d2(x: ArrayLike, b: ArrayLike = 4) -> Array:
     r"""Derivative of order 2 in x of :func:`squareplus`, in closed form."""
     x, b, dtype = widen(x, b)
-    t0 = x < 0
-    t1 = jnp.where(x >= 0, 0, x)
-    t2 = jnp.where((t1 >= 0.1) | (t1 <= -0.1), 0, t1) ** 2
-    t3 = b + t1**2
-    t4 = b / 2
-    t5 = t1 > 0
-    t6 = 1 / b
-    t7 = jnp.where(t1 <= 0, 0, t1)
-    t8 = jnp.sqrt(b + t7**2)
-    t9 = jnp.where(t5, 0, t1)
-    t10 = jnp.sqrt(b + t9**2)
-    t11 = t10 - t9
-    return cast(
-        jnp.where(
-            t0,
-            jnp.where(
-                jnp.abs(t1) < 0.1,
-                t2
-                * (
-                    t2
-                    * (t2 * (0.00240325927734375 * t2 - 0.008544921875) + 0.029296875)
-                    - 0.09375
-                )
-                + 0.25,
-                t4
-                * (
-                    -t1 * jnp.where(t5, t6 * (t7 + t8), 1 / t11)
-                    + t3 * jnp.where(t5, t6 * (t7 / t8 + 1), (1 - t9 / t10) / t11**2)
-                )
-                / t3**1.5,
-            ),
-            t4 / (b + jnp.where(t0, 0, x) ** 2) ** 1.5,
-        ),
-        dtype,
-        x,
-        b,
-    )
+    return cast(b / (b + x**2) ** 1.5 / 2, dtype, x, b)
 
 
 def _squareplus_d2_jvp(primals, tangents):
     x, b, dtype = widen(*primals)
     x_dot, b_dot = tangents
-    t0 = x < 0
-    t1 = jnp.where(x >= 0, 0, x)
-    t2 = jnp.abs(t1) < 0.1
-    t3 = jnp.where((t1 >= 0.1) | (t1 <= -0.1), 0, t1) ** 2
-    t4 = t1**2
-    t5 = b + t4
-    t6 = t5 ** (-1.5)
-    t7 = b / 2
-    t8 = t1 > 0
-    t9 = 1 / b
-    t10 = jnp.where(t1 <= 0, 0, t1)
-    t11 = b + t10**2
-    t12 = jnp.sqrt(t11)
-    t13 = t9 * (t10 + t12)
-    t14 = jnp.where(t8, 0, t1)
-    t15 = b + t14**2
-    t16 = jnp.sqrt(t15)
-    t17 = -t14 + t16
-    t18 = 1 / t17
-    t19 = jnp.where(t8, t13, t18)
-    t20 = 1 / t12
-    t21 = t9 * (t10 * t20 + 1)
-    t22 = 1 / t16
-    t23 = -t14 * t22 + 1
-    t24 = 1 / t17**2
-    t25 = jnp.where(t8, t21, t23 * t24)
-    t26 = -t1 * t19 + t25 * t5
-    t27 = jnp.where(t0, 0, x)
-    t28 = t27**2
-    t29 = b + t28
-    y = jnp.where(
-        t0,
-        jnp.where(
-            t2,
-            t3
-            * (
-                t3 * (t3 * (0.00240325927734375 * t3 - 0.008544921875) + 0.029296875)
-                - 0.09375
-            )
-            + 0.25,
-            t26 * t6 * t7,
-        ),
-        t7 / t29**1.5,
-    )
+    t0 = x**2
+    t1 = b + t0
+    y = b / t1**1.5 / 2
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _squareplus_d3(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        t30 = 2 * b
-        t31 = t22 * t24
-        t32 = jnp.where((t27 >= 0.1) | (t27 <= -0.1), 0, t27) ** 2
-        dy_db = jnp.where(
-            t0,
-            jnp.where(
-                t2,
-                0,
-                t6
-                * (
-                    -3 * b * t26 / t5
-                    - 2 * t1 * t19
-                    + t25 * (t30 + 2 * t4)
-                    + t30
-                    * (
-                        -t1 * jnp.where(t8, t9 * (-t13 + t20 / 2), -t31 / 2)
-                        + t25
-                        + t5
-                        * jnp.where(
-                            t8,
-                            -t9 * (t10 / t11**1.5 / 2 + t21),
-                            t31 * (t14 / t15 / 2 - t18 * t23),
-                        )
-                    )
-                )
-                / 4,
-            ),
-            jnp.where(
-                jnp.abs(t27) < 0.1,
-                t32
-                * (
-                    t32
-                    * (
-                        t32 * (0.007476806640625 - 0.0027036666870117188 * t32)
-                        - 0.018310546875
-                    )
-                    + 0.03515625
-                )
-                - 0.03125,
-                (-b + 2 * t28) / t29**2.5 / 4,
-            ),
-        )
+        dy_db = (-b + 2 * t0) / t1**2.5 / 4
         y_dot.append(dy_db * b_dot)
     y = cast(y, dtype, x, b)
     return y, sum_tangents(y, y_dot)
@@ -344,214 +167,23 @@ _squareplus_d2.defjvp(_squareplus_d2_jvp, symbolic_zeros=True)
 def _squareplus_d3(x: ArrayLike, b: ArrayLike = 4) -> Array:
     r"""Derivative of order 3 in x of :func:`squareplus`, in closed form."""
     x, b, dtype = widen(x, b)
-    t0 = x < 0
-    t1 = jnp.where(x >= 0, 0, x)
-    t2 = jnp.where((t1 >= 0.1) | (t1 <= -0.1), 0, t1)
-    t3 = t2**2
-    t4 = t3 * (0.00240325927734375 * t3 - 0.008544921875)
-    t5 = b + t1**2
-    t6 = t1 > 0
-    t7 = 1 / b
-    t8 = jnp.where(t1 <= 0, 0, t1)
-    t9 = t8**2
-    t10 = b + t9
-    t11 = jnp.sqrt(t10)
-    t12 = jnp.where(t6, 0, t1)
-    t13 = t12**2
-    t14 = b + t13
-    t15 = jnp.sqrt(t14)
-    t16 = -t12 + t15
-    t17 = 1 / t16
-    t18 = jnp.where(t6, t7 * (t11 + t8), t17)
-    t19 = 1 / t11
-    t20 = 1 / t15
-    t21 = -t12 * t20 + 1
-    t22 = 1 / t16**2
-    t23 = jnp.where(t6, t7 * (t19 * t8 + 1), t21 * t22)
-    t24 = jnp.where(t0, 0, x)
-    return cast(
-        jnp.where(
-            t0,
-            jnp.where(
-                jnp.abs(t1) < 0.1,
-                t2
-                * (
-                    2 * t3 * (t4 + 0.029296875)
-                    + t3
-                    * (
-                        t3 * (0.009613037109375 * t3 - 0.01708984375)
-                        + 2 * t4
-                        + 0.05859375
-                    )
-                    - 0.1875
-                ),
-                b
-                * (
-                    t1 * t23
-                    - 3 * t1 * (-t1 * t18 + t23 * t5) / t5
-                    - t18
-                    + t5
-                    * jnp.where(
-                        t6,
-                        t19 * t7 * (1 - t9 / t10),
-                        t22 * (2 * t17 * t21**2 + t20 * (t13 / t14 - 1)),
-                    )
-                )
-                / t5**1.5
-                / 2,
-            ),
-            -3 * b * t24 / (b + t24**2) ** 2.5 / 2,
-        ),
-        dtype,
-        x,
-        b,
-    )
+    return cast(-3 * b * x / (b + x**2) ** 2.5 / 2, dtype, x, b)
 
 
 def _squareplus_d3_jvp(primals, tangents):
     x, b, dtype = widen(*primals)
     x_dot, b_dot = tangents
-    t0 = x < 0
-    t1 = jnp.where(x >= 0, 0, x)
-    t2 = jnp.abs(t1) < 0.1
-    t3 = jnp.where((t1 >= 0.1) | (t1 <= -0.1), 0, t1)
-    t4 = t3**2
-    t5 = t4 * (0.00240325927734375 * t4 - 0.008544921875)
-    t6 = t4 * (0.009613037109375 * t4 - 0.01708984375)
-    t7 = 2 * t4 * (t5 + 0.029296875) + t4 * (2 * t5 + t6 + 0.05859375) - 0.1875
-    t8 = t1**2
-    t9 = b + t8
-    t10 = t9 ** (-1.5)
-    t11 = b * t10 / 2
-    t12 = 1 / t9
-    t13 = 3 * t12
-    t14 = t1 * t13
-    t15 = t1 > 0
-    t16 = 1 / b
-    t17 = jnp.where(t1 <= 0, 0, t1)
-    t18 = t17**2
-    t19 = b + t18
-    t20 = jnp.sqrt(t19)
-    t21 = t16 * (t17 + t20)
-    t22 = jnp.where(t15, 0, t1)
-    t23 = t22**2
-    t24 = b + t23
-    t25 = jnp.sqrt(t24)
-    t26 = -t22 + t25
-    t27 = 1 / t26
-    t28 = jnp.where(t15, t21, t27)
-    t29 = 1 / t20
-    t30 = t16 * (t17 * t29 + 1)
-    t31 = 1 / t25
-    t32 = -t22 * t31 + 1
-    t33 = 1 / t26**2
-    t34 = jnp.where(t15, t30, t32 * t33)
-    t35 = -t1 * t28 + t34 * t9
-    t36 = 1 / t19
-    t37 = -t18 * t36 + 1
-    t38 = t16 * t37
-    t39 = 1 / t24
-    t40 = -t23 * t39 + 1
-    t41 = -t40
-    t42 = t31 * t41
-    t43 = t32**2
-    t44 = 2 * t27 * t43 + t42
-    t45 = jnp.where(t15, t29 * t38, t33 * t44)
-    t46 = t1 * t34 - t28 + t45 * t9
-    t47 = -t14 * t35 + t46
-    t48 = jnp.where(t0, 0, x)
-    t49 = t48**2
-    t50 = b + t49
-    t51 = 3 * b / t50**2.5 / 2
-    t52 = 1 / t9**2
-    t53 = 3 * t1
-    t54 = t17 / t19**1.5
-    t56 = t27 * t32
-    t57 = t27 * t44
-    y = jnp.where(t0, jnp.where(t2, t3 * t7, t11 * t47), -t48 * t51)
+    t0 = x**2
+    t1 = b + t0
+    t2 = 3 * b / 2
+    t3 = t1 ** (-3.5)
+    y = -t2 * x / t1**2.5
     y_dot = []
     if not is_zero(x_dot):
-        t55 = t22 / t24**1.5
-        dy_dx = jnp.where(
-            t0,
-            jnp.where(
-                t2,
-                t4
-                * (
-                    t4 * (0.05767822265625 * t4 - 0.068359375)
-                    + 8 * t5
-                    + 4 * t6
-                    + 0.234375
-                )
-                + t7,
-                t11
-                * (
-                    -t13 * t35
-                    - t14 * t46
-                    - t14 * t47
-                    + 6 * t35 * t52 * t8
-                    + t45 * t53
-                    + t9
-                    * jnp.where(
-                        t15,
-                        t16 * t54 * (3 * t18 * t36 - 3),
-                        t33
-                        * (
-                            2 * t32**3 * t33
-                            + 2 * t32 * t57
-                            + 2 * t40 * t55
-                            - t41 * t55
-                            + 4 * t42 * t56
-                        ),
-                    )
-                ),
-            ),
-            t51 * (5 * t49 / t50 - 1),
-        )
+        dy_dx = t2 * t3 * (-b + 4 * t0)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        t58 = 2 * b
-        t59 = t31 * t33
-        t60 = jnp.where(t15, t16 * (-t21 + t29 / 2), -t59 / 2)
-        t61 = jnp.where(t15, -t16 * (t30 + t54 / 2), t59 * (t22 * t39 / 2 - t56))
-        dy_db = jnp.where(
-            t0,
-            jnp.where(
-                t2,
-                0,
-                t10
-                * (
-                    -b * t13 * t47
-                    - 6 * t1 * t12 * t35
-                    + 2 * t1 * t34
-                    - 2 * t28
-                    + t45 * (t58 + 2 * t8)
-                    + t58
-                    * (
-                        t1 * t61
-                        - t14 * (-t1 * t60 + t34 + t61 * t9)
-                        + t35 * t52 * t53
-                        + t45
-                        - t60
-                        + t9
-                        * jnp.where(
-                            t15,
-                            t16 * t29 * (t18 / t19**2 - t36 * t37 / 2 - t38),
-                            t59
-                            * (
-                                2 * t22 * t27 * t32 * t39
-                                - t23 / t24**2
-                                - t33 * t43
-                                - t39 * t41 / 2
-                                - t57
-                            ),
-                        )
-                    )
-                )
-                / 4,
-            ),
-            3 * t48 * (3 * b - 2 * t49) / t50**3.5 / 4,
-        )
+        dy_db = 3 * t3 * x * (3 * b - 2 * t0) / 4
         y_dot.append(dy_db * b_dot)
     y = cast(y, dtype, x, b)
     return y, sum_tangents(y, y_dot)

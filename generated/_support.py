@@ -47,6 +47,17 @@ def cast(value: Array, dtype, *inputs) -> Array:
     return jnp.broadcast_to(jnp.asarray(value, dtype), shape)
 
 
+def horner(x: Array, coefficients: tuple[float, ...]) -> Array:
+    """The polynomial with ``coefficients``, constant term first, at ``x``.
+
+    Python floats are weakly typed, so the result keeps ``x``'s dtype.
+    """
+    result = coefficients[-1]
+    for coefficient in reversed(coefficients[:-1]):
+        result = result * x + coefficient
+    return result
+
+
 def is_zero(tangent) -> bool:
     """Whether ``tangent`` is a symbolic zero: its input is not differentiated."""
     return isinstance(tangent, SymbolicZero)

@@ -103,6 +103,18 @@ def test_scalar_parameter_gradient_matches_autodiff(parameterised):
             assert mine.shape == ()
 
 
+def test_derivatives_near_zero_follow_the_parameters(parameterised):
+    """Series regimes near 0 must not freeze a parameter at its default."""
+    x = jnp.linspace(-0.3, 0.3, 13)
+    values = [jnp.float64(1.7 * p.default + 0.5) for p in parameterised.spec.params]
+    for f, plain in formulas(parameterised):
+        for _ in range(3):
+            f, plain = jax.grad(f), jax.grad(plain)
+            mine = jax.vmap(f, (0, *[None] * len(values)))(x, *values)
+            reference = jax.vmap(plain, (0, *[None] * len(values)))(x, *values)
+            assert_close_where_finite(mine, reference)
+
+
 @pytest.mark.parametrize("mode", ["fwd", "rev"])
 def test_check_grads_to_order_two(activation, mode):
     x, params = arguments(activation, count=8)

@@ -5,15 +5,10 @@ import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
-from codegen.primitives import erfc, sigmoid, softplus
-from codegen.search import (
-    best_form,
-    exact_values,
-    float32_values,
-    most_accurate,
-    near_zero,
-    ulp_errors,
-)
+from codegen.lower import interval
+from codegen.primitives import erfc, offset, sigmoid, softplus
+from codegen.search import best_form, exact_values, float32_values, most_accurate, ulp_errors
+from codegen.series import with_series
 from codegen.stabilise import rationalise, stabilise
 
 x = sp.Symbol("x", real=True)
@@ -74,13 +69,50 @@ def test_search_scores_each_branch_where_it_is_taken():
     assert not chosen.args[0][0].has(sp.sqrt(x**2 + 1) - x)
 
 
+def _errors(expr, points):
+    return ulp_errors(float32_values(expr, x, points), exact_values(expr, x, points))
+
+
 def test_taylor_regime_fixes_cancellation_near_zero():
     expr = (1 - sp.cos(x)) / x**2  # 1 - cos(x) rounds to 0 for tiny x
     points = np.float32([1e-6, -1e-4, 1e-3, -2e-3])
-    exact = exact_values(expr, x, points)
-    before = ulp_errors(float32_values(expr, x, points), exact)
-    regime = near_zero(expr, x, {}, (-np.inf, np.inf))
-    after = ulp_errors(float32_values(regime, x, points), exact)
+    regime = with_series(expr, x, (-np.inf, np.inf))
     assert isinstance(regime, sp.Piecewise)
-    assert before.max() > 1e5
-    assert after.max() < 1
+    assert _errors(expr, points).max() > 1e5
+    assert _errors(regime, points).max() < 1
+
+
+def test_taylor_regime_fixes_cancellation_near_a_root():
+    expr = sp.tanh(x) - sp.Rational(1, 2)  # both terms near 1/2 at the root
+    root = np.float32(np.arctanh(0.5))
+    points = np.float32([np.nextafter(root, 0), root, np.nextafter(root, 1), root + 1e-5, 0.6])
+    regime = with_series(expr, x, (-np.inf, np.inf))
+    assert regime.has(offset)  # x - root computed without rounding the root
+    assert _errors(expr, points).max() > 1e5
+    assert _errors(regime, points).max() < 4
+
+
+def test_no_regime_for_a_formula_with_parameters():
+    """A polynomial's coefficients would hold one value of b."""
+    expr = b * (1 - sp.cos(x)) / x**2
+    assert with_series(expr, x, (-np.inf, np.inf)) == expr
+
+
+def test_no_regime_where_the_formula_is_already_accurate():
+    assert with_series(sp.exp(x), x, (-np.inf, np.inf)) == sp.exp(x)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        x > 0,
+        -x <= 3,
+        2 * x + 1 >= 0,
+        sp.Abs(x + 1.5) < 0.25,
+        sp.And(x > 0, sp.Not(sp.Abs(x - 1) < 0.5)),
+        sp.Or(x < -1, x > 1),
+        x**2 < 4,
+    ],
+)
+def test_interval_agrees_with_sympy(condition):
+    assert interval(condition) == condition.as_set()
