@@ -213,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import generated
 
-    scores = [s for a in analyse(args.root) for s in score(a, generated, args.points)]
+    elementwise = [a for a in analyse(args.root) if isinstance(a, Activation)]
+    scores = [s for a in elementwise for s in score(a, generated, args.points)]
     text = report(scores, args.points)
     print("\n".join(table(scores)))
     output = args.output or args.root / "docs" / "accuracy.md"

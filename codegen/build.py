@@ -7,10 +7,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from codegen.axiswise import derive_axiswise
 from codegen.derive import check, derive
 from codegen.emit import emit_activation, emit_init, emit_support
+from codegen.emit_axiswise import emit_axiswise
 from codegen.format import format_source
-from codegen.model import Activation
+from codegen.model import Activation, AxisActivation
 from codegen.spec import Spec, SpecError, load_spec
 
 SPECS = "specs"
@@ -21,9 +23,15 @@ def spec_paths(root: Path) -> list[Path]:
     return sorted((root / SPECS).glob("*.toml"))
 
 
-def _build_one(spec: Spec) -> tuple[Activation, str]:
-    activation = derive(spec)
-    return activation, format_source(emit_activation(activation), module_path(activation))
+def analyse_spec(spec: Spec) -> Activation | AxisActivation:
+    """The analysis model of ``spec``: elementwise, or axis-wise."""
+    return derive_axiswise(spec) if spec.axis else derive(spec)
+
+
+def _build_one(spec: Spec) -> tuple[Activation | AxisActivation, str]:
+    activation = analyse_spec(spec)
+    emit = emit_axiswise if spec.axis else emit_activation
+    return activation, format_source(emit(activation), module_path(activation))
 
 
 def module_path(activation: Activation) -> str:
@@ -42,7 +50,8 @@ def build(
     specs = [load_spec(path, root) for path in spec_paths(root)]
     exported: dict[str, str] = {}
     for spec in specs:  # the cheap checks first, so that a bad spec fails fast
-        check(spec)
+        if spec.axis is None:
+            check(spec)
         _check_exports(spec, exported)
     activations, files = [], {}
     workers = max(1, min(len(specs), os.cpu_count() or 1))
@@ -61,9 +70,10 @@ def build(
     return activations, dict(sorted(files.items()))
 
 
-def analyse(root: Path) -> list[Activation]:
+def analyse(root: Path) -> list[Activation | AxisActivation]:
     """Every spec analysed, in name order, without emitting code."""
-    return sorted((derive(load_spec(p, root)) for p in spec_paths(root)), key=lambda a: a.spec.name)
+    specs = (load_spec(p, root) for p in spec_paths(root))
+    return sorted((analyse_spec(s) for s in specs), key=lambda a: a.spec.name)
 
 
 def _check_exports(spec, exported: dict[str, str]) -> None:

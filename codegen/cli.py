@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 def _signature(activation: Activation) -> str:
     spec = activation.spec
     args = ["x", *(f"{p.name}={p.default!r}" for p in spec.params)]
+    if spec.axis:
+        overrides = [f"{name}=None" for _, name in spec.axis.overrides]
+        args = [spec.axis.input, f"axis={spec.axis.default!r}", *overrides, *args[1:]]
     if spec.switch:
         args.append(f"{spec.switch.name}={spec.switch.default!r}")
     aliases = f"  (alias {', '.join(spec.aliases)})" if spec.aliases else ""

@@ -166,12 +166,26 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
 _ORDINAL_DOC = "Derivative of order {} in x of :func:`{}`, in closed form."
 
 
-_SUPPORT = ("widen", "native", "narrow", "cast", "horner", "is_zero", "sum_tangents")
+_SUPPORT = (
+    "widen",
+    "native",
+    "narrow",
+    "cast",
+    "horner",
+    "is_zero",
+    "sum_tangents",
+    "shifted",
+    "masked",
+    "zeroed",
+    "reduced",
+    "axis_sum",
+    "axis_mean",
+)
 
 
 def _imports(code: str) -> list[str]:
     """The import lines for what ``code`` uses."""
-    lines = ["import jax"]
+    lines = ["import functools", "", "import jax"] if "functools." in code else ["import jax"]
     if re.search(r"\bjnp\.", code):
         lines.append("import jax.numpy as jnp")
     lines.append("from jax import Array")

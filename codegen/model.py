@@ -25,6 +25,19 @@ class Switch:
 
 
 @dataclass(frozen=True)
+class Axis:
+    """What an axis-wise spec reduces or splits along its axis."""
+
+    default: int | tuple[int, ...] | None  # jax.nn's default axis; None for all axes
+    reductions: tuple[tuple[str, str], ...] = ()  # name and formula, in order
+    split: tuple[str, ...] = ()  # the parts x is split into, if any
+    masked: float | None = None  # the output where ``where`` is False; None computes it
+    input: str = "x"  # the name of the array argument
+    overrides: tuple[tuple[str, str], ...] = ()  # reduction and the argument replacing it
+    arguments: tuple[str, ...] = ()  # the keyword arguments, in signature order
+
+
+@dataclass(frozen=True)
 class Spec:
     """One validated spec file."""
 
@@ -41,6 +54,7 @@ class Spec:
     domain: tuple[float, float] = (float("-inf"), float("inf"))
     closed_form_order: int = 3
     widen: bool = True
+    axis: Axis | None = None  # set for softmax-like specs, which reduce along an axis
 
 
 @dataclass(frozen=True)
@@ -99,3 +113,46 @@ class Activation:
     def defaults(self) -> dict[sp.Symbol, float | int]:
         """Each parameter's symbol and its default value."""
         return {s: p.default for s, p in zip(self.params, self.spec.params, strict=True)}
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A named value reduced along the axis: ``formula`` of ``inner``.
+
+    ``inner`` is ``kind`` ("sum" or "mean") of ``summand`` over the axis;
+    ``formula`` may also use earlier reductions and the parameters.
+    """
+
+    symbol: sp.Symbol
+    kind: str
+    inner: sp.Symbol
+    summand: sp.Expr
+    formula: sp.Expr
+    override: str | None  # the argument that can supply this value instead
+    tangent: sp.Expr  # d(symbol), in the inputs' and earlier reductions' tangents
+
+
+@dataclass(frozen=True)
+class AxisActivation:
+    """An axis-wise spec and its derived closed-form JVP.
+
+    The inputs are x, or the parts it is split into.  With ``shifted``, each
+    is the input minus its maximum along the axis (the symbol ``m``), which
+    the formulas were rewritten for.  ``tangent`` is dy in the inputs'
+    tangents and the reductions' (``<name>_dot``); where the formula could
+    be solved for the input it uses ``y`` instead, so that y is the one
+    array the backward pass keeps.
+    """
+
+    spec: Spec
+    inputs: tuple[sp.Symbol, ...]
+    params: tuple[sp.Symbol, ...]
+    reductions: tuple[Reduction, ...]
+    shifted: bool
+    expr: sp.Expr
+    tangent: sp.Expr
+
+    @property
+    def reduces(self) -> bool:
+        """Whether the output is reduced along the axis (logsumexp), not elementwise."""
+        return not self.expr.has(*self.inputs)

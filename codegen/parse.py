@@ -41,8 +41,10 @@ _COMPARE: dict[type[ast.cmpop], Callable] = {
 }
 
 
-def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Basic:
-    """Translate ``text`` to SymPy; ``symbols`` are the names it may use."""
+def parse_expression(
+    text: str, symbols: Mapping[str, sp.Symbol], functions: Mapping[str, type] = FUNCTIONS
+) -> sp.Basic:
+    """Translate ``text`` to SymPy; it may use ``symbols`` and call ``functions``."""
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"is {len(text)} characters long; the limit is {MAX_LENGTH}")
     try:
@@ -52,12 +54,13 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Basic:
         raise ExpressionError(f"is not a valid formula: {error.msg} in {text!r}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"is nested more than {MAX_DEPTH} levels deep") from None
-    return _Translator(symbols).visit(tree.body, depth=0)
+    return _Translator(symbols, functions).visit(tree.body, depth=0)
 
 
 class _Translator:
-    def __init__(self, symbols: Mapping[str, sp.Symbol]):
+    def __init__(self, symbols: Mapping[str, sp.Symbol], functions: Mapping[str, type]):
         self.symbols = symbols
+        self.functions = functions
 
     def visit(self, node: ast.AST, depth: int):
         if depth > MAX_DEPTH:
@@ -86,7 +89,7 @@ class _Translator:
             return self.symbols[name]
         if name in CONSTANTS:
             return CONSTANTS[name]
-        if name in FUNCTIONS:
+        if name in self.functions:
             raise ExpressionError(f"uses the function {name} without calling it")
         hint = "; parameters must be declared under [params]"
         close = difflib.get_close_matches(name, [*self.symbols, *CONSTANTS], n=1)
@@ -138,9 +141,9 @@ class _Translator:
                 f"calls {ast.unparse(node.func)!r}; only named functions are allowed"
             )
         name = node.func.id
-        function = FUNCTIONS.get(name)
+        function = self.functions.get(name)
         if function is None:
-            close = difflib.get_close_matches(name, FUNCTIONS, n=1)
+            close = difflib.get_close_matches(name, self.functions, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ExpressionError(f"calls the unknown function {name!r}{hint}")
         if node.keywords:

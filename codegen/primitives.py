@@ -137,6 +137,21 @@ class Where(sp.Function):
         return self.args[1].is_real and self.args[2].is_real
 
 
+class axis_sum(sp.Function):
+    """The sum along the axis of an axis-wise spec, keeping its dimensions."""
+
+    nargs = 1
+
+
+class axis_mean(sp.Function):
+    """The mean along the axis of an axis-wise spec, keeping its dimensions."""
+
+    nargs = 1
+
+
+# What an axis-wise spec's reductions may call, besides FUNCTIONS.
+REDUCTIONS: dict[str, type[sp.Function]] = {"sum": axis_sum, "mean": axis_mean}
+
 # Functions a spec may call, by the name it uses.
 FUNCTIONS: dict[str, type[sp.Basic]] = {
     "exp": sp.exp,

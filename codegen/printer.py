@@ -140,6 +140,12 @@ class JnpPrinter(JaxPrinter):
         x, *coefficients = (self._print(arg) for arg in expr.args)
         return f"horner({x}, ({', '.join(coefficients)}))"
 
+    def _print_axis_sum(self, expr) -> str:
+        return f"axis_sum({self._print(expr.args[0])}, axis, where)"
+
+    def _print_axis_mean(self, expr) -> str:
+        return f"axis_mean({self._print(expr.args[0])}, axis, where)"
+
     def _print_Piecewise(self, expr) -> str:
         raise TypeError("Piecewise must be lowered to Where before printing")
 

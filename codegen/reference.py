@@ -13,7 +13,7 @@ import sympy as sp
 from jax import lax
 from jax.scipy import special
 
-from codegen.model import Activation
+from codegen.model import Activation, AxisActivation
 from codegen.primitives import Where
 from codegen.printer import JnpPrinter
 
@@ -53,3 +53,42 @@ def forms(activation: Activation) -> list[tuple[str, dict[str, bool]]]:
         return [(activation.spec.name, {})]
     flags = [switch.default, not switch.default]
     return [(f"{activation.spec.name}({switch.name}={f})", {switch.name: f}) for f in flags]
+
+
+def plain_axis_function(activation: AxisActivation) -> Callable:
+    """``f(x, *params, axis=..., where=None, keepdims=False)`` as written.
+
+    The reductions are plain jnp.sum and jnp.mean, with no max shift (m = 0)
+    and no custom rule, so JAX differentiates the formulas itself.
+    """
+    spec = activation.spec
+
+    def compile_(expr: sp.Expr) -> Callable:
+        symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+        function = sp.lambdify(symbols, expr, modules=[_NAMESPACE], printer=JnpPrinter())
+        return lambda values: function(*(values[s.name] for s in symbols))
+
+    summands = [compile_(r.summand) for r in activation.reductions]
+    formulas = [compile_(r.formula) for r in activation.reductions]
+    output = compile_(activation.expr)
+
+    def plain(x, *params, axis=spec.axis.default, where=None, keepdims=False):
+        values = {"m": 0.0}
+        values.update({p.name: p.default for p in spec.params})
+        values.update({p.name: value for p, value in zip(spec.params, params, strict=False)})
+        parts = jnp.split(x, len(activation.inputs), axis) if spec.axis.split else [x]
+        values.update({s.name: part for s, part in zip(activation.inputs, parts, strict=True)})
+        for r, summand, formula in zip(activation.reductions, summands, formulas, strict=True):
+            reduce = jnp.sum if r.kind == "sum" else jnp.mean
+            values[r.inner.name] = reduce(summand(values), axis, keepdims=True, where=where)
+            values[r.symbol.name] = formula(values)
+        y = output(values)
+        if not activation.reduces:  # a formula of the reductions alone, as standardize's
+            y = jnp.broadcast_to(y, jnp.broadcast_shapes(*map(jnp.shape, values.values())))
+        if spec.axis.masked is not None and where is not None:
+            y = jnp.where(where, y, spec.axis.masked)
+        if activation.reduces and not keepdims:
+            y = jnp.squeeze(y, axis)
+        return y
+
+    return plain

@@ -27,7 +27,7 @@ _MPMATH = {
     "offset": lambda x, hi, lo: x - hi - lo,
     "polynomial": lambda x, *c: mpmath.polyval(c[::-1], x),
 }
-_FLOAT32 = {
+NUMPY_FUNCTIONS = {
     "sigmoid": scipy.special.expit,
     "softplus": lambda u: np.logaddexp(u, np.float32(0)),
     "erfc": scipy.special.erfc,
@@ -71,7 +71,7 @@ def mpmath_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
 
 def float32_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
     """``expr`` at ``points`` computed in float32 by NumPy."""
-    function = sp.lambdify(x, fold_constants(expr), modules=[_FLOAT32, "numpy"])
+    function = sp.lambdify(x, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
     with np.errstate(all="ignore"):
         values = np.broadcast_to(function(points), points.shape)
     return np.asarray(values, dtype=np.float64)

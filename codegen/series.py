@@ -64,7 +64,11 @@ def _roots(expr: sp.Expr, x: sp.Symbol, domain) -> list[mpmath.mpf]:
     function = mpmath_function(expr, x)
     roots = []
     for a, b, fa, fb in zip(points.tolist(), points[1:].tolist(), exact, exact[1:], strict=False):
-        if not (np.isfinite(fa) and np.isfinite(fb)) or fa * fb >= 0 or a * b <= 0:
+        if (
+            not (np.isfinite(fa) and np.isfinite(fb))
+            or np.sign(fa) * np.sign(fb) >= 0
+            or a * b <= 0
+        ):
             continue
         with mpmath.workdps(DIGITS):
             try:

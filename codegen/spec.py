@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from codegen.model import Param, Spec, Switch
+from codegen.model import Axis, Param, Spec, Switch
 from codegen.primitives import CONSTANTS, FUNCTIONS
 
 _FIELDS = {
@@ -22,7 +22,9 @@ _FIELDS = {
     "domain",
     "closed_form_order",
     "widen",
+    "axis",
 }
+_AXIS_FIELDS = {"default", "reductions", "split", "masked", "input", "overrides", "arguments"}
 # Names the generated code itself uses inside a function body.
 _GENERATED_NAMES = {"y", "y_dot", "primals", "tangents", "jax", "jnp", "lax", "special"}
 
@@ -79,6 +81,7 @@ class _Reader:
             domain=self.domain(),
             closed_form_order=self.order(),
             widen=self.flag("widen", default=True),
+            axis=self.axis(),
         )
 
     def text(self, field: str, *, required: bool = False) -> str:
@@ -182,3 +185,57 @@ class _Reader:
         ):
             raise self.error("domain", f"must be [low, high] with low < high, not {value!r}")
         return (float(value[0]), float(value[1]))
+
+    def axis(self) -> Axis | None:
+        table = self.data.get("axis")
+        if table is None:
+            return None
+        if not isinstance(table, dict):
+            raise self.error("axis", "must be a table: default, reductions, split, masked...")
+        extra = sorted(set(table) - _AXIS_FIELDS)
+        if extra:
+            raise self.error(
+                f"axis.{extra[0]}", f"is not an axis field; use {sorted(_AXIS_FIELDS)}"
+            )
+        if "switch" in self.data:
+            raise self.error("switch", "is not supported by axis-wise specs")
+        reductions = table.get("reductions", {})
+        if not isinstance(reductions, dict) or not all(
+            isinstance(v, str) for v in reductions.values()
+        ):
+            raise self.error("axis.reductions", 'must be a table of NAME = "sum(...)" formulas')
+        overrides = table.get("overrides", {})
+        if not isinstance(overrides, dict) or not set(overrides) <= set(reductions):
+            raise self.error("axis.overrides", "must map reductions to argument names")
+        split = table.get("split", [])
+        if split and (len(split) < 2 or not all(isinstance(v, str) for v in split)):
+            raise self.error("axis.split", f"must name two or more parts, not {split!r}")
+        return Axis(
+            default=self.default_axis(table.get("default", -1)),
+            reductions=tuple((self.symbol("axis.reductions", k), v) for k, v in reductions.items()),
+            split=tuple(self.symbol("axis.split", v) for v in split),
+            masked=self.masked(table.get("masked")),
+            input=self.identifier("axis.input", table.get("input", "x")),
+            overrides=tuple(
+                (k, self.identifier("axis.overrides", v)) for k, v in overrides.items()
+            ),
+            arguments=tuple(
+                self.identifier("axis.arguments", v) for v in table.get("arguments", [])
+            ),
+        )
+
+    def default_axis(self, value: Any) -> int | tuple[int, ...] | None:
+        if value == "all":
+            return None
+        if isinstance(value, list) and value and all(type(v) is int for v in value):
+            return tuple(value)
+        if type(value) is not int:
+            raise self.error("axis.default", f'must be an integer, a list or "all", not {value!r}')
+        return value
+
+    def masked(self, value: Any) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise self.error("axis.masked", f"must be a number, inf or -inf, not {value!r}")
+        return float(value)

@@ -4,6 +4,7 @@
 from ._celu import celu as celu
 from ._elu import elu as elu
 from ._gelu import gelu as gelu
+from ._glu import glu as glu
 from ._hard_sigmoid import hard_sigmoid as hard_sigmoid
 from ._hard_silu import hard_silu as hard_silu
 from ._hard_silu import hard_silu as hard_swish
@@ -12,6 +13,9 @@ from ._identity import identity as identity
 from ._leaky_relu import leaky_relu as leaky_relu
 from ._log1mexp import log1mexp as log1mexp
 from ._log_sigmoid import log_sigmoid as log_sigmoid
+from ._log_softmax import log_softmax as log_softmax
+from ._logmeanexp import logmeanexp as logmeanexp
+from ._logsumexp import logsumexp as logsumexp
 from ._mish import mish as mish
 from ._relu import relu as relu
 from ._relu6 import relu6 as relu6
@@ -20,16 +24,19 @@ from ._sigmoid import sigmoid as sigmoid
 from ._silu import silu as silu
 from ._silu import silu as swish
 from ._soft_sign import soft_sign as soft_sign
+from ._softmax import softmax as softmax
 from ._softplus import softplus as softplus
 from ._sparse_plus import sparse_plus as sparse_plus
 from ._sparse_sigmoid import sparse_sigmoid as sparse_sigmoid
 from ._squareplus import squareplus as squareplus
+from ._standardize import standardize as standardize
 from ._tanh import tanh as tanh
 
 __all__ = [
     "celu",
     "elu",
     "gelu",
+    "glu",
     "hard_sigmoid",
     "hard_silu",
     "hard_swish",
@@ -38,6 +45,9 @@ __all__ = [
     "leaky_relu",
     "log1mexp",
     "log_sigmoid",
+    "log_softmax",
+    "logmeanexp",
+    "logsumexp",
     "mish",
     "relu",
     "relu6",
@@ -45,10 +55,12 @@ __all__ = [
     "sigmoid",
     "silu",
     "soft_sign",
+    "softmax",
     "softplus",
     "sparse_plus",
     "sparse_sigmoid",
     "squareplus",
+    "standardize",
     "swish",
     "tanh",
 ]

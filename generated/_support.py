@@ -5,7 +5,7 @@ import functools
 import operator
 
 import jax.numpy as jnp
-from jax import Array
+from jax import Array, lax
 from jax.custom_derivatives import SymbolicZero
 
 _NARROW = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
@@ -56,6 +56,55 @@ def horner(x: Array, coefficients: tuple[float, ...]) -> Array:
     for coefficient in reversed(coefficients[:-1]):
         result = result * x + coefficient
     return result
+
+
+def shifted(x: Array, axis, where) -> tuple[Array, Array]:
+    """``x`` minus its largest entry along ``axis``, and that entry, held constant.
+
+    Masked entries become 0, so they stay finite; a row with no finite
+    largest entry (all masked, empty, or all -inf) is shifted by 0.
+    """
+    m = jnp.max(x, axis, keepdims=True, where=where, initial=-jnp.inf)
+    m = lax.stop_gradient(jnp.where(jnp.isfinite(m), m, 0))
+    x = x - m
+    return (x if where is None else jnp.where(where, x, 0)), m
+
+
+def masked(y: Array, where, fill: float) -> Array:
+    """``y`` where ``where`` holds, ``fill`` elsewhere."""
+    return y if where is None else jnp.where(where, y, fill)
+
+
+def zeroed(tangent: Array, where) -> Array:
+    """``tangent`` where ``where`` holds, 0 elsewhere.
+
+    The zeros are ``tangent * 0``, linear in the tangent: zeros made from
+    ``where`` alone would be an array kept for the backward pass.
+    """
+    return tangent if where is None else jnp.where(where, tangent, tangent * 0)
+
+
+def axis_sum(tangent: Array, axis, where) -> Array:
+    """The sum of ``tangent`` along ``axis`` where ``where`` holds, keeping dimensions."""
+    return jnp.sum(zeroed(tangent, where), axis, keepdims=True)
+
+
+def axis_mean(tangent: Array, axis, where) -> Array:
+    """The mean of ``tangent`` along ``axis`` where ``where`` holds, keeping dimensions."""
+    if where is None:
+        return jnp.mean(tangent, axis, keepdims=True)
+    count = jnp.sum(jnp.broadcast_to(where, tangent.shape), axis, keepdims=True)
+    return axis_sum(tangent, axis, where) / count
+
+
+def reduced(y: Array, axis, keepdims: bool) -> Array:
+    """``y``, computed with the reduced axes kept, without them unless ``keepdims``."""
+    if keepdims:
+        return y
+    axes = (
+        range(y.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    )
+    return jnp.squeeze(y, tuple(a % y.ndim for a in axes)) if y.ndim else y
 
 
 def is_zero(tangent) -> bool:

@@ -6,10 +6,12 @@ import numpy as np
 
 from codegen.accuracy import kinks
 from codegen.build import analyse
-from codegen.model import Activation
+from codegen.model import Activation, AxisActivation
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUE = analyse(ROOT)
+ANALYSED = analyse(ROOT)
+CATALOGUE = [a for a in ANALYSED if isinstance(a, Activation)]  # the elementwise ones
+AXISWISE = [a for a in ANALYSED if isinstance(a, AxisActivation)]
 
 
 PAIRED = [a for a in CATALOGUE if a.spec.jax_nn]

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import CATALOGUE, ROOT
+from conftest import ANALYSED, ROOT
 from jax.test_util import check_grads
 
 from codegen.build import analyse, build
@@ -50,8 +50,8 @@ def test_build_into_empty_folder_matches_committed_files_byte_for_byte(tmp_path,
     assert main(["--root", str(tmp_path)]) == 0
     assert snapshot(tmp_path / "generated") == snapshot(ROOT / "generated")
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(CATALOGUE) + 1
-    assert lines[-1].startswith(f"{len(CATALOGUE)} activations")
+    assert len(lines) == len(ANALYSED) + 1
+    assert lines[-1].startswith(f"{len(ANALYSED)} activations")
 
 
 @pytest.mark.parametrize("seed", ["0", "4242"])

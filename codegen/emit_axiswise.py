@@ -1,0 +1,186 @@
+"""AxisActivation -> Python source, through templates/axiswise.py.j2."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from codegen.axiswise import SHIFT, dot
+from codegen.emit import ENVIRONMENT, _imports, _latex_name, header
+from codegen.model import AxisActivation, Reduction
+from codegen.printer import to_code
+from codegen.search import NUMPY_FUNCTIONS
+from codegen.spec import SpecError
+
+EXAMPLE_INPUT = (0.5, 2.0, -1.0, 4.0)
+_DOCS = {
+    "axis": "the axis or axes along which to compute: an integer, a tuple of integers, "
+    "or ``None`` for all axes (default: {default!r}).",
+    "keepdims": "whether to keep the reduced axes, with size 1 (default: False).",
+    "where": "elements to include along the axis (default: all). {masked}",
+    "where_reduced": "elements to include in the reduction (default: all).",
+}
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    annotation: str
+    default: str
+    doc: str
+
+
+def emit_axiswise(activation: AxisActivation) -> str:
+    spec, axis = activation.spec, activation.spec.axis
+    arguments = _arguments(activation)
+    static = ["axis", "keepdims"] if activation.reduces else ["axis"]
+    primals = [axis.input, *(a.name for a in arguments if a.name not in static)]
+    context = dict(
+        header=header(spec.path),
+        spec=spec,
+        activation=activation,
+        arguments=arguments,
+        static=static,
+        static_names=repr(tuple(static)),
+        nondiff=repr(tuple(range(len(static)))),
+        primals=primals,
+        tangents=[f"{p}_dot" if p != "where" else "_" for p in primals],
+        body=_body(activation),
+        reduction_tangents=[_tangent_line(r) for r in activation.reductions],
+        tangent=to_code(activation.tangent),
+        tangent_prologue=_tangent_prologue(activation),
+        latex=_latex(activation),
+        example_input=repr(list(EXAMPLE_INPUT)),
+        example=_example(activation),
+        returns=_returns(activation),
+    )
+    template = ENVIRONMENT.get_template("axiswise.py.j2")
+    code = template.render(imports=[], **context)
+    return template.render(imports=_imports(code), **context)
+
+
+def _arguments(activation: AxisActivation) -> list[Argument]:
+    axis = activation.spec.axis
+    masked = (
+        f"The output is {axis.masked!r} where it is False."
+        if axis.masked is not None
+        else "The output is computed everywhere."
+    )
+    table = {"axis": Argument("axis", "Axis", repr(axis.default), _DOCS["axis"])}
+    table["axis"] = Argument(
+        "axis", "Axis", repr(axis.default), _DOCS["axis"].format(default=axis.default)
+    )
+    formulas = dict(axis.reductions)
+    for reduction, name in axis.overrides:
+        doc = f"the value to use for {reduction} = {formulas[reduction]} (default: computed)."
+        table[name] = Argument(name, "ArrayLike | None", "None", doc)
+    for p in activation.spec.params:
+        doc = f"{p.doc or 'scalar or array parameter'} (default: {p.default!r}). Differentiable."
+        table[p.name] = Argument(p.name, "ArrayLike", repr(p.default), doc)
+    if activation.reduces:
+        table["keepdims"] = Argument("keepdims", "bool", "False", _DOCS["keepdims"])
+    if activation.reductions:
+        doc = _DOCS["where_reduced"] if activation.reduces else _DOCS["where"].format(masked=masked)
+        table["where"] = Argument("where", "ArrayLike | None", "None", doc)
+    order = axis.arguments or tuple(table)
+    if sorted(order) != sorted(table):
+        raise SpecError(activation.spec.path, "axis.arguments", f"must order {sorted(table)}")
+    return [table[name] for name in order]
+
+
+def _body(activation: AxisActivation) -> list[str]:
+    """The lines shared by the function and its JVP rule, ending with y."""
+    spec, axis = activation.spec, activation.spec.axis
+    names = ", ".join([axis.input, *(p.name for p in spec.params)])
+    lines = [f"{names}, dtype = widen({names})"]
+    if axis.input != "x" and not axis.split:
+        lines.append(f"x = {axis.input}")
+    if axis.split:
+        parts = ", ".join(s.name for s in activation.inputs)
+        lines.append(f"{parts} = jnp.split({axis.input}, {len(axis.split)}, axis)")
+    if activation.shifted:
+        shift = "m" if activation.expr.has(SHIFT) else "_"
+        lines.append(f"x, {shift} = shifted(x, axis, where)")
+    for r in activation.reductions:
+        reduce = "jnp.sum" if r.kind == "sum" else "jnp.mean"
+        summand = f"{reduce}({to_code(r.summand)}, axis, keepdims=True, where=where)"
+        if r.inner != r.symbol:
+            lines.append(f"{r.inner.name} = {summand}")
+            summand = to_code(r.formula)
+        if r.override:
+            summand = f"{summand} if {r.override} is None else {r.override}"
+        lines.append(f"{r.symbol.name} = {summand}")
+    lines.append(f"y = {to_code(activation.expr)}")
+    if axis.masked is not None:
+        lines.append(f"y = masked(y, where, {_number(axis.masked)})")
+    return lines
+
+
+def _number(value: float) -> str:
+    return repr(value) if math.isfinite(value) else f"{'-' if value < 0 else ''}jnp.inf"
+
+
+def _tangent_prologue(activation: AxisActivation) -> list[str]:
+    """The tangents of the inputs the formulas use, from the argument's."""
+    axis = activation.spec.axis
+    if axis.split:
+        parts = ", ".join(dot(s).name for s in activation.inputs)
+        return [f"{parts} = jnp.split({axis.input}_dot, {len(axis.split)}, axis)"]
+    return [f"x_dot = {axis.input}_dot"] if axis.input != "x" else []
+
+
+def _returns(activation: AxisActivation) -> str:
+    axis = activation.spec.axis
+    if activation.reduces:
+        return "An array reduced along the axis, unless ``keepdims``."
+    if axis.split:
+        return f"An array {len(axis.split)} times smaller than ``{axis.input}`` along the axis."
+    return f"An array of the same shape as ``{axis.input}``."
+
+
+def _tangent_line(reduction: Reduction) -> str:
+    code = to_code(reduction.tangent)
+    if reduction.override:
+        code = f"{code} if {reduction.override} is None else {reduction.override}_dot"
+    return f"{dot(reduction.symbol).name} = {code}"
+
+
+def _latex(activation: AxisActivation) -> list[str]:
+    """The formula, then each reduction, as LaTeX."""
+    spec = activation.spec
+    args = ", ".join(s.name for s in activation.inputs)
+    name = _latex_name(spec.name)
+    lines = [rf"\mathrm{{{name}}}({args}) = {sp.latex(activation.expr)}"]
+    if activation.shifted:
+        lines.append(r"m = \max x \text{ (held constant)}")
+    for r in activation.reductions:
+        total = r"\sum" if r.kind == "sum" else r"\frac{1}{n} \sum"
+        inner = sp.Symbol(rf"{total} {sp.latex(r.summand)}")
+        lines.append(rf"{sp.latex(r.symbol)} = {sp.latex(r.formula.xreplace({r.inner: inner}))}")
+    return lines
+
+
+def _example(activation: AxisActivation) -> str:
+    """The output at EXAMPLE_INPUT, along the last axis, printed to 4 decimals."""
+    x = np.array(EXAMPLE_INPUT)
+    values = {p.name: p.default for p in activation.spec.params}
+    parts = np.split(x, len(activation.inputs))
+    values.update({s.name: part for s, part in zip(activation.inputs, parts, strict=True)})
+    if activation.shifted:
+        values["m"] = x.max()
+        values["x"] = x - x.max()
+    for r in activation.reductions:
+        reduce = np.sum if r.kind == "sum" else np.mean
+        values[r.inner.name] = reduce(_numpy(r.summand, values))
+        values[r.symbol.name] = _numpy(r.formula, values)
+    y = np.asarray(_numpy(activation.expr, values), np.float32)
+    if activation.reduces:
+        return f"{float(y):.4f}"
+    return np.array2string(y, precision=4, suppress_small=True)
+
+
+def _numpy(expr: sp.Expr, values: dict):
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    function = sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
+    return function(*(values[s.name] for s in symbols))
