@@ -43,18 +43,22 @@ def derive_axiswise(spec: Spec) -> AxisActivation:
     expr = stabilise(shift if shifted else expr)
     solved = _solve(expr, inputs)
     differentiable = (*inputs, *params)
+    # What varies along the axis: the inputs, and parameters inside a summand
+    # (logsumexp's b). Other parameters are taken as constant along it (epsilon).
+    summed = set().union(*(summand.free_symbols for _, _, _, summand, _ in raw))
+    varying = (*inputs, *(p for p in params if p in summed))
     reductions = []
     for symbol, kind, inner, summand, formula in raw:
         tangent = _reduction_tangent(
             kind, inner, summand, formula, symbol, reductions, differentiable
         )
-        tangent = _in_terms_of_output(tangent, solved, inputs)
+        tangent = _in_terms_of_output(tangent, solved, varying)
         reductions.append(
             Reduction(symbol, kind, inner, summand, formula, overrides.get(symbol.name), tangent)
         )
     tangent = sum(sp.diff(expr, s) * dot(s) for s in differentiable)
     tangent += sum(sp.diff(expr, r.symbol) * dot(r.symbol) for r in reductions)
-    tangent = stabilise(_in_terms_of_output(tangent, solved, inputs))
+    tangent = stabilise(_in_terms_of_output(tangent, solved, varying))
     return AxisActivation(spec, inputs, params, tuple(reductions), shifted, expr, tangent)
 
 
@@ -141,18 +145,18 @@ def _reduction_tangent(kind, inner, summand, formula, symbol, earlier, different
     return tangent
 
 
-def _in_terms_of_output(tangent: sp.Expr, solved, inputs) -> sp.Expr:
+def _in_terms_of_output(tangent: sp.Expr, solved, varying) -> sp.Expr:
     """``tangent`` with the input replaced by its solution in y, and with
     factors that are constant along the axis taken out of each reduction."""
     tangent = tangent.xreplace(solved) if solved else tangent
-    elementwise = {*inputs, *(dot(s) for s in inputs), OUTPUT}
+    elementwise = {*varying, *(dot(s) for s in varying), OUTPUT}
 
     def take_out(call):
-        constant, varying = sp.S.Zero, []
+        terms = []
         for term in sp.Add.make_args(sp.expand(call.args[0])):
             factor, rest = term.as_independent(*elementwise, as_Add=False)
-            varying.append(factor * call.func(rest))
-        return sp.Add(constant, *varying)
+            terms.append(factor * call.func(rest))
+        return sp.Add(*terms)
 
     tangent = tangent.replace(lambda e: isinstance(e, axis_sum | axis_mean), take_out)
     if not solved:

@@ -50,6 +50,11 @@ def emit_axiswise(activation: AxisActivation) -> str:
         reduction_tangents=[_tangent_line(r) for r in activation.reductions],
         tangent=to_code(activation.tangent),
         tangent_prologue=_tangent_prologue(activation),
+        optional_tangents=[
+            f"{p.name}_dot = 0.0 if {p.name} is None else {p.name}_dot"
+            for p in spec.params
+            if p.optional
+        ],
         latex=_latex(activation),
         example_input=repr(list(EXAMPLE_INPUT)),
         example=_example(activation),
@@ -76,8 +81,12 @@ def _arguments(activation: AxisActivation) -> list[Argument]:
         doc = f"the value to use for {reduction} = {formulas[reduction]} (default: computed)."
         table[name] = Argument(name, "ArrayLike | None", "None", doc)
     for p in activation.spec.params:
-        doc = f"{p.doc or 'scalar or array parameter'} (default: {p.default!r}). Differentiable."
-        table[p.name] = Argument(p.name, "ArrayLike", repr(p.default), doc)
+        default = f"None, meaning {p.default!r}" if p.optional else repr(p.default)
+        doc = f"{p.doc or 'scalar or array parameter'} (default: {default}). Differentiable."
+        if p.optional:
+            table[p.name] = Argument(p.name, "ArrayLike | None", "None", doc)
+        else:
+            table[p.name] = Argument(p.name, "ArrayLike", repr(p.default), doc)
     if activation.reduces:
         table["keepdims"] = Argument("keepdims", "bool", "False", _DOCS["keepdims"])
     if activation.reductions:
@@ -93,7 +102,12 @@ def _body(activation: AxisActivation) -> list[str]:
     """The lines shared by the function and its JVP rule, ending with y."""
     spec, axis = activation.spec, activation.spec.axis
     names = ", ".join([axis.input, *(p.name for p in spec.params)])
-    lines = [f"{names}, dtype = widen({names})"]
+    lines = [
+        f"{p.name} = {p.default!r} if {p.name} is None else {p.name}"
+        for p in spec.params
+        if p.optional
+    ]
+    lines.append(f"{names}, dtype = widen({names})")
     if axis.input != "x" and not axis.split:
         lines.append(f"x = {axis.input}")
     if axis.split:
@@ -124,10 +138,11 @@ def _number(value: float) -> str:
 def _tangent_prologue(activation: AxisActivation) -> list[str]:
     """The tangents of the inputs the formulas use, from the argument's."""
     axis = activation.spec.axis
+    lines = []
     if axis.split:
         parts = ", ".join(dot(s).name for s in activation.inputs)
-        return [f"{parts} = jnp.split({axis.input}_dot, {len(axis.split)}, axis)"]
-    return [f"x_dot = {axis.input}_dot"] if axis.input != "x" else []
+        return [*lines, f"{parts} = jnp.split({axis.input}_dot, {len(axis.split)}, axis)"]
+    return [*lines, f"x_dot = {axis.input}_dot"] if axis.input != "x" else lines
 
 
 def _returns(activation: AxisActivation) -> str:

@@ -12,6 +12,7 @@ class Param:
     name: str
     default: float | int
     doc: str
+    optional: bool = False  # axis-wise specs: None in the signature stands for the default
 
 
 @dataclass(frozen=True)

@@ -123,11 +123,14 @@ class _Reader:
     def param(self, name: str, entry: Any) -> Param:
         field = f"params.{name}"
         self.symbol(field, name)
-        doc = ""
+        doc, optional = "", False
         if isinstance(entry, dict):
-            extra = sorted(set(entry) - {"default", "doc"})
+            extra = sorted(set(entry) - {"default", "doc", "optional"})
             if extra:
                 raise self.error(field, f"has the unknown key {extra[0]!r}; use default and doc")
+            optional = entry.get("optional", False)
+            if not isinstance(optional, bool) or (optional and "axis" not in self.data):
+                raise self.error(field, "can be optional (true) only in an axis-wise spec")
             doc = entry.get("doc", "")
             if not isinstance(doc, str):
                 raise self.error(field, f"has a doc that is not a string: {doc!r}")
@@ -136,7 +139,7 @@ class _Reader:
             raise self.error(field, f"must have a number as its default, not {entry!r}")
         if not math.isfinite(entry):
             raise self.error(field, f"must have a finite default, not {entry!r}")
-        return Param(name, entry, doc.strip())
+        return Param(name, entry, doc.strip(), optional)
 
     def switch(self, param_names: set[str]) -> Switch | None:
         table = self.data.get("switch")

@@ -17,6 +17,7 @@ Axis = int | tuple[int, ...] | None
 def logsumexp(
     a: ArrayLike,
     axis: Axis = None,
+    b: ArrayLike | None = None,
     keepdims: bool = False,
     where: ArrayLike | None = None,
 ) -> Array:
@@ -28,7 +29,7 @@ def logsumexp(
     .. math::
         \mathrm{logsumexp}(x) = m + \log{\left(S \right)} \\
         m = \max x \text{ (held constant)} \\
-        S = \sum e^{x}
+        S = \sum b e^{x}
 
     The custom JVP rule is the closed-form derivative of these formulas.
 
@@ -36,6 +37,8 @@ def logsumexp(
         a: input array.
         axis: the axis or axes along which to compute: an integer, a tuple of
           integers, or ``None`` for all axes (default: None).
+        b: scaling factors for exp(a), broadcast with a (default: None, meaning
+          1.0). Differentiable.
         keepdims: whether to keep the reduced axes, with size 1 (default: False).
         where: elements to include in the reduction (default: all).
 
@@ -49,15 +52,16 @@ def logsumexp(
         >>> print(f"{generated.logsumexp(x):.4f}")
         4.1589
     """
-    return _logsumexp(axis, keepdims, a, where)
+    return _logsumexp(axis, keepdims, a, b, where)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
-def _logsumexp(axis, keepdims, a, where):
-    a, dtype = widen(a)
+def _logsumexp(axis, keepdims, a, b, where):
+    b = 1.0 if b is None else b
+    a, b, dtype = widen(a, b)
     x = a
     x, m = shifted(x, axis, where)
-    S = jnp.sum(jnp.exp(x), axis, keepdims=True, where=where)
+    S = jnp.sum(b * jnp.exp(x), axis, keepdims=True, where=where)
     y = m + jnp.log(S)
     y = reduced(y, axis, keepdims)
     return narrow(y, dtype)
@@ -65,15 +69,19 @@ def _logsumexp(axis, keepdims, a, where):
 
 @_logsumexp.defjvp
 def _logsumexp_jvp(axis, keepdims, primals, tangents):
-    a, where = primals
-    a_dot, _ = tangents
-    a, dtype = widen(a)
+    a, b, where = primals
+    a_dot, b_dot, _ = tangents
+    b_dot = 0.0 if b is None else b_dot
+    b = 1.0 if b is None else b
+    a, b, dtype = widen(a, b)
     x = a
     x, m = shifted(x, axis, where)
-    S = jnp.sum(jnp.exp(x), axis, keepdims=True, where=where)
+    S = jnp.sum(b * jnp.exp(x), axis, keepdims=True, where=where)
     y = m + jnp.log(S)
     x_dot = a_dot
-    S_dot = axis_sum(x_dot * jnp.exp(x), axis, where)
+    S_dot = axis_sum(b_dot * jnp.exp(x), axis, where) + axis_sum(
+        b * x_dot * jnp.exp(x), axis, where
+    )
     y_dot = S_dot / S
     y, y_dot = reduced(y, axis, keepdims), reduced(y_dot, axis, keepdims)
     y = narrow(y, dtype)

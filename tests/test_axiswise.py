@@ -22,6 +22,7 @@ BY_NAME = {a.spec.name: a for a in AXISWISE}
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(3, 4, 6)).astype(np.float32) * 3
 WHERE = RNG.uniform(size=X.shape) > 0.3
+B = RNG.uniform(0.1, 2.0, size=X.shape).astype(np.float32)
 
 # Keyword arguments each function is checked with, beyond its defaults.
 CALLS = {
