@@ -35,6 +35,8 @@ def emit_axiswise(activation: AxisActivation) -> str:
     spec, axis = activation.spec, activation.spec.axis
     arguments = _arguments(activation)
     static = ["axis", "keepdims"] if activation.reduces else ["axis"]
+    if axis.sign:
+        static.append("return_sign")
     primals = [axis.input, *(a.name for a in arguments if a.name not in static)]
     context = dict(
         header=header(spec.path),
@@ -59,6 +61,7 @@ def emit_axiswise(activation: AxisActivation) -> str:
         example_input=repr(list(EXAMPLE_INPUT)),
         example=_example(activation),
         returns=_returns(activation),
+        sign=_sign(activation),
     )
     template = ENVIRONMENT.get_template("axiswise.py.j2")
     code = template.render(imports=[], **context)
@@ -89,6 +92,14 @@ def _arguments(activation: AxisActivation) -> list[Argument]:
             table[p.name] = Argument(p.name, "ArrayLike", repr(p.default), doc)
     if activation.reduces:
         table["keepdims"] = Argument("keepdims", "bool", "False", _DOCS["keepdims"])
+    if axis.sign:
+        table["return_sign"] = Argument(
+            "return_sign",
+            "bool",
+            "False",
+            f"whether to return the sign of {axis.sign} too, and compute with |{axis.sign}|, "
+            f"so that a negative {axis.sign} gives a result rather than NaN (default: False).",
+        )
     if activation.reductions:
         doc = _DOCS["where_reduced"] if activation.reduces else _DOCS["where"].format(masked=masked)
         table["where"] = Argument("where", "ArrayLike | None", "None", doc)
@@ -125,7 +136,12 @@ def _body(activation: AxisActivation) -> list[str]:
         if r.override:
             summand = f"{summand} if {r.override} is None else {r.override}"
         lines.append(f"{r.symbol.name} = {summand}")
-    lines.append(f"y = {to_code(activation.expr)}")
+    y = to_code(activation.expr)
+    if axis.sign:
+        magnitude = sp.Abs(sp.Symbol(axis.sign, real=True))
+        signed = to_code(activation.expr.xreplace({sp.Symbol(axis.sign, real=True): magnitude}))
+        y = f"{signed} if return_sign else {y}"
+    lines.append(f"y = {y}")
     if axis.masked is not None:
         lines.append(f"y = masked(y, where, {_number(axis.masked)})")
     return lines
@@ -152,6 +168,16 @@ def _returns(activation: AxisActivation) -> str:
     if axis.split:
         return f"An array {len(axis.split)} times smaller than ``{axis.input}`` along the axis."
     return f"An array of the same shape as ``{axis.input}``."
+
+
+def _sign(activation: AxisActivation) -> str | None:
+    """The code of the sign that return_sign=True returns, if the spec has one."""
+    sign = activation.spec.axis.sign
+    if sign is None:
+        return None
+    return (
+        f"reduced(jnp.sign({sign}), axis, keepdims)" if activation.reduces else f"jnp.sign({sign})"
+    )
 
 
 def _tangent_line(reduction: Reduction) -> str:

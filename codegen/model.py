@@ -36,6 +36,7 @@ class Axis:
     input: str = "x"  # the name of the array argument
     overrides: tuple[tuple[str, str], ...] = ()  # reduction and the argument replacing it
     arguments: tuple[str, ...] = ()  # the keyword arguments, in signature order
+    sign: str | None = None  # a reduction whose sign return_sign=True returns too
 
 
 @dataclass(frozen=True)

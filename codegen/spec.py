@@ -24,7 +24,16 @@ _FIELDS = {
     "widen",
     "axis",
 }
-_AXIS_FIELDS = {"default", "reductions", "split", "masked", "input", "overrides", "arguments"}
+_AXIS_FIELDS = {
+    "default",
+    "reductions",
+    "split",
+    "masked",
+    "input",
+    "overrides",
+    "arguments",
+    "sign",
+}
 # Names the generated code itself uses inside a function body.
 _GENERATED_NAMES = {"y", "y_dot", "primals", "tangents", "jax", "jnp", "lax", "special"}
 
@@ -210,6 +219,9 @@ class _Reader:
         overrides = table.get("overrides", {})
         if not isinstance(overrides, dict) or not set(overrides) <= set(reductions):
             raise self.error("axis.overrides", "must map reductions to argument names")
+        sign = table.get("sign")
+        if sign is not None and sign not in reductions:
+            raise self.error("axis.sign", f"must name a reduction, not {sign!r}")
         split = table.get("split", [])
         if split and (len(split) < 2 or not all(isinstance(v, str) for v in split)):
             raise self.error("axis.split", f"must name two or more parts, not {split!r}")
@@ -225,6 +237,7 @@ class _Reader:
             arguments=tuple(
                 self.identifier("axis.arguments", v) for v in table.get("arguments", [])
             ),
+            sign=sign,
         )
 
     def default_axis(self, value: Any) -> int | tuple[int, ...] | None:

@@ -13,12 +13,13 @@ from ._support import widen, narrow, shifted, reduced, axis_sum
 Axis = int | tuple[int, ...] | None
 
 
-@functools.partial(jax.jit, static_argnames=("axis", "keepdims"))
+@functools.partial(jax.jit, static_argnames=("axis", "keepdims", "return_sign"))
 def logsumexp(
     a: ArrayLike,
     axis: Axis = None,
     b: ArrayLike | None = None,
     keepdims: bool = False,
+    return_sign: bool = False,
     where: ArrayLike | None = None,
 ) -> Array:
     r"""Log-sum-exp reduction.
@@ -40,6 +41,9 @@ def logsumexp(
         b: scaling factors for exp(a), broadcast with a (default: None, meaning
           1.0). Differentiable.
         keepdims: whether to keep the reduced axes, with size 1 (default: False).
+        return_sign: whether to return the sign of S too, and compute with |S|, so
+          that a negative S gives a result rather than NaN (default:
+          False).
         where: elements to include in the reduction (default: all).
 
     Returns:
@@ -52,23 +56,25 @@ def logsumexp(
         >>> print(f"{generated.logsumexp(x):.4f}")
         4.1589
     """
-    return _logsumexp(axis, keepdims, a, b, where)
+    return _logsumexp(axis, keepdims, return_sign, a, b, where)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
-def _logsumexp(axis, keepdims, a, b, where):
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2))
+def _logsumexp(axis, keepdims, return_sign, a, b, where):
     b = 1.0 if b is None else b
     a, b, dtype = widen(a, b)
     x = a
     x, m = shifted(x, axis, where)
     S = jnp.sum(b * jnp.exp(x), axis, keepdims=True, where=where)
-    y = m + jnp.log(S)
+    y = m + jnp.log(jnp.abs(S)) if return_sign else m + jnp.log(S)
     y = reduced(y, axis, keepdims)
+    if return_sign:
+        return narrow(y, dtype), narrow(reduced(jnp.sign(S), axis, keepdims), dtype)
     return narrow(y, dtype)
 
 
 @_logsumexp.defjvp
-def _logsumexp_jvp(axis, keepdims, primals, tangents):
+def _logsumexp_jvp(axis, keepdims, return_sign, primals, tangents):
     a, b, where = primals
     a_dot, b_dot, _ = tangents
     b_dot = 0.0 if b is None else b_dot
@@ -77,7 +83,7 @@ def _logsumexp_jvp(axis, keepdims, primals, tangents):
     x = a
     x, m = shifted(x, axis, where)
     S = jnp.sum(b * jnp.exp(x), axis, keepdims=True, where=where)
-    y = m + jnp.log(S)
+    y = m + jnp.log(jnp.abs(S)) if return_sign else m + jnp.log(S)
     x_dot = a_dot
     S_dot = axis_sum(b_dot * jnp.exp(x), axis, where) + axis_sum(
         b * x_dot * jnp.exp(x), axis, where
@@ -85,4 +91,7 @@ def _logsumexp_jvp(axis, keepdims, primals, tangents):
     y_dot = S_dot / S
     y, y_dot = reduced(y, axis, keepdims), reduced(y_dot, axis, keepdims)
     y = narrow(y, dtype)
+    if return_sign:
+        sign = narrow(reduced(jnp.sign(S), axis, keepdims), dtype)
+        return (y, sign), (jnp.asarray(y_dot, y.dtype), jnp.zeros_like(sign))
     return y, jnp.asarray(y_dot, y.dtype)

@@ -246,3 +246,23 @@ def test_bad_axiswise_spec_names_its_field(tmp_path, capsys, extra, field):
     assert main(["--root", str(tmp_path)]) == 2
     assert f"specs/bad.toml: field '{field}'" in capsys.readouterr().err
     assert not (tmp_path / "generated").exists()
+
+
+@pytest.mark.parametrize("axis", [None, 1])
+def test_logsumexp_returns_the_sign_as_jax_nn_does(axis):
+    a = jnp.asarray(X[0])
+    b = jnp.asarray(RNG.uniform(-1, 1, size=a.shape), jnp.float32)
+
+    def value(f):
+        return lambda a, b: f(a, axis=axis, b=b, return_sign=True)[0].sum()
+
+    mine = generated.logsumexp(a, axis=axis, b=b, return_sign=True)
+    theirs = jax.nn.logsumexp(a, axis=axis, b=b, return_sign=True)
+    np.testing.assert_allclose(mine[0], theirs[0], rtol=1e-5)
+    np.testing.assert_array_equal(mine[1], theirs[1])
+    assert (np.asarray(mine[1]) < 0).any()  # the case return_sign is for
+    grads = jax.grad(value(generated.logsumexp), (0, 1))(a, b)
+    expected = jax.grad(value(jax.nn.logsumexp), (0, 1))(a, b)
+    for mine, theirs in zip(grads, expected, strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+    assert np.isnan(generated.logsumexp(a, b=-jnp.ones_like(a)))  # without it, as jax.nn
