@@ -11,6 +11,7 @@ from codegen.axiswise import derive_axiswise
 from codegen.derive import check, derive
 from codegen.emit import emit_activation, emit_init, emit_support
 from codegen.emit_axiswise import emit_axiswise
+from codegen.emit_flax import emit_flax
 from codegen.format import format_source
 from codegen.model import Activation, AxisActivation
 from codegen.spec import Spec, SpecError, load_spec
@@ -63,10 +64,16 @@ def build(
             activations.append(activation)
             files[module_path(activation)] = text
     activations.sort(key=lambda a: a.spec.name)
-    files[f"{GENERATED}/__init__.py"] = emit_init(activations)
-    files[f"{GENERATED}/_support.py"] = emit_support()
-    for path in (f"{GENERATED}/__init__.py", f"{GENERATED}/_support.py"):
-        files[path] = format_source(files[path], path)
+    shared = {
+        f"{GENERATED}/__init__.py": emit_init(activations),
+        f"{GENERATED}/_support.py": emit_support(),
+    }
+    for kind in ("linen", "nnx"):  # Flax modules, for specs with learnable parameters
+        text = emit_flax(activations, kind)
+        if text is not None:
+            shared[f"{GENERATED}/{kind}.py"] = text
+    for path, text in shared.items():
+        files[path] = format_source(text, path)
     return activations, dict(sorted(files.items()))
 
 

@@ -13,6 +13,7 @@ class Param:
     default: float | int
     doc: str
     optional: bool = False  # axis-wise specs: None in the signature stands for the default
+    learnable: bool = False  # a parameter of the generated Flax modules
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Spec:
     closed_form_order: int = 3
     widen: bool = True
     axis: Axis | None = None  # set for softmax-like specs, which reduce along an axis
+    module: str = ""  # the Flax module's name, for specs with learnable parameters
 
 
 @dataclass(frozen=True)

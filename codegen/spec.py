@@ -23,6 +23,7 @@ _FIELDS = {
     "closed_form_order",
     "widen",
     "axis",
+    "module",
 }
 _AXIS_FIELDS = {
     "default",
@@ -91,6 +92,7 @@ class _Reader:
             closed_form_order=self.order(),
             widen=self.flag("widen", default=True),
             axis=self.axis(),
+            module=self.module(name, params),
         )
 
     def text(self, field: str, *, required: bool = False) -> str:
@@ -132,14 +134,17 @@ class _Reader:
     def param(self, name: str, entry: Any) -> Param:
         field = f"params.{name}"
         self.symbol(field, name)
-        doc, optional = "", False
+        doc, optional, learnable = "", False, False
         if isinstance(entry, dict):
-            extra = sorted(set(entry) - {"default", "doc", "optional"})
+            extra = sorted(set(entry) - {"default", "doc", "optional", "learnable"})
             if extra:
                 raise self.error(field, f"has the unknown key {extra[0]!r}; use default and doc")
             optional = entry.get("optional", False)
             if not isinstance(optional, bool) or (optional and "axis" not in self.data):
                 raise self.error(field, "can be optional (true) only in an axis-wise spec")
+            learnable = entry.get("learnable", False)
+            if not isinstance(learnable, bool) or (learnable and "axis" in self.data):
+                raise self.error(field, "can be learnable (true) only in an element-wise spec")
             doc = entry.get("doc", "")
             if not isinstance(doc, str):
                 raise self.error(field, f"has a doc that is not a string: {doc!r}")
@@ -148,7 +153,7 @@ class _Reader:
             raise self.error(field, f"must have a number as its default, not {entry!r}")
         if not math.isfinite(entry):
             raise self.error(field, f"must have a finite default, not {entry!r}")
-        return Param(name, entry, doc.strip(), optional)
+        return Param(name, entry, doc.strip(), optional, learnable)
 
     def switch(self, param_names: set[str]) -> Switch | None:
         table = self.data.get("switch")
@@ -197,6 +202,18 @@ class _Reader:
         ):
             raise self.error("domain", f"must be [low, high] with low < high, not {value!r}")
         return (float(value[0]), float(value[1]))
+
+    def module(self, name: str, params: tuple[Param, ...]) -> str:
+        """The Flax module's class name: the spec's, or the CamelCase of its name."""
+        if not any(p.learnable for p in params):
+            if "module" in self.data:
+                raise self.error("module", "needs a parameter with learnable = true")
+            return ""
+        default = "".join(part.capitalize() for part in name.split("_"))
+        module = self.identifier("module", self.data.get("module", default))
+        if not module[0].isupper():
+            raise self.error("module", f"must be a class name in CamelCase, not {module!r}")
+        return module
 
     def axis(self) -> Axis | None:
         table = self.data.get("axis")

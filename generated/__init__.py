@@ -17,6 +17,7 @@ from ._log_softmax import log_softmax as log_softmax
 from ._logmeanexp import logmeanexp as logmeanexp
 from ._logsumexp import logsumexp as logsumexp
 from ._mish import mish as mish
+from ._prelu import prelu as prelu
 from ._relu import relu as relu
 from ._relu6 import relu6 as relu6
 from ._selu import selu as selu
@@ -49,6 +50,7 @@ __all__ = [
     "logmeanexp",
     "logsumexp",
     "mish",
+    "prelu",
     "relu",
     "relu6",
     "selu",
