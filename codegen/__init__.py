@@ -1,7 +1,8 @@
 """symjvp's generator: activation specs -> JAX functions with closed-form JVPs.
 
 The pipeline, one module a stage: spec (with parse) -> model -> derive (with
-stabilise, search and lower) -> emit (through cse and printer) -> format ->
-write.  ``accuracy`` scores the result against mpmath; ``reference`` gives
-the plain-autodiff baseline.
+stabilise, search, series and lower; axiswise for specs that reduce along an
+axis) -> emit (through cse and printer; emit_axiswise, emit_flax) -> format ->
+write.  ``accuracy`` scores the result against mpmath, ``bench`` times it
+against jax.nn, and ``reference`` gives the plain-autodiff baseline.
 """

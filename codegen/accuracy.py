@@ -50,7 +50,7 @@ CAUSES = {
         "mish' = tanh(softplus(x)) + x*sigmoid(x)*sech(softplus(x))^2 has a zero near "
         "x = -1.19, where its two terms cancel. A Taylor polynomial in x + 1.19 computes "
         "it for |x + 1.19| < 0.35; from -2.6 to -0.8 the result is still a few times "
-        "smaller than the terms, so their own rounding counts for up to 6.7 ulps "
+        "smaller than the terms, so their own rounding counts for several ulps "
         "(jax.nn: 24)."
     ),
     ("log1mexp", 2): (

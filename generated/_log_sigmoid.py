@@ -114,9 +114,11 @@ def _log_sigmoid_d1_jvp(primals, tangents):
 def _log_sigmoid_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`log_sigmoid`, in closed form."""
     x, dtype = widen(x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.1,
+            t0 < 0.1,
             horner(
                 jnp.where((x >= 0.1) | (x <= -0.1), 0, x),
                 (
@@ -132,7 +134,7 @@ def _log_sigmoid_d2(x: ArrayLike) -> Array:
                     0.0,
                 ),
             ),
-            -lax.logistic(-x) * lax.logistic(x),
+            -t1 / (t1 + 1) ** 2,
         ),
         dtype,
         x,
@@ -143,8 +145,10 @@ def _log_sigmoid_d2(x: ArrayLike) -> Array:
 def _log_sigmoid_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
     y = jnp.where(
-        jnp.abs(x) < 0.1,
+        t0 < 0.1,
         horner(
             jnp.where((x >= 0.1) | (x <= -0.1), 0, x),
             (
@@ -160,7 +164,7 @@ def _log_sigmoid_d2_jvp(primals, tangents):
                 0.0,
             ),
         ),
-        -lax.logistic(-x) * lax.logistic(x),
+        -t1 / (t1 + 1) ** 2,
     )
     dy_dx = _log_sigmoid_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
@@ -171,9 +175,11 @@ def _log_sigmoid_d2_jvp(primals, tangents):
 def _log_sigmoid_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`log_sigmoid`, in closed form."""
     x, dtype = widen(x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.05,
+            t0 < 0.05,
             horner(
                 jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
                 (
@@ -189,7 +195,7 @@ def _log_sigmoid_d3(x: ArrayLike) -> Array:
                     0.00023802634479717813,
                 ),
             ),
-            jnp.tanh(x / 2) * lax.logistic(-x) * lax.logistic(x),
+            t1 * jnp.tanh(x / 2) / (t1 + 1) ** 2,
         ),
         dtype,
         x,
@@ -200,16 +206,17 @@ def _log_sigmoid_d3(x: ArrayLike) -> Array:
 def _log_sigmoid_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = jnp.abs(x) < 0.05
-    t1 = jnp.where((x >= 0.05) | (x <= -0.05), 0, x)
-    t2 = lax.logistic(-x)
-    t3 = lax.logistic(x)
-    t4 = jnp.tanh(x / 2)
-    t5 = t3 * t4
+    t0 = jnp.abs(x)
+    t1 = t0 < 0.05
+    t2 = jnp.where((x >= 0.05) | (x <= -0.05), 0, x)
+    t3 = jnp.tanh(x / 2)
+    t4 = jnp.exp(-t0)
+    t5 = t4 + 1
+    t6 = t4 / t5**2
     y = jnp.where(
-        t0,
+        t1,
         horner(
-            t1,
+            t2,
             (
                 0.0,
                 0.125,
@@ -223,13 +230,14 @@ def _log_sigmoid_d3_jvp(primals, tangents):
                 0.00023802634479717813,
             ),
         ),
-        t2 * t5,
+        t3 * t6,
     )
-    t6 = t2 * t3
+    t7 = x >= 0
+    t8 = t3 / t5
     dy_dx = jnp.where(
-        t0,
+        t1,
         horner(
-            t1,
+            t2,
             (
                 0.125,
                 0.0,
@@ -313,7 +321,7 @@ def _log_sigmoid_d3_jvp(primals, tangents):
                         3.070265834525157e-09,
                     ),
                 ),
-                t6 * (2 * t2 * t4 - 2 * t5 + 4 * t6) / 2,
+                t6 * (2 * t6 - t8 * jnp.where(t7, 1, t4) + t8 * jnp.where(t7, t4, 1)),
             ),
         ),
     )

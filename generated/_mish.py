@@ -61,7 +61,7 @@ def _mish_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`mish`, in closed form."""
     x, dtype = widen(x)
     t0 = jnp.logaddexp(x, 0.0)
-    t1 = 2 * t0
+    t1 = jnp.exp(-2 * jnp.abs(t0))
     return cast(
         jnp.where(
             jnp.abs(x + 1.1924312114715576) < 0.35,
@@ -98,8 +98,7 @@ def _mish_d1(x: ArrayLike) -> Array:
                     -5.460186173028381e-09,
                 ),
             ),
-            4 * x * lax.logistic(-t1) * lax.logistic(t1) * lax.logistic(x)
-            + jnp.tanh(t0),
+            4 * t1 * x * lax.logistic(x) / (t1 + 1) ** 2 + jnp.tanh(t0),
         ),
         dtype,
         x,
@@ -111,7 +110,7 @@ def _mish_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = jnp.logaddexp(x, 0.0)
-    t1 = 2 * t0
+    t1 = jnp.exp(-2 * jnp.abs(t0))
     y = jnp.where(
         jnp.abs(x + 1.1924312114715576) < 0.35,
         horner(
@@ -147,7 +146,7 @@ def _mish_d1_jvp(primals, tangents):
                 -5.460186173028381e-09,
             ),
         ),
-        4 * x * lax.logistic(-t1) * lax.logistic(t1) * lax.logistic(x) + jnp.tanh(t0),
+        4 * t1 * x * lax.logistic(x) / (t1 + 1) ** 2 + jnp.tanh(t0),
     )
     dy_dx = _mish_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
@@ -158,13 +157,18 @@ def _mish_d1_jvp(primals, tangents):
 def _mish_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`mish`, in closed form."""
     x, dtype = widen(x)
-    t0 = 2 * jnp.logaddexp(x, 0.0)
-    t1 = lax.logistic(-t0)
-    t2 = 8 * t1
-    t3 = lax.logistic(x)
-    t4 = lax.logistic(t0)
-    t5 = t3 * t4
-    t6 = t3**2 * x
+    t0 = jnp.exp(-jnp.abs(x))
+    t1 = jnp.logaddexp(x, 0.0)
+    t2 = jnp.exp(-2 * jnp.abs(t1))
+    t3 = t2 + 1
+    t4 = t2 / t3**2
+    t5 = t0 + 1
+    t6 = x / t5**2
+    t7 = jnp.where(x >= 0, 1, t0)
+    t8 = 2 * t1 >= 0
+    t9 = jnp.where(t8, t2, 1)
+    t10 = jnp.where(t8, 1, t2)
+    t11 = 8 * t6 * t7**2 / t3**3
     return cast(
         jnp.where(
             jnp.abs(x + 2.2563765048980713) < 0.35,
@@ -236,10 +240,10 @@ def _mish_d2(x: ArrayLike) -> Array:
                         -8.865033422620115e-07,
                     ),
                 ),
-                8 * t1**2 * t4 * t6
-                + 4 * t1 * t5 * x * lax.logistic(-x)
-                - t2 * t4**2 * t6
-                + t2 * t5,
+                4 * t0 * t4 * t6
+                - t10**2 * t11 * t9
+                + t10 * t11 * t9**2
+                + 8 * t4 * t7 / t5,
             ),
         ),
         dtype,
@@ -251,13 +255,18 @@ def _mish_d2(x: ArrayLike) -> Array:
 def _mish_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = 2 * jnp.logaddexp(x, 0.0)
-    t1 = lax.logistic(-t0)
-    t2 = 8 * t1
-    t3 = lax.logistic(x)
-    t4 = lax.logistic(t0)
-    t5 = t3 * t4
-    t6 = t3**2 * x
+    t0 = jnp.exp(-jnp.abs(x))
+    t1 = jnp.logaddexp(x, 0.0)
+    t2 = jnp.exp(-2 * jnp.abs(t1))
+    t3 = t2 + 1
+    t4 = t2 / t3**2
+    t5 = t0 + 1
+    t6 = x / t5**2
+    t7 = jnp.where(x >= 0, 1, t0)
+    t8 = 2 * t1 >= 0
+    t9 = jnp.where(t8, t2, 1)
+    t10 = jnp.where(t8, 1, t2)
+    t11 = 8 * t6 * t7**2 / t3**3
     y = jnp.where(
         jnp.abs(x + 2.2563765048980713) < 0.35,
         horner(
@@ -328,10 +337,7 @@ def _mish_d2_jvp(primals, tangents):
                     -8.865033422620115e-07,
                 ),
             ),
-            8 * t1**2 * t4 * t6
-            + 4 * t1 * t5 * x * lax.logistic(-x)
-            - t2 * t4**2 * t6
-            + t2 * t5,
+            4 * t0 * t4 * t6 - t10**2 * t11 * t9 + t10 * t11 * t9**2 + 8 * t4 * t7 / t5,
         ),
     )
     dy_dx = _mish_d3(*primals)
@@ -343,18 +349,28 @@ def _mish_d2_jvp(primals, tangents):
 def _mish_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`mish`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    t2 = 2 * jnp.logaddexp(x, 0.0)
-    t3 = lax.logistic(-t2)
-    t4 = 6 * t0
-    t5 = t3 * t4
-    t6 = lax.logistic(t2)
-    t7 = t4 * t6
-    t8 = t1 * x
-    t9 = t0**2 * x
-    t10 = 4 * t9
-    t11 = t3 * t6
+    t0 = jnp.exp(-jnp.abs(x))
+    t1 = t0 + 1
+    t2 = x / t1**2
+    t3 = t0 * t2
+    t4 = 1 / t1
+    t5 = x >= 0
+    t6 = jnp.where(t5, t0, 1)
+    t7 = jnp.logaddexp(x, 0.0)
+    t8 = jnp.exp(-2 * jnp.abs(t7))
+    t9 = t8 + 1
+    t10 = 1 / t9**2
+    t11 = t10 * t8
+    t12 = jnp.where(t5, 1, t0)
+    t13 = t12**2 * t2
+    t14 = 2 * t7 >= 0
+    t15 = jnp.where(t14, 1, t8)
+    t16 = 6 / t9
+    t17 = t15 * t16
+    t18 = jnp.where(t14, t8, 1)
+    t19 = t16 * t18
+    t20 = t12 * t4
+    t21 = 4 * t10 * t13
     return cast(
         jnp.where(
             jnp.abs(x + 3.2673377990722656) < 0.5,
@@ -462,19 +478,19 @@ def _mish_d3(x: ArrayLike) -> Array:
                         ),
                     ),
                     4
-                    * t0
                     * t11
+                    * t20
                     * (
-                        -t0 * t8
-                        + t1**2 * x
-                        + 3 * t1
-                        + t10 * t3**2
-                        + t10 * t6**2
-                        - 16 * t11 * t9
-                        + t5 * t8
-                        + t5
-                        - t7 * t8
-                        - t7
+                        -16 * t11 * t13
+                        + t15**2 * t21
+                        - t17 * t20
+                        - t17 * t3
+                        + t18**2 * t21
+                        + t19 * t20
+                        + t19 * t3
+                        + t2 * t6**2
+                        - t3
+                        + 3 * t4 * t6
                     ),
                 ),
             ),
@@ -488,40 +504,56 @@ def _mish_d3(x: ArrayLike) -> Array:
 def _mish_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(-x)
-    t1 = t0**2
-    t2 = t1 * x
-    t3 = 2 * jnp.logaddexp(x, 0.0)
-    t4 = lax.logistic(-t3)
-    t5 = lax.logistic(x)
-    t6 = 6 * t5
-    t7 = t4 * t6
-    t8 = lax.logistic(t3)
-    t9 = t6 * t8
-    t10 = t0 * t5
-    t11 = t4**2
-    t12 = t5**2
-    t13 = 4 * t12
-    t14 = t11 * t13
-    t15 = t8**2
-    t16 = t13 * t15
-    t17 = t0 * x
-    t18 = t12 * x
-    t19 = t4 * t8
-    t20 = (
-        3 * t0
-        - t10 * x
-        + t14 * x
-        + t16 * x
-        + t17 * t7
-        - t17 * t9
-        - 16 * t18 * t19
-        + t2
-        + t7
-        - t9
+    t0 = jnp.exp(-jnp.abs(x))
+    t1 = t0 + 1
+    t2 = 1 / t1**2
+    t3 = t0 * t2
+    t4 = t3 * x
+    t5 = 1 / t1
+    t6 = x >= 0
+    t7 = jnp.where(t6, t0, 1)
+    t8 = t5 * t7
+    t9 = t7**2
+    t10 = t2 * t9
+    t11 = jnp.logaddexp(x, 0.0)
+    t12 = jnp.exp(-2 * jnp.abs(t11))
+    t13 = t12 + 1
+    t14 = 1 / t13**2
+    t15 = t12 * t14
+    t16 = jnp.where(t6, 1, t0)
+    t17 = t16**2
+    t18 = t17 * t2
+    t19 = t15 * t18
+    t20 = 1 / t13
+    t21 = 2 * t11 >= 0
+    t22 = jnp.where(t21, 1, t12)
+    t23 = t20 * t22
+    t24 = 6 * t23
+    t25 = jnp.where(t21, t12, 1)
+    t26 = t20 * t25
+    t27 = 6 * t26
+    t28 = t16 * t5
+    t29 = t22**2
+    t30 = t14 * t29
+    t31 = 4 * t18
+    t32 = t30 * t31
+    t33 = t25**2
+    t34 = t14 * t33
+    t35 = t31 * t34
+    t36 = (
+        t10 * x
+        - 16 * t19 * x
+        - t24 * t28
+        - t24 * t4
+        + t27 * t28
+        + t27 * t4
+        + t32 * x
+        + t35 * x
+        - t4
+        + 3 * t8
     )
-    t21 = t20 * t5
-    t22 = 4 * t19
+    t37 = t28 * t36
+    t38 = 4 * t15
     y = jnp.where(
         jnp.abs(x + 3.2673377990722656) < 0.5,
         horner(
@@ -627,16 +659,17 @@ def _mish_d3_jvp(primals, tangents):
                         -5.021946908307736e-07,
                     ),
                 ),
-                t21 * t22,
+                t37 * t38,
             ),
         ),
     )
-    t23 = t0 * t18
-    t24 = 12 * t10
-    t25 = 6 * t23
-    t26 = 8 * t23
-    t27 = 48 * t5**3 * x
-    t28 = 2 * t21
+    t39 = x / t1**3
+    t40 = t17 * t39 * t7
+    t41 = t16 * t39 * t9
+    t42 = 12 * t3
+    t43 = 8 * t40
+    t44 = 48 * t16**3 * t39 / t13**3
+    t45 = 2 * t37
     dy_dx = jnp.where(
         jnp.abs(x + 4.255411148071289) < 0.5,
         horner(
@@ -777,30 +810,30 @@ def _mish_d3_jvp(primals, tangents):
                             -1.6512276608704604e-07,
                         ),
                     ),
-                    t22
-                    * t5
+                    t28
+                    * t38
                     * (
-                        t0 * t20
-                        + t1
-                        - 4 * t10
-                        + t11 * t26
-                        - t11 * t27 * t8
-                        - 40 * t12 * t19
-                        + t14
-                        + t15 * t26
-                        + t15 * t27 * t4
-                        + t16
-                        - 56 * t19 * t23
-                        - 3 * t2 * t5
-                        + t2 * t7
-                        - t2 * t9
-                        + t23
-                        + t24 * t4
-                        - t24 * t8
-                        - t25 * t4
-                        + t25 * t8
-                        + t28 * t4
-                        - t28 * t8
+                        t10
+                        - 56 * t15 * t40
+                        - 40 * t19
+                        - t22 * t33 * t44
+                        - t23 * t42
+                        - t23 * t45
+                        + t24 * t40
+                        - t24 * t41
+                        + t25 * t29 * t44
+                        + t26 * t42
+                        + t26 * t45
+                        - t27 * t40
+                        + t27 * t41
+                        - 4 * t3
+                        + t30 * t43
+                        + t32
+                        + t34 * t43
+                        + t35
+                        + t36 * t8
+                        + t40
+                        - 3 * t41
                     ),
                 ),
             ),

@@ -98,9 +98,11 @@ def _sigmoid_jvp(primals, tangents):
 def _sigmoid_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`sigmoid`, in closed form."""
     x, dtype = widen(x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.1,
+            t0 < 0.1,
             horner(
                 jnp.where((x >= 0.1) | (x <= -0.1), 0, x),
                 (
@@ -116,7 +118,7 @@ def _sigmoid_d1(x: ArrayLike) -> Array:
                     0.0,
                 ),
             ),
-            lax.logistic(-x) * lax.logistic(x),
+            t1 / (t1 + 1) ** 2,
         ),
         dtype,
         x,
@@ -127,8 +129,10 @@ def _sigmoid_d1(x: ArrayLike) -> Array:
 def _sigmoid_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
     y = jnp.where(
-        jnp.abs(x) < 0.1,
+        t0 < 0.1,
         horner(
             jnp.where((x >= 0.1) | (x <= -0.1), 0, x),
             (
@@ -144,7 +148,7 @@ def _sigmoid_d1_jvp(primals, tangents):
                 0.0,
             ),
         ),
-        lax.logistic(-x) * lax.logistic(x),
+        t1 / (t1 + 1) ** 2,
     )
     dy_dx = _sigmoid_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
@@ -155,9 +159,11 @@ def _sigmoid_d1_jvp(primals, tangents):
 def _sigmoid_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`sigmoid`, in closed form."""
     x, dtype = widen(x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.05,
+            t0 < 0.05,
             horner(
                 jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
                 (
@@ -173,7 +179,7 @@ def _sigmoid_d2(x: ArrayLike) -> Array:
                     -0.00023802634479717813,
                 ),
             ),
-            -jnp.tanh(x / 2) * lax.logistic(-x) * lax.logistic(x),
+            -t1 * jnp.tanh(x / 2) / (t1 + 1) ** 2,
         ),
         dtype,
         x,
@@ -184,8 +190,10 @@ def _sigmoid_d2(x: ArrayLike) -> Array:
 def _sigmoid_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
     y = jnp.where(
-        jnp.abs(x) < 0.05,
+        t0 < 0.05,
         horner(
             jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
             (
@@ -201,7 +209,7 @@ def _sigmoid_d2_jvp(primals, tangents):
                 -0.00023802634479717813,
             ),
         ),
-        -jnp.tanh(x / 2) * lax.logistic(-x) * lax.logistic(x),
+        -t1 * jnp.tanh(x / 2) / (t1 + 1) ** 2,
     )
     dy_dx = _sigmoid_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
@@ -212,12 +220,15 @@ def _sigmoid_d2_jvp(primals, tangents):
 def _sigmoid_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`sigmoid`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    t2 = jnp.tanh(x / 2)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
+    t2 = t1 + 1
+    t3 = jnp.tanh(x / 2)
+    t4 = x >= 0
+    t5 = t3 / t2
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.05,
+            t0 < 0.05,
             horner(
                 jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
                 (
@@ -303,7 +314,14 @@ def _sigmoid_d3(x: ArrayLike) -> Array:
                             -3.070265834525157e-09,
                         ),
                     ),
-                    t0 * t1 * (t0 * t2 - t1 * t2 + t2**2 / 2 - 0.5),
+                    t1
+                    * (
+                        t3**2 / 2
+                        + t5 * jnp.where(t4, 1, t1)
+                        - t5 * jnp.where(t4, t1, 1)
+                        - 0.5
+                    )
+                    / t2**2,
                 ),
             ),
         ),
@@ -316,19 +334,25 @@ def _sigmoid_d3(x: ArrayLike) -> Array:
 def _sigmoid_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = jnp.abs(x) < 0.05
-    t1 = jnp.where((x >= 0.05) | (x <= -0.05), 0, x)
-    t2 = lax.logistic(x)
+    t0 = jnp.abs(x)
+    t1 = t0 < 0.05
+    t2 = jnp.where((x >= 0.05) | (x <= -0.05), 0, x)
     t3 = jnp.tanh(x / 2)
-    t4 = t2 * t3
-    t5 = t3**2
-    t6 = lax.logistic(-x)
-    t7 = t3 * t6
-    t8 = t2 * t6
+    t4 = t3**2
+    t5 = x >= 0
+    t6 = jnp.exp(-t0)
+    t7 = jnp.where(t5, 1, t6)
+    t8 = t6 + 1
+    t9 = 1 / t8
+    t10 = t3 * t9
+    t11 = t10 * t7
+    t12 = jnp.where(t5, t6, 1)
+    t13 = t10 * t12
+    t14 = t6 / t8**2
     y = jnp.where(
-        t0,
+        t1,
         horner(
-            t1,
+            t2,
             (
                 -0.125,
                 0.0,
@@ -412,15 +436,16 @@ def _sigmoid_d3_jvp(primals, tangents):
                         -3.070265834525157e-09,
                     ),
                 ),
-                t8 * (t4 + t5 / 2 - t7 - 0.5),
+                t14 * (t11 - t13 + t4 / 2 - 0.5),
             ),
         ),
     )
-    t9 = 2 * t4 + t5 - 2 * t7 - 1
+    t15 = 2 / t8**3
+    t16 = t9 * (2 * t11 - 2 * t13 + t4 - 1) / 2
     dy_dx = jnp.where(
-        t0,
+        t1,
         horner(
-            t1,
+            t2,
             (
                 0.0,
                 0.25,
@@ -504,9 +529,14 @@ def _sigmoid_d3_jvp(primals, tangents):
                         2.4828079134182945e-09,
                     ),
                 ),
-                t8
-                * (4 * t2**2 * t6 - 4 * t2 * t6**2 - t2 * t9 + 8 * t4 * t6 + t6 * t9)
-                / 2,
+                t14
+                * (
+                    -(t12**2) * t15 * t7
+                    + t12 * t15 * t7**2
+                    + t12 * t16
+                    + 4 * t14 * t3
+                    - t16 * t7
+                ),
             ),
         ),
     )

@@ -101,10 +101,12 @@ def _silu_jvp(primals, tangents):
 def _silu_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`silu`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
+    t2 = t1 + 1
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.1,
+            t0 < 0.1,
             horner(
                 jnp.where((x >= 0.1) | (x <= -0.1), 0, x),
                 (
@@ -155,7 +157,7 @@ def _silu_d1(x: ArrayLike) -> Array:
                         2.3648315053103244e-10,
                     ),
                 ),
-                t0 * x * lax.logistic(-x) + t0,
+                t1 * x / t2**2 + jnp.where(x >= 0, 1, t1) / t2,
             ),
         ),
         dtype,
@@ -167,9 +169,11 @@ def _silu_d1(x: ArrayLike) -> Array:
 def _silu_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
+    t2 = t1 + 1
     y = jnp.where(
-        jnp.abs(x) < 0.1,
+        t0 < 0.1,
         horner(
             jnp.where((x >= 0.1) | (x <= -0.1), 0, x),
             (
@@ -220,7 +224,7 @@ def _silu_d1_jvp(primals, tangents):
                     2.3648315053103244e-10,
                 ),
             ),
-            t0 * x * lax.logistic(-x) + t0,
+            t1 * x / t2**2 + jnp.where(x >= 0, 1, t1) / t2,
         ),
     )
     dy_dx = _silu_d2(*primals)
@@ -232,11 +236,14 @@ def _silu_d1_jvp(primals, tangents):
 def _silu_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`silu`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
+    t2 = t1 + 1
+    t3 = x >= 0
+    t4 = x / t2
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.05,
+            t0 < 0.05,
             horner(
                 jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
                 (
@@ -322,7 +329,9 @@ def _silu_d2(x: ArrayLike) -> Array:
                             1.9015500324901384e-10,
                         ),
                     ),
-                    t0 * t1 * (-t0 * x + t1 * x + 2),
+                    t1
+                    * (-t4 * jnp.where(t3, 1, t1) + t4 * jnp.where(t3, t1, 1) + 2)
+                    / t2**2,
                 ),
             ),
         ),
@@ -335,10 +344,13 @@ def _silu_d2(x: ArrayLike) -> Array:
 def _silu_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
+    t2 = t1 + 1
+    t3 = x >= 0
+    t4 = x / t2
     y = jnp.where(
-        jnp.abs(x) < 0.05,
+        t0 < 0.05,
         horner(
             jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
             (
@@ -424,7 +436,9 @@ def _silu_d2_jvp(primals, tangents):
                         1.9015500324901384e-10,
                     ),
                 ),
-                t0 * t1 * (-t0 * x + t1 * x + 2),
+                t1
+                * (-t4 * jnp.where(t3, 1, t1) + t4 * jnp.where(t3, t1, 1) + 2)
+                / t2**2,
             ),
         ),
     )
@@ -437,13 +451,19 @@ def _silu_d2_jvp(primals, tangents):
 def _silu_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`silu`, in closed form."""
     x, dtype = widen(x)
-    t0 = lax.logistic(x)
-    t1 = lax.logistic(-x)
-    t2 = t1 * x
-    t3 = -t0 * x + t2 + 2
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-t0)
+    t2 = t1 + 1
+    t3 = t1 / t2**2
+    t4 = x >= 0
+    t5 = jnp.where(t4, 1, t1)
+    t6 = 1 / t2
+    t7 = jnp.where(t4, t1, 1)
+    t8 = t6 * x
+    t9 = -t5 * t8 + t7 * t8 + 2
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.05,
+            t0 < 0.05,
             horner(
                 jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
                 (
@@ -529,7 +549,7 @@ def _silu_d3(x: ArrayLike) -> Array:
                             2.440498921795888e-11,
                         ),
                     ),
-                    t0 * t1 * (-2 * t0 * t2 - t0 * t3 + t1 * t3 - jnp.tanh(x / 2)),
+                    t3 * (-2 * t3 * x - t5 * t6 * t9 + t6 * t7 * t9 - jnp.tanh(x / 2)),
                 ),
             ),
         ),
@@ -542,21 +562,27 @@ def _silu_d3(x: ArrayLike) -> Array:
 def _silu_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = jnp.abs(x) < 0.05
-    t1 = jnp.where((x >= 0.05) | (x <= -0.05), 0, x)
-    t2 = lax.logistic(x)
-    t3 = lax.logistic(-x)
-    t4 = t2 * x
-    t5 = t3 * x
-    t6 = -t4 + t5 + 2
-    t7 = jnp.tanh(x / 2)
-    t8 = 2 * t2
-    t9 = t5 * t8 + t7
-    t10 = -t2 * t6 + t3 * t6 - t9
+    t0 = jnp.abs(x)
+    t1 = t0 < 0.05
+    t2 = jnp.where((x >= 0.05) | (x <= -0.05), 0, x)
+    t3 = x >= 0
+    t4 = jnp.exp(-t0)
+    t5 = jnp.where(t3, 1, t4)
+    t6 = t4 + 1
+    t7 = 1 / t6
+    t8 = jnp.where(t3, t4, 1)
+    t9 = t7 * x
+    t10 = t8 * t9
+    t11 = t10 - t5 * t9 + 2
+    t12 = jnp.tanh(x / 2)
+    t13 = t4 / t6**2
+    t14 = 2 * t13
+    t15 = t12 + t14 * x
+    t16 = -t11 * t5 * t7 + t11 * t7 * t8 - t15
     y = jnp.where(
-        t0,
+        t1,
         horner(
-            t1,
+            t2,
             (
                 0.0,
                 -0.5,
@@ -640,15 +666,17 @@ def _silu_d3_jvp(primals, tangents):
                         2.440498921795888e-11,
                     ),
                 ),
-                t10 * t2 * t3,
+                t13 * t16,
             ),
         ),
     )
-    t11 = t2 * t3
+    t17 = 2 * x / t6**3
+    t18 = t15 * t7
+    t19 = t16 * t7
     dy_dx = jnp.where(
-        t0,
+        t1,
         horner(
-            t1,
+            t2,
             (
                 -0.5,
                 0.0,
@@ -803,17 +831,17 @@ def _silu_d3_jvp(primals, tangents):
                                 2.423183686580458e-12,
                             ),
                         ),
-                        t11
+                        t13
                         * (
-                            -t10 * t2
-                            + t10 * t3
-                            - 2 * t11
-                            + 2 * t2**2 * t3 * x
-                            + t2 * t9
-                            - 2 * t3**2 * t4
-                            - t3 * t6 * t8
-                            - t3 * t9
-                            + t7**2 / 2
+                            t12**2 / 2
+                            + t13 * (-2 * t10 + 2 * t5 * t7 * x - 4)
+                            - t14
+                            + t17 * t5**2 * t8
+                            - t17 * t5 * t8**2
+                            + t18 * t5
+                            - t18 * t8
+                            - t19 * t5
+                            + t19 * t8
                             - 0.5
                         ),
                     ),

@@ -4,7 +4,6 @@
 import jax
 import jax.numpy as jnp
 from jax import Array
-from jax import lax
 from jax.typing import ArrayLike
 
 from ._support import widen, narrow, cast, horner
@@ -57,10 +56,11 @@ def _tanh_jvp(primals, tangents):
 def _tanh_d1(x: ArrayLike) -> Array:
     r"""Derivative of order 1 in x of :func:`tanh`, in closed form."""
     x, dtype = widen(x)
-    t0 = 2 * x
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-2 * t0)
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.05,
+            t0 < 0.05,
             horner(
                 jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
                 (
@@ -76,7 +76,7 @@ def _tanh_d1(x: ArrayLike) -> Array:
                     0.0,
                 ),
             ),
-            4 * lax.logistic(-t0) * lax.logistic(t0),
+            4 * t1 / (t1 + 1) ** 2,
         ),
         dtype,
         x,
@@ -87,9 +87,10 @@ def _tanh_d1(x: ArrayLike) -> Array:
 def _tanh_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = 2 * x
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-2 * t0)
     y = jnp.where(
-        jnp.abs(x) < 0.05,
+        t0 < 0.05,
         horner(
             jnp.where((x >= 0.05) | (x <= -0.05), 0, x),
             (
@@ -105,7 +106,7 @@ def _tanh_d1_jvp(primals, tangents):
                 0.0,
             ),
         ),
-        4 * lax.logistic(-t0) * lax.logistic(t0),
+        4 * t1 / (t1 + 1) ** 2,
     )
     dy_dx = _tanh_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
@@ -116,16 +117,16 @@ def _tanh_d1_jvp(primals, tangents):
 def _tanh_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`tanh`, in closed form."""
     x, dtype = widen(x)
-    t0 = 2 * x
-    return cast(-8 * jnp.tanh(x) * lax.logistic(-t0) * lax.logistic(t0), dtype, x)
+    t0 = jnp.exp(-2 * jnp.abs(x))
+    return cast(-8 * t0 * jnp.tanh(x) / (t0 + 1) ** 2, dtype, x)
 
 
 @_tanh_d2.defjvp
 def _tanh_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = 2 * x
-    y = -8 * jnp.tanh(x) * lax.logistic(-t0) * lax.logistic(t0)
+    t0 = jnp.exp(-2 * jnp.abs(x))
+    y = -8 * t0 * jnp.tanh(x) / (t0 + 1) ** 2
     dy_dx = _tanh_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -135,15 +136,19 @@ def _tanh_d2_jvp(primals, tangents):
 def _tanh_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`tanh`, in closed form."""
     x, dtype = widen(x)
-    t0 = 2 * x
-    t1 = lax.logistic(-t0)
-    t2 = t1**2
-    t3 = lax.logistic(t0)
-    t4 = t3**2
-    t5 = jnp.tanh(x)
+    t0 = jnp.abs(x)
+    t1 = jnp.exp(-2 * t0)
+    t2 = t1 + 1
+    t3 = 2 * x >= 0
+    t4 = jnp.where(t3, 1, t1)
+    t5 = t4**2
+    t6 = jnp.where(t3, t1, 1)
+    t7 = t6**2
+    t8 = 1 / t2**3
+    t9 = jnp.tanh(x)
     return cast(
         jnp.where(
-            jnp.abs(x) < 0.02,
+            t0 < 0.02,
             horner(
                 jnp.where((x >= 0.02) | (x <= -0.02), 0, x),
                 (
@@ -229,7 +234,9 @@ def _tanh_d3(x: ArrayLike) -> Array:
                             -0.02575525654162441,
                         ),
                     ),
-                    16 * t1 * t4 * t5 - 16 * t2 * t3 * t5 - 32 * t2 * t4,
+                    -16 * t4 * t7 * t8 * t9
+                    + 16 * t5 * t6 * t8 * t9
+                    - 32 * t5 * t7 / t2**4,
                 ),
             ),
         ),
@@ -242,19 +249,24 @@ def _tanh_d3(x: ArrayLike) -> Array:
 def _tanh_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = jnp.abs(x) < 0.02
-    t1 = jnp.where((x >= 0.02) | (x <= -0.02), 0, x)
-    t2 = 2 * x
-    t3 = lax.logistic(-t2)
-    t4 = t3**2
-    t5 = lax.logistic(t2)
-    t6 = t5**2
-    t7 = jnp.tanh(x)
-    t8 = t4 * t7
+    t0 = jnp.abs(x)
+    t1 = t0 < 0.02
+    t2 = jnp.where((x >= 0.02) | (x <= -0.02), 0, x)
+    t3 = jnp.exp(-2 * t0)
+    t4 = t3 + 1
+    t5 = 2 * x >= 0
+    t6 = jnp.where(t5, t3, 1)
+    t7 = t6**2
+    t8 = jnp.where(t5, 1, t3)
+    t9 = t8**2
+    t10 = 32 * t9
+    t11 = t7 * t8
+    t12 = 1 / t4**3
+    t13 = jnp.tanh(x)
     y = jnp.where(
-        t0,
+        t1,
         horner(
-            t1,
+            t2,
             (
                 -2.0,
                 0.0,
@@ -338,14 +350,16 @@ def _tanh_d3_jvp(primals, tangents):
                         -0.02575525654162441,
                     ),
                 ),
-                16 * t3 * t6 * t7 - 32 * t4 * t6 - 16 * t5 * t8,
+                -t10 * t7 / t4**4 - 16 * t11 * t12 * t13 + 16 * t12 * t13 * t6 * t9,
             ),
         ),
     )
+    t14 = 1 / t4**2
+    t15 = t13 * t14
     dy_dx = jnp.where(
-        t0,
+        t1,
         horner(
-            t1,
+            t2,
             (
                 0.0,
                 16.0,
@@ -429,10 +443,15 @@ def _tanh_d3_jvp(primals, tangents):
                         0.041654604649928026,
                     ),
                 ),
-                32
+                t14
                 * t3
-                * t5
-                * (4 * t3 * t5 * t7 + 6 * t3 * t6 - 6 * t4 * t5 - t6 * t7 - t8),
+                * (
+                    -t10 * t15
+                    - 192 * t11 * t12
+                    + 192 * t12 * t6 * t9
+                    + 128 * t13 * t14 * t3
+                    - 32 * t15 * t7
+                ),
             ),
         ),
     )

@@ -1,0 +1,215 @@
+"""Benchmark the generated functions against jax.nn and plain autodiff.
+
+``python -m codegen.bench`` times, for every activation, the jitted forward
+pass and ``jax.jit(jax.grad(lambda x: f(x).sum()))`` of the generated
+function, of jax.nn's (where it has one) and of JAX autodiff of the same
+formula with no custom rule. Candidates run interleaved, A B A B, and the
+report gives the median of the pairwise time ratios: single timings on a
+shared machine are noisy. It also reports XLA's cost analysis of each
+compiled gradient and the arrays saved for the backward pass, and writes
+docs/benchmarks.md. ``--quick`` is the smoke mode that CI runs.
+"""
+
+import argparse
+import contextlib
+import io
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.ad_checkpoint import print_saved_residuals
+
+from codegen.build import analyse
+from codegen.model import Activation
+from codegen.reference import plain_axis_function, plain_function
+
+
+@dataclass(frozen=True)
+class Row:
+    """One activation at one size: ratios to jax.nn and autodiff, and costs."""
+
+    name: str
+    size: int
+    forward: dict[str, float]  # median time ratio, ours / theirs, by baseline
+    backward: dict[str, float]
+    costs: dict[str, dict[str, float]]  # by candidate: flops, transcendentals, bytes
+    residuals: dict[str, int]  # by candidate: saved arrays of the input's size
+
+
+def candidates(activation, generated) -> dict[str, object]:
+    """The functions to compare: ours first, then the baselines that exist."""
+    spec = activation.spec
+    found = {"generated": getattr(generated, spec.name)}
+    if spec.jax_nn and hasattr(jax.nn, spec.jax_nn):
+        found["jax.nn"] = getattr(jax.nn, spec.jax_nn)
+    plain = plain_function if isinstance(activation, Activation) else plain_axis_function
+    found["autodiff"] = plain(activation)
+    return found
+
+
+def sample(activation, size: int) -> jax.Array:
+    """float32 inputs inside the spec's domain; rows of 128 for axis-wise specs."""
+    x = np.random.default_rng(0).normal(0.0, 3.0, size).astype(np.float32)
+    low = getattr(activation.spec, "domain", (-np.inf, np.inf))[0]
+    if np.isfinite(low):
+        x = low + np.abs(x) + np.float32(1e-3)
+    return jnp.asarray(x.reshape(-1, 128) if activation.spec.axis else x)
+
+
+def paired_ratio(mine, theirs, x, repeats: int) -> float:
+    """The median of time(mine) / time(theirs), timed alternately."""
+    for f in (mine, theirs):
+        jax.block_until_ready(f(x))  # compile
+    ratios = []
+    for _ in range(repeats):
+        times = []
+        for f in (mine, theirs):
+            start = time.perf_counter()
+            jax.block_until_ready(f(x))
+            times.append(time.perf_counter() - start)
+        ratios.append(times[0] / times[1])
+    return statistics.median(ratios)
+
+
+def cost(function, x) -> dict[str, float]:
+    analysis = jax.jit(function).lower(x).compile().cost_analysis()
+    analysis = analysis[0] if isinstance(analysis, list) else analysis or {}
+    keys = {"flops": "flops", "transcendentals": "transcendentals", "bytes": "bytes accessed"}
+    # XLA leaves out the counts that are zero.
+    return {k: float(analysis.get(v, 0.0)) / x.size for k, v in keys.items()}
+
+
+def residuals(function, x) -> int:
+    """How many arrays of at least half x's size the backward pass keeps (glu's are half)."""
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        print_saved_residuals(lambda x: function(x).sum(), x)
+    sizes = [
+        math.prod(int(n) for n in re.findall(r"\d+", line.split("]")[0].split("[")[1]))
+        for line in report.getvalue().splitlines()
+        if "[" in line.split(" ")[0]
+    ]
+    return sum(size >= x.size // 2 for size in sizes)
+
+
+def measure(activation, generated, size: int, repeats: int) -> Row:
+    found = candidates(activation, generated)
+    x = sample(activation, size)
+    forward = {name: jax.jit(f) for name, f in found.items()}
+    backward = {name: jax.jit(jax.grad(lambda x, f=f: f(x).sum())) for name, f in found.items()}
+    ours = "generated"
+    return Row(
+        name=activation.spec.name,
+        size=size,
+        forward={
+            n: paired_ratio(forward[ours], f, x, repeats) for n, f in forward.items() if n != ours
+        },
+        backward={
+            n: paired_ratio(backward[ours], f, x, repeats) for n, f in backward.items() if n != ours
+        },
+        costs={n: cost(jax.grad(lambda x, f=f: f(x).sum()), x) for n, f in found.items()},
+        residuals={n: residuals(f, x) for n, f in found.items()},
+    )
+
+
+def generator_times(root: Path, quick: bool) -> dict[str, float]:
+    """Seconds for a full build (``--check``, in a fresh process), and for
+    ``import generated`` beyond ``import jax``."""
+    times = {}
+    if not quick:
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "codegen", "--check", "--root", str(root)]
+        subprocess.run(command, capture_output=True, check=False)
+        times["full build"] = time.perf_counter() - start
+    script = (
+        "import time; t = time.perf_counter(); import jax; u = time.perf_counter(); "
+        "import generated; print(u - t, time.perf_counter() - u)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root)
+    jax_import, extra = map(float, out.stdout.split())
+    return {**times, "import jax": jax_import, "import generated after jax": extra}
+
+
+def _ratio(ratios: dict[str, float], baseline: str) -> str:
+    return f"{ratios[baseline]:.2f}" if baseline in ratios else "—"
+
+
+def _geomean(values) -> float:
+    values = [v for v in values if v > 0]
+    return math.exp(sum(map(math.log, values)) / len(values)) if values else math.nan
+
+
+def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str:
+    cpu = f"{platform.machine()} {platform.processor() or ''}".strip()
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `python -m codegen.bench`. Do not edit.",
+        "",
+        f"JAX {jax.__version__} on {jax.default_backend()}, {cpu}, "
+        f"{os.cpu_count()} cores; float32 inputs of {', '.join(map(str, sizes))} elements.",
+        f"Times are medians of {repeats} interleaved pairwise ratios, generated / baseline:",
+        "below 1 means the generated function is faster. `fwd` is the jitted function,",
+        "`grad` is `jit(grad(lambda x: f(x).sum()))`. Costs are XLA's cost analysis of",
+        "that gradient per element; `kept` is how many arrays of at least half the input's",
+        "size the backward pass saves.",
+        "",
+        "| function | size | fwd vs jax.nn | grad vs jax.nn | fwd vs autodiff | grad vs autodiff "
+        "| transcendentals ours / jax.nn | kept ours / jax.nn / autodiff |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        kept = " / ".join(str(r.residuals.get(k, "—")) for k in ("generated", "jax.nn", "autodiff"))
+        ours_t = r.costs["generated"]["transcendentals"]
+        theirs_t = r.costs.get("jax.nn", {}).get("transcendentals")
+        work = f"{ours_t:.1f} / {theirs_t:.1f}" if theirs_t is not None else f"{ours_t:.1f} / —"
+        ratios = [_ratio(d, k) for k in ("jax.nn", "autodiff") for d in (r.forward, r.backward)]
+        lines.append(f"| {r.name} | {r.size} | {' | '.join(ratios)} | {work} | {kept} |")
+    paired = [r.backward["jax.nn"] for r in rows if "jax.nn" in r.backward]
+    lines += [
+        "",
+        "## Summary",
+        "",
+        f"- grad vs jax.nn: geometric mean {_geomean(paired):.2f}, "
+        f"largest {max(paired, default=math.nan):.2f}.",
+        f"- grad vs autodiff: geometric mean {_geomean(r.backward['autodiff'] for r in rows):.2f}.",
+        "- Arrays kept for the backward pass, ours: "
+        + ", ".join(sorted({f"{r.residuals['generated']}" for r in rows}))
+        + ".",
+        *(f"- {name}: {seconds:.2f} s" for name, seconds in times.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen.bench", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--only", nargs="*", help="activations to measure (default: all)")
+    parser.add_argument("--output", type=Path, help="default: ROOT/docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    import generated
+
+    sizes, repeats = ((2**10,), 3) if args.quick else ((2**16, 2**22), 15)
+    activations = [a for a in analyse(args.root) if not args.only or a.spec.name in args.only]
+    rows = [measure(a, generated, n, repeats) for a in activations for n in sizes]
+    text = report(rows, generator_times(args.root, args.quick), sizes, repeats)
+    print(text)
+    output = args.output or args.root / "docs" / "benchmarks.md"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
