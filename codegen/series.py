@@ -30,8 +30,8 @@ from codegen.search import (
 )
 
 FLOAT64_TRUNCATION = 1e-15  # the polynomial must serve float64 inputs too
-_AT_ZERO = (10, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.001), 1.0)  # terms, thresholds, error
 _CIRCLE = 64  # points of the Cauchy integral: aliasing is (radius/R)**64
+_AT_ZERO = (10, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.001), 1.0)  # terms, thresholds, error
 # Away from 0 the cancellation spreads wider, so the polynomial reaches further.
 _AT_ROOT = (20, (0.5, 0.35, 0.25, 0.15, 0.1, 0.05), 4.0)
 
