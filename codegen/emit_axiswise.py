@@ -75,10 +75,8 @@ def _arguments(activation: AxisActivation) -> list[Argument]:
         if axis.masked is not None
         else "The output is computed everywhere."
     )
-    table = {"axis": Argument("axis", "Axis", repr(axis.default), _DOCS["axis"])}
-    table["axis"] = Argument(
-        "axis", "Axis", repr(axis.default), _DOCS["axis"].format(default=axis.default)
-    )
+    axis_doc = _DOCS["axis"].format(default=axis.default)
+    table = {"axis": Argument("axis", "Axis", repr(axis.default), axis_doc)}
     formulas = dict(axis.reductions)
     for reduction, name in axis.overrides:
         doc = f"the value to use for {reduction} = {formulas[reduction]} (default: computed)."

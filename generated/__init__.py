@@ -11,13 +11,13 @@ from ._hard_silu import hard_silu as hard_swish
 from ._hard_tanh import hard_tanh as hard_tanh
 from ._identity import identity as identity
 from ._leaky_relu import leaky_relu as leaky_relu
+from ._leaky_relu import leaky_relu as prelu
 from ._log1mexp import log1mexp as log1mexp
 from ._log_sigmoid import log_sigmoid as log_sigmoid
 from ._log_softmax import log_softmax as log_softmax
 from ._logmeanexp import logmeanexp as logmeanexp
 from ._logsumexp import logsumexp as logsumexp
 from ._mish import mish as mish
-from ._prelu import prelu as prelu
 from ._relu import relu as relu
 from ._relu6 import relu6 as relu6
 from ._selu import selu as selu

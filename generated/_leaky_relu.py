@@ -14,6 +14,10 @@ from ._support import widen, narrow, cast, is_zero, sum_tangents
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
     r"""Leaky rectified linear unit activation function.
 
+    With the negative slope learned it is PReLU: the Flax modules
+    ``generated.linen.PReLU`` and ``generated.nnx.PReLU`` hold it as a parameter,
+    interchangeable with ``flax.linen.PReLU`` and ``flax.nnx.PReLU``.
+
     Computes the element-wise function
 
     .. math::
@@ -39,6 +43,11 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
         >>> with jnp.printoptions(precision=4, suppress=True):
         ...     print(generated.leaky_relu(x))
         [-0.02  -0.005  0.     0.5    2.   ]
+
+    Aliases: ``prelu``.
+
+    References:
+        Delving Deep into Rectifiers, https://arxiv.org/abs/1502.01852
     """
     x, negative_slope, dtype = widen(x, negative_slope)
     return narrow(jnp.where(x >= 0, x, negative_slope * x), dtype)

@@ -8,13 +8,13 @@ import flax.linen as nn
 import jax.numpy as jnp
 from flax.typing import Array, Dtype
 
-from ._prelu import prelu
+from ._leaky_relu import leaky_relu
 
 
 class PReLU(nn.Module):
-    """Parametric rectified linear unit activation function.
+    """Leaky rectified linear unit activation function.
 
-    The linen layer of :func:`generated.prelu`, with negative_slope
+    The linen layer of :func:`generated.leaky_relu`, with negative_slope
     learned. Note that PReLU is a Flax layer and not a simple activation
     function, so it needs to be initialized before being called.
 
@@ -50,4 +50,4 @@ class PReLU(nn.Module):
             lambda k: jnp.asarray(self.negative_slope_init, self.param_dtype),
         )
         negative_slope = jnp.asarray(negative_slope, inputs.dtype)
-        return prelu(inputs, negative_slope=negative_slope)
+        return leaky_relu(inputs, negative_slope=negative_slope)

@@ -12,13 +12,13 @@ from flax import nnx
 from flax.nnx.nn import dtypes
 from flax.typing import Array, Dtype, PromoteDtypeFn
 
-from ._prelu import prelu
+from ._leaky_relu import leaky_relu
 
 
 class PReLU(nnx.Module):
-    """Parametric rectified linear unit activation function.
+    """Leaky rectified linear unit activation function.
 
-    The NNX layer of :func:`generated.prelu`, with negative_slope
+    The NNX layer of :func:`generated.leaky_relu`, with negative_slope
     learned. Note that PReLU is a Flax layer and not a simple activation
     function, so it needs to be initialized before being called.
 
@@ -64,4 +64,4 @@ class PReLU(nnx.Module):
             )
         else:  # as linen: the parameters take the input's dtype
             negative_slope = jnp.asarray(negative_slope, inputs.dtype)
-        return prelu(inputs, negative_slope=negative_slope)
+        return leaky_relu(inputs, negative_slope=negative_slope)
