@@ -23,9 +23,9 @@ import sympy as sp
 from codegen.build import analyse
 from codegen.model import Activation
 from codegen.reference import forms
-from codegen.search import exact_values, ulp_errors
+from codegen.primitives import offset
+from codegen.search import TARGETS, exact_values, ulp_errors
 
-TARGETS = (4, 4, 16, 64)  # most ulps allowed at derivative order 0, 1, 2, 3
 DIGITS = 50
 
 # Causes of the misses that remain, by (function label, derivative order).
@@ -77,10 +77,26 @@ def kinks(activation: Activation) -> list[float]:
     return sorted(points)
 
 
+def roots(activation: Activation) -> list[float]:
+    """float32 points beside each root where a derivative has a series regime:
+    there every closed form cancels."""
+    centres = {
+        float(o.args[1])
+        for formula in activation.formulas
+        for derivative in formula.tower
+        for o in sp.Add(*derivative.lowered).atoms(offset)
+    }
+    steps = (-1e-2, -1e-4, 0.0, 1e-4, 1e-2)
+    points = [np.float32(c + step) for c in centres for step in steps]
+    return sorted(float(p) for c in points for p in (np.nextafter(c, -np.inf), c))
+
+
 def grid(activation: Activation, count: int) -> np.ndarray:
-    """float32 points: ±logspace(-30, 4, count), 0 and the kinks, inside the domain."""
+    """float32 points: ±logspace(-30, 4, count), 0, the kinks and the points
+    beside the roots of the derivatives, inside the domain."""
     magnitudes = np.logspace(-30, 4, count)
-    points = np.concatenate([-magnitudes, [0.0], magnitudes, kinks(activation)]).astype(np.float32)
+    special = kinks(activation) + roots(activation)
+    points = np.concatenate([-magnitudes, [0.0], magnitudes, special]).astype(np.float32)
     low, high = activation.spec.domain
     return np.unique(points[(points >= low) & (points <= high)])
 
@@ -177,8 +193,10 @@ def report(scores: list[Score], count: int) -> str:
         "in float32 ulps of the true value (of 1e-30 where the true value is smaller).",
         "The truth is SymPy's exact derivative of the spec's formula evaluated by mpmath",
         f"at {DIGITS} digits. The grid holds {count} points of each sign log-spaced from",
-        "1e-30 to 1e4, 0 and every kink, inside the spec's domain; parameters take their",
-        f"defaults. JAX {jax.__version__}, on the CPU.",
+        "1e-30 to 1e4, 0, every kink, and points at 0, 1e-4 and 1e-2 from each root of a",
+        "derivative (where every closed form cancels), with their float32 neighbours,",
+        f"inside the spec's domain; parameters take their defaults. JAX {jax.__version__}, on",
+        "the CPU.",
         "",
         f"Targets: {TARGETS[0]} ulps for f and f', {TARGETS[2]} for f'', {TARGETS[3]} for f''';",
         "never inf or NaN where the truth is finite. Bold marks a miss.",

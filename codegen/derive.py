@@ -71,23 +71,25 @@ def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula
             # squareplus's rationalised branch does near 0 at order 3.
             direct = sp.diff(expr, x, order + 1)
             partials = (
-                _partial(current, x, x, defaults, spec.domain, direct),
-                *(_partial(current, s, x, defaults, spec.domain) for s in inputs[1:]),
+                _partial(current, x, x, defaults, spec.domain, order + 1, direct),
+                *(_partial(current, s, x, defaults, spec.domain, order + 1) for s in inputs[1:]),
             )
         except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
             raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
         for s, d in zip(inputs, partials, strict=True):
             if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
                 raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
+        orders = (order, *[order + 1] * len(partials))
         lowered = tuple(
-            lower(with_series(e, x, spec.domain), x, defaults) for e in (current, *partials)
+            lower(with_series(e, x, spec.domain, k), x, defaults)
+            for e, k in zip((current, *partials), orders, strict=True)
         )
         tower.append(Derivative(order, current, partials, lowered))
         current = partials[0]
     return Formula(source=expr, tower=tuple(tower))
 
 
-def _partial(expr: sp.Expr, symbol: sp.Symbol, x, defaults, domain, direct=None) -> sp.Expr:
+def _partial(expr, symbol: sp.Symbol, x, defaults, domain, order, direct=None) -> sp.Expr:
     """The most accurate stable form of d expr / d symbol among a few rewrites.
 
     ``direct`` is the same derivative found another way, competing with it.
@@ -97,7 +99,7 @@ def _partial(expr: sp.Expr, symbol: sp.Symbol, x, defaults, domain, direct=None)
         return candidates[0]
     candidates.append(_stable_form(direct, x, defaults, domain))
     # Scored as computed: a series regime can mend one where it cancels.
-    computed = {with_series(c, x, domain): c for c in reversed(candidates)}
+    computed = {with_series(c, x, domain, order): c for c in reversed(candidates)}
     return computed[most_accurate(list(computed), x, defaults, domain)]
 
 

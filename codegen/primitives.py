@@ -91,37 +91,41 @@ class erfc(_Primitive):
 
 
 class offset(sp.Function):
-    """x - (hi + lo) computed as (x - hi) - lo.
+    """x - c for a float32 centre c: exact near c (Sterbenz's lemma).
 
-    ``hi`` is the float32 nearest a centre and ``lo`` the rest, so x - hi is
-    exact near the centre and the difference keeps its relative accuracy.
+    A series about the float32 nearest a root, rather than about the root,
+    needs no second constant: XLA would fold (x - hi) - lo into x - (hi + lo)
+    and round away the digits that the split was for.
     """
 
-    nargs = 3
+    nargs = 2
 
     def fdiff(self, argindex=1):
         return sp.S.One if argindex == 1 else sp.S.NegativeOne
 
     def _eval_evalf(self, prec):
-        x, hi, lo = (arg.evalf(prec_to_dps(prec)) for arg in self.args)
-        return (x - hi) - lo
+        x, centre = (arg.evalf(prec_to_dps(prec)) for arg in self.args)
+        return x - centre
 
     def _eval_is_real(self):
         return self.args[0].is_real
 
 
 class polynomial(sp.Function):
-    """c0 + c1*x + c2*x**2 + ..., for ``polynomial(x, c0, c1, c2, ...)``."""
+    """c0 + c1*x + c2*x**2 + ..., for ``polynomial(x, n, c0, c1, c2, ...)``.
+
+    float32 inputs need only the first ``n`` terms; float64 ones need all.
+    """
 
     def fdiff(self, argindex=1):
         if argindex != 1:
             raise sp.ArgumentIndexError(self, argindex)
-        x, *coefficients = self.args
+        x, terms, *coefficients = self.args
         derivative = [k * c for k, c in enumerate(coefficients)][1:] or [sp.S.Zero]
-        return polynomial(x, *derivative)
+        return polynomial(x, max(terms - 1, 1), *derivative)
 
     def _eval_evalf(self, prec):
-        x, *coefficients = (arg.evalf(prec_to_dps(prec)) for arg in self.args)
+        x, _, *coefficients = (arg.evalf(prec_to_dps(prec)) for arg in self.args)
         return sum(c * x**k for k, c in enumerate(coefficients))
 
     def _eval_is_real(self):

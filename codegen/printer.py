@@ -131,14 +131,14 @@ class JnpPrinter(JaxPrinter):
         return f"jnp.logaddexp({self._print(expr.args[0])}, 0.0)"
 
     def _print_offset(self, expr) -> str:
-        x, *parts = expr.args
-        # Evaluated left to right, so x - hi is exact; x - (-c) is x + c exactly.
-        terms = [f"{'+' if c < 0 else '-'} {self._print(abs(c))}" for c in parts]
-        return f"({self._print(x)} {' '.join(terms)})"
+        x, centre = expr.args
+        sign = "+" if centre < 0 else "-"  # x - (-c) is x + c exactly
+        return f"({self._print(x)} {sign} {self._print(abs(centre))})"
 
     def _print_polynomial(self, expr) -> str:
-        x, *coefficients = (self._print(arg) for arg in expr.args)
-        return f"horner({x}, ({', '.join(coefficients)}))"
+        x, terms, *coefficients = expr.args
+        text = f"horner({self._print(x)}, ({', '.join(map(self._print, coefficients))})"
+        return f"{text}, float32_terms={terms})" if terms < len(coefficients) else f"{text})"
 
     def _print_axis_sum(self, expr) -> str:
         return f"axis_sum({self._print(expr.args[0])}, axis, where)"

@@ -4,7 +4,8 @@ Herbie's series regime.  Near 0 an odd derivative of an even function, or a
 removable singularity such as (1 - cos(x))/x**2, cancels in any closed form;
 so does any function near a root of its own, where it is a difference of
 terms that are not small (mish' near x = -1.19).  There its Taylor
-polynomial, written in x - x0 computed without rounding, is accurate instead.
+polynomial about the float32 c nearest x0, in x - c, which is exact there,
+is accurate instead.
 
 A regime costs a select and a polynomial, so it is added only where it wins
 and only to formulas in x alone: a polynomial's coefficients would hold
@@ -17,9 +18,11 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from codegen.lower import one_exponential
 from codegen.primitives import offset, polynomial
 from codegen.search import (
     DIGITS,
+    TARGETS,
     TINY,
     by_branch,
     exact_values,
@@ -30,27 +33,34 @@ from codegen.search import (
 )
 
 FLOAT64_TRUNCATION = 1e-15  # the polynomial must serve float64 inputs too
+FLOAT32_TRUNCATION = 2.0**-26  # a quarter of float32's ulp, relative
+_TRUNCATIONS = (FLOAT32_TRUNCATION, FLOAT64_TRUNCATION)
 _CIRCLE = 64  # points of the Cauchy integral: aliasing is (radius/R)**64
-_AT_ZERO = (10, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.001), 1.0)  # terms, thresholds, error
+# A regime is added where the error exceeds this share of the order's target:
+# the sample points here are not the accuracy report's.
+_SHARE = 0.5
+_AT_ZERO = (10, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.001))  # terms, thresholds
 # Away from 0 the cancellation spreads wider, so the polynomial reaches further.
-_AT_ROOT = (20, (0.5, 0.35, 0.25, 0.15, 0.1, 0.05), 4.0)
+_AT_ROOT = (20, (0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01))
 
 
 @functools.cache
-def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float]) -> sp.Expr:
-    """``expr`` with Taylor regimes where they beat it, branch by branch."""
+def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order: int) -> sp.Expr:
+    """``expr``, derivative ``order`` of a function, with Taylor regimes where
+    it misses that order's accuracy target, branch by branch."""
     if expr.free_symbols != {x}:
         return expr
-    return by_branch(expr, x, domain, lambda branch, where: _regimes(branch, x, where))
+    tolerance = _SHARE * TARGETS[min(order, len(TARGETS) - 1)]
+    return by_branch(expr, x, domain, lambda branch, where: _regimes(branch, x, where, tolerance))
 
 
-def _regimes(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float]) -> sp.Expr:
+def _regimes(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], tolerance) -> sp.Expr:
     low, high = domain
     centres = [mpmath.mpf(0)] if low <= 0 <= high else []
     centres += _roots(expr, x, domain)
     pairs = []
     for centre in centres:
-        terms, thresholds, tolerance = _AT_ZERO if centre == 0 else _AT_ROOT
+        terms, thresholds = _AT_ZERO if centre == 0 else _AT_ROOT
         regime = _regime(expr, x, domain, centre, terms, thresholds, tolerance)
         if regime is not None:
             pairs.append(regime)
@@ -81,42 +91,63 @@ def _roots(expr: sp.Expr, x: sp.Symbol, domain) -> list[mpmath.mpf]:
 
 
 def _regime(expr, x, domain, centre, terms, thresholds, tolerance):
-    """(polynomial, |x - centre| < threshold) for the best threshold, or None."""
-    points = _points_near(centre, max(thresholds), domain)
+    """(polynomial, |x - centre| < threshold) for the best threshold, or None.
+
+    Scored as computed, with one exponential for sigmoids, as lowering does.
+    """
+    points = _points_near(centre, thresholds, domain)
     exact = exact_values(expr, x, points)
-    before = _error(expr, x, points, exact)
+    before = _error(one_exponential(expr), x, points, exact)
     if before <= tolerance:
         return None
+    # About the float32 nearest the root, so that x - centre is exact.
+    centre = mpmath.mpf(float(np.float32(centre)))
     coefficients = _taylor(expr, x, centre, terms)
     if coefficients is None:
         return None
-    hi = float(np.float32(centre))
-    lo = float(centre - hi)
-    step = offset(x, hi, lo) if centre != 0 else x
-    shifted = polynomial(step, *(sp.Float(c, 17) for c in coefficients))
-    distance = sp.Abs(x - sp.Float(hi, 17)) if centre != 0 else sp.Abs(x)
-    steps = (points.astype(np.float64) - hi) - lo
+    step = offset(x, sp.Float(float(centre), 17)) if centre != 0 else x
+    distance = sp.Abs(step)
+    steps = points.astype(np.float64) - float(centre)
     scored = []
     for threshold in thresholds:
         inside = np.abs(steps) < threshold
-        if _truncation(coefficients, steps, exact, inside) > FLOAT64_TRUNCATION:
+        needed = [_terms(coefficients, steps, exact, inside, t) for t in _TRUNCATIONS]
+        if None in needed:
             continue
-        condition = distance < threshold
-        candidate = sp.Piecewise((shifted, condition), (expr, True))
-        scored.append((_error(candidate, x, points, exact), -threshold, condition))
+        float32_terms, float64_terms = needed
+        shifted = polynomial(
+            step, float32_terms, *(sp.Float(c, 17) for c in coefficients[:float64_terms])
+        )
+        candidate = sp.Piecewise((shifted, distance < threshold), (expr, True))
+        error = _error(one_exponential(candidate), x, points, exact)
+        scored.append((error, float32_terms, -threshold, shifted, distance < threshold))
     if not scored:
         return None
-    error, _, condition = min(scored, key=lambda s: s[:2])
+    # The cheapest polynomial that meets the tolerance, else the most accurate.
+    error, *_, shifted, condition = min(
+        scored, key=lambda s: (max(s[0], tolerance), s[1], s[2])
+    )
     return (shifted, condition) if error < before else None
 
 
-def _points_near(centre: mpmath.mpf, width: float, domain) -> np.ndarray:
-    """Sample points within ``width`` of ``centre``, and a root's float32 neighbours."""
+def _terms(coefficients, steps, exact, inside, truncation) -> int | None:
+    """The fewest leading coefficients within ``truncation`` at the ``inside`` points."""
+    for n in range(1, len(coefficients) + 1):
+        if _truncation(coefficients[:n], steps, exact, inside) <= truncation:
+            return n
+    return None
+
+
+def _points_near(centre: mpmath.mpf, thresholds, domain) -> np.ndarray:
+    """Sample points near ``centre``, a root's float32 neighbours, and both
+    sides of each threshold, where the closed form is least accurate."""
     c = float(centre)
     nearest = np.float32(c)
     around = [np.nextafter(nearest, np.float32(-np.inf)), nearest, np.nextafter(nearest, np.inf)]
     around = around if c != 0 else []
-    local = c + np.linspace(-width, width, 41)
+    width = max(thresholds)
+    edges = np.outer(thresholds, [-1.02, -0.98, 0.98, 1.02]).ravel()
+    local = c + np.concatenate([np.linspace(-width, width, 41), edges])
     low, high = max(domain[0], c - width), min(domain[1], c + width)
     points = np.concatenate([sample_points((low, high)), local, around]).astype(np.float32)
     return np.unique(points[(points > low) & (points < high)])

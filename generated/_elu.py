@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._support import widen, narrow, cast, horner, is_zero, sum_tangents
+from ._support import widen, narrow, cast, is_zero, sum_tangents
 
 
 @jax.custom_jvp
@@ -52,37 +52,14 @@ def _elu_jvp(primals, tangents):
     x, alpha, dtype = widen(*primals)
     x_dot, alpha_dot = tangents
     t0 = x > 0
-    t1 = jnp.where(t0, 0, x)
-    t2 = jnp.expm1(t1)
-    y = jnp.where(t0, x, alpha * t2)
+    t1 = jnp.expm1(jnp.where(t0, 0, x))
+    y = jnp.where(t0, x, alpha * t1)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _elu_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(alpha_dot):
-        dy_dalpha = jnp.where(
-            t0,
-            0,
-            jnp.where(
-                jnp.abs(t1) < 0.1,
-                horner(
-                    jnp.where((t1 >= 0.1) | (t1 <= -0.1), 0, t1),
-                    (
-                        0.0,
-                        1.0,
-                        0.5,
-                        0.16666666666666666,
-                        0.041666666666666664,
-                        0.008333333333333333,
-                        0.001388888888888889,
-                        0.0001984126984126984,
-                        2.48015873015873e-05,
-                        2.7557319223985893e-06,
-                    ),
-                ),
-                t2,
-            ),
-        )
+        dy_dalpha = jnp.where(t0, 0, t1)
         y_dot.append(dy_dalpha * alpha_dot)
     y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)

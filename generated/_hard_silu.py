@@ -64,6 +64,7 @@ def _hard_silu_d1(x: ArrayLike) -> Array:
     t1 = x >= 3
     t2 = t0 | t1
     t3 = x / 6
+    t4 = x + 6.0
     return cast(
         jnp.where(
             t0 & t2,
@@ -80,36 +81,8 @@ def _hard_silu_d1(x: ArrayLike) -> Array:
                         jnp.where(
                             t1,
                             jnp.where(
-                                jnp.abs(x + 6.0) < 0.5,
-                                horner(
-                                    (
-                                        jnp.where((x >= -5.5) | (x <= -6.5), -6.0, x)
-                                        + 6.0
-                                        - 0
-                                    ),
-                                    (
-                                        0.0,
-                                        0.16666666666666666,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                        0.0,
-                                    ),
-                                ),
+                                jnp.abs(t4) < 0.5,
+                                horner(t4, (0.0, 0.16666666666666666)),
                                 t3 + 1,
                             ),
                             x / 3 + 0.5,
@@ -131,6 +104,7 @@ def _hard_silu_d1_jvp(primals, tangents):
     t1 = x >= 3
     t2 = t0 | t1
     t3 = x / 6
+    t4 = x + 6.0
     y = jnp.where(
         t0 & t2,
         0,
@@ -146,36 +120,8 @@ def _hard_silu_d1_jvp(primals, tangents):
                     jnp.where(
                         t1,
                         jnp.where(
-                            jnp.abs(x + 6.0) < 0.5,
-                            horner(
-                                (
-                                    jnp.where((x >= -5.5) | (x <= -6.5), -6.0, x)
-                                    + 6.0
-                                    - 0
-                                ),
-                                (
-                                    0.0,
-                                    0.16666666666666666,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                    0.0,
-                                ),
-                            ),
+                            jnp.abs(t4) < 0.5,
+                            horner(t4, (0.0, 0.16666666666666666)),
                             t3 + 1,
                         ),
                         x / 3 + 0.5,

@@ -47,11 +47,16 @@ def cast(value: Array, dtype, *inputs) -> Array:
     return jnp.broadcast_to(jnp.asarray(value, dtype), shape)
 
 
-def horner(x: Array, coefficients: tuple[float, ...]) -> Array:
+def horner(
+    x: Array, coefficients: tuple[float, ...], float32_terms: int | None = None
+) -> Array:
     """The polynomial with ``coefficients``, constant term first, at ``x``.
 
+    float32 needs only the first ``float32_terms``; float64 needs them all.
     Python floats are weakly typed, so the result keeps ``x``'s dtype.
     """
+    if float32_terms is not None and x.dtype == jnp.float32:
+        coefficients = coefficients[:float32_terms]
     result = coefficients[-1]
     for coefficient in reversed(coefficients[:-1]):
         result = result * x + coefficient

@@ -6,7 +6,8 @@ import pytest
 from test_build import import_package
 
 import generated
-from codegen.accuracy import TARGETS, score
+from codegen.accuracy import score
+from codegen.search import TARGETS
 from codegen.build import analyse
 from codegen.cli import main
 

@@ -76,7 +76,7 @@ def _errors(expr, points):
 def test_taylor_regime_fixes_cancellation_near_zero():
     expr = (1 - sp.cos(x)) / x**2  # 1 - cos(x) rounds to 0 for tiny x
     points = np.float32([1e-6, -1e-4, 1e-3, -2e-3])
-    regime = with_series(expr, x, (-np.inf, np.inf))
+    regime = with_series(expr, x, (-np.inf, np.inf), 0)
     assert isinstance(regime, sp.Piecewise)
     assert _errors(expr, points).max() > 1e5
     assert _errors(regime, points).max() < 1
@@ -86,7 +86,7 @@ def test_taylor_regime_fixes_cancellation_near_a_root():
     expr = sp.tanh(x) - sp.Rational(1, 2)  # both terms near 1/2 at the root
     root = np.float32(np.arctanh(0.5))
     points = np.float32([np.nextafter(root, 0), root, np.nextafter(root, 1), root + 1e-5, 0.6])
-    regime = with_series(expr, x, (-np.inf, np.inf))
+    regime = with_series(expr, x, (-np.inf, np.inf), 0)
     assert regime.has(offset)  # x - root computed without rounding the root
     assert _errors(expr, points).max() > 1e5
     assert _errors(regime, points).max() < 4
@@ -95,11 +95,11 @@ def test_taylor_regime_fixes_cancellation_near_a_root():
 def test_no_regime_for_a_formula_with_parameters():
     """A polynomial's coefficients would hold one value of b."""
     expr = b * (1 - sp.cos(x)) / x**2
-    assert with_series(expr, x, (-np.inf, np.inf)) == expr
+    assert with_series(expr, x, (-np.inf, np.inf), 0) == expr
 
 
 def test_no_regime_where_the_formula_is_already_accurate():
-    assert with_series(sp.exp(x), x, (-np.inf, np.inf)) == sp.exp(x)
+    assert with_series(sp.exp(x), x, (-np.inf, np.inf), 0) == sp.exp(x)
 
 
 @pytest.mark.parametrize(
