@@ -55,6 +55,8 @@ def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order:
 
 
 def _regimes(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], tolerance) -> sp.Expr:
+    if expr.is_polynomial(x):
+        return expr  # its own Taylor polynomial: factoring, not a series, helps it
     low, high = domain
     centres = [mpmath.mpf(0)] if low <= 0 <= high else []
     centres += _roots(expr, x, domain)
@@ -72,7 +74,12 @@ def _roots(expr: sp.Expr, x: sp.Symbol, domain) -> list[mpmath.mpf]:
     points = sample_points(domain)
     exact = exact_values(expr, x, points)
     function = mpmath_function(expr, x)
-    roots = []
+    # A sign change across a sample point where the function is exactly 0.
+    roots = [
+        mpmath.mpf(float(points[i]))
+        for i in range(1, len(points) - 1)
+        if exact[i] == 0 and points[i] != 0 and exact[i - 1] * exact[i + 1] < 0
+    ]
     for a, b, fa, fb in zip(points.tolist(), points[1:].tolist(), exact, exact[1:], strict=False):
         if (
             not (np.isfinite(fa) and np.isfinite(fb))

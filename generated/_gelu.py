@@ -945,26 +945,102 @@ def _gelu_not_approximate_d2_jvp(primals, tangents):
 def _gelu_not_approximate_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`_gelu_not_approximate`, in closed form."""
     x, dtype = widen(x)
-    t0 = x**2 / 2
-    return cast(0.7978845608028654 * x * (t0 - 2) * jnp.exp(-t0), dtype, x)
+    t0 = x + 2.0
+    t1 = x - 2.0
+    t2 = x**2 / 2
+    return cast(
+        jnp.where(
+            jnp.abs(t0) < 0.01,
+            horner(
+                t0,
+                (
+                    0.0,
+                    0.4319277321055044,
+                    0.5399096651318805,
+                    0.05399096651318805,
+                    -0.23396085489048155,
+                    -0.11698042744524077,
+                    0.020696537163388755,
+                    0.030744855931120973,
+                ),
+                float32_terms=5,
+            ),
+            jnp.where(
+                jnp.abs(t1) < 0.01,
+                horner(
+                    t1,
+                    (
+                        0.0,
+                        0.4319277321055044,
+                        -0.5399096651318805,
+                        0.05399096651318805,
+                        0.23396085489048155,
+                        -0.11698042744524077,
+                        -0.020696537163388755,
+                        0.030744855931120973,
+                    ),
+                    float32_terms=5,
+                ),
+                0.7978845608028654 * x * (t2 - 2) * jnp.exp(-t2),
+            ),
+        ),
+        dtype,
+        x,
+    )
 
 
 @_gelu_not_approximate_d3.defjvp
 def _gelu_not_approximate_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
-    t0 = x**2
-    t1 = t0 / 2
-    t2 = jnp.exp(-t1)
-    y = 0.7978845608028654 * t2 * x * (t1 - 2)
-    t3 = x + 2.5243377685546875
-    t4 = x + 0.7922869920730591
-    t5 = x - 0.7922869920730591
-    t6 = x - 2.5243377685546875
-    dy_dx = jnp.where(
-        jnp.abs(t3) < 0.05,
+    t0 = x + 2.0
+    t1 = x - 2.0
+    t2 = x**2
+    t3 = t2 / 2
+    t4 = jnp.exp(-t3)
+    y = jnp.where(
+        jnp.abs(t0) < 0.01,
         horner(
-            t3,
+            t0,
+            (
+                0.0,
+                0.4319277321055044,
+                0.5399096651318805,
+                0.05399096651318805,
+                -0.23396085489048155,
+                -0.11698042744524077,
+                0.020696537163388755,
+                0.030744855931120973,
+            ),
+            float32_terms=5,
+        ),
+        jnp.where(
+            jnp.abs(t1) < 0.01,
+            horner(
+                t1,
+                (
+                    0.0,
+                    0.4319277321055044,
+                    -0.5399096651318805,
+                    0.05399096651318805,
+                    0.23396085489048155,
+                    -0.11698042744524077,
+                    -0.020696537163388755,
+                    0.030744855931120973,
+                ),
+                float32_terms=5,
+            ),
+            0.7978845608028654 * t4 * x * (t3 - 2),
+        ),
+    )
+    t5 = x + 2.5243377685546875
+    t6 = x + 0.7922869920730591
+    t7 = x - 0.7922869920730591
+    t8 = x - 2.5243377685546875
+    dy_dx = jnp.where(
+        jnp.abs(t5) < 0.05,
+        horner(
+            t5,
             (
                 1.4541232873647479e-08,
                 0.47821283933098313,
@@ -981,9 +1057,9 @@ def _gelu_not_approximate_d3_jvp(primals, tangents):
             float32_terms=6,
         ),
         jnp.where(
-            jnp.abs(t4) < 0.01,
+            jnp.abs(t6) < 0.01,
             horner(
-                t4,
+                t6,
                 (
                     1.8036486260510908e-09,
                     -2.6532133735534558,
@@ -997,9 +1073,9 @@ def _gelu_not_approximate_d3_jvp(primals, tangents):
                 float32_terms=5,
             ),
             jnp.where(
-                jnp.abs(t5) < 0.01,
+                jnp.abs(t7) < 0.01,
                 horner(
-                    t5,
+                    t7,
                     (
                         1.8036486260510908e-09,
                         2.6532133735534558,
@@ -1013,9 +1089,9 @@ def _gelu_not_approximate_d3_jvp(primals, tangents):
                     float32_terms=5,
                 ),
                 jnp.where(
-                    jnp.abs(t6) < 0.05,
+                    jnp.abs(t8) < 0.05,
                     horner(
-                        t6,
+                        t8,
                         (
                             1.4541232873647479e-08,
                             -0.47821283933098313,
@@ -1031,7 +1107,7 @@ def _gelu_not_approximate_d3_jvp(primals, tangents):
                         ),
                         float32_terms=6,
                     ),
-                    0.3989422804014327 * t2 * (-t0 * (t0 - 4) + 3 * t0 - 4),
+                    0.3989422804014327 * t4 * (-t2 * (t2 - 4) + 3 * t2 - 4),
                 ),
             ),
         ),

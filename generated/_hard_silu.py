@@ -6,7 +6,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._support import widen, narrow, cast, horner
+from ._support import widen, narrow, cast
 
 
 @jax.custom_jvp
@@ -64,7 +64,6 @@ def _hard_silu_d1(x: ArrayLike) -> Array:
     t1 = x >= 3
     t2 = t0 | t1
     t3 = x / 6
-    t4 = x + 6.0
     return cast(
         jnp.where(
             t0 & t2,
@@ -73,21 +72,7 @@ def _hard_silu_d1(x: ArrayLike) -> Array:
                 t1 & t2,
                 1,
                 jnp.where(
-                    t2,
-                    t3 + 0.5,
-                    jnp.where(
-                        t0,
-                        t3,
-                        jnp.where(
-                            t1,
-                            jnp.where(
-                                jnp.abs(t4) < 0.5,
-                                horner(t4, (0.0, 0.16666666666666666)),
-                                t3 + 1,
-                            ),
-                            x / 3 + 0.5,
-                        ),
-                    ),
+                    t2, t3 + 0.5, jnp.where(t0, t3, jnp.where(t1, t3 + 1, x / 3 + 0.5))
                 ),
             ),
         ),
@@ -104,7 +89,6 @@ def _hard_silu_d1_jvp(primals, tangents):
     t1 = x >= 3
     t2 = t0 | t1
     t3 = x / 6
-    t4 = x + 6.0
     y = jnp.where(
         t0 & t2,
         0,
@@ -112,21 +96,7 @@ def _hard_silu_d1_jvp(primals, tangents):
             t1 & t2,
             1,
             jnp.where(
-                t2,
-                t3 + 0.5,
-                jnp.where(
-                    t0,
-                    t3,
-                    jnp.where(
-                        t1,
-                        jnp.where(
-                            jnp.abs(t4) < 0.5,
-                            horner(t4, (0.0, 0.16666666666666666)),
-                            t3 + 1,
-                        ),
-                        x / 3 + 0.5,
-                    ),
-                ),
+                t2, t3 + 0.5, jnp.where(t0, t3, jnp.where(t1, t3 + 1, x / 3 + 0.5))
             ),
         ),
     )
