@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from codegen.primitives import Where, sigmoid
+from codegen.primitives import Where, offset, polynomial, sigmoid
 
 # Candidate offsets from an interval's finite end, tried in turn.
 _OFFSETS = (0, 1, sp.Rational(1, 2), sp.Rational(1, 10), sp.Rational(1, 1000))
@@ -79,7 +79,7 @@ def interval(condition: sp.Basic) -> sp.Set:
 
 def _solved(relation) -> sp.Set | None:
     """The set where ``relation`` holds, if it is linear in x or |linear| < number."""
-    side = relation.lhs - relation.rhs
+    side = (relation.lhs - relation.rhs).replace(offset, lambda x, centre: x - centre)
     if len(side.free_symbols) != 1 or relation.rel_op in ("==", "!="):
         return None
     (x,) = side.free_symbols
@@ -94,8 +94,8 @@ def _solved(relation) -> sp.Set | None:
         return sp.Intersection(*both) if None not in both else None
     if not side.is_polynomial(x) or sp.degree(side, x) != 1:
         return None
-    slope, offset = sp.Poly(side, x).all_coeffs()
-    root = -offset / slope
+    slope, intercept = sp.Poly(side, x).all_coeffs()
+    root = -intercept / slope
     strict = relation.rel_op in ("<", ">")
     below = relation.rel_op in ("<", "<=")  # side < 0
     if slope < 0:
@@ -157,6 +157,8 @@ def _clamp(branch, taken, x, conditions, defaults) -> sp.Expr | None:
     """
     if not branch.has(x) or (branch.is_polynomial(x) and sp.degree(branch, x) <= 1):
         return None
+    if isinstance(branch, polynomial):
+        return None  # finite wherever it is taken, and its derivatives are polynomials
     if taken.free_symbols != {x}:
         return None  # a condition on parameters: its set is not known here
     where = interval(taken)

@@ -5,6 +5,7 @@ for XLA) at sample points, its error is measured in ulps against mpmath, and
 the most accurate candidate wins; fewer operations break ties.
 """
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 
@@ -54,18 +55,20 @@ def exact_values(
 ) -> np.ndarray:
     """``expr`` at ``points`` by mpmath, rounded to float64; NaN where undefined."""
     expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
-    function = mpmath_function(expr, x)
-    values = []
+    return np.array([_exact(expr, x, float(p), digits) for p in points])
+
+
+@functools.cache  # the search scores many forms of one function at the same points
+def _exact(expr: sp.Expr, x: sp.Symbol, point: float, digits: int) -> float:
     with mpmath.workdps(digits):
-        for p in points:
-            try:
-                value = complex(function(mpmath.mpf(float(p))))
-                values.append(value.real if value.imag == 0 else math.nan)
-            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
-                values.append(math.nan)
-    return np.array(values)
+        try:
+            value = complex(mpmath_function(expr, x)(mpmath.mpf(point)))
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            return math.nan
+    return value.real if value.imag == 0 else math.nan
 
 
+@functools.cache
 def mpmath_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
     """``expr`` as a function of ``x`` evaluated by mpmath."""
     return sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"])
@@ -73,10 +76,15 @@ def mpmath_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
 
 def float32_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
     """``expr`` at ``points`` computed in float32 by NumPy."""
-    function = sp.lambdify(x, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
+    function = _float32_function(expr, x)
     with np.errstate(all="ignore"):
         values = np.broadcast_to(function(points), points.shape)
     return np.asarray(values, dtype=np.float64)
+
+
+@functools.cache
+def _float32_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
+    return sp.lambdify(x, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
 
 
 def ulp_errors(values: np.ndarray, exact: np.ndarray) -> np.ndarray:

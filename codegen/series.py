@@ -104,7 +104,8 @@ def _regime(expr, x, domain, centre, terms, thresholds, tolerance):
     """
     points = _points_near(centre, thresholds, domain)
     exact = exact_values(expr, x, points)
-    before = _error(one_exponential(expr), x, points, exact)
+    closed = float32_values(one_exponential(expr), x, points)
+    before = _error(closed, exact)
     if before <= tolerance:
         return None
     # About the float32 nearest the root, so that x - centre is exact.
@@ -113,8 +114,8 @@ def _regime(expr, x, domain, centre, terms, thresholds, tolerance):
     if coefficients is None:
         return None
     step = offset(x, sp.Float(float(centre), 17)) if centre != 0 else x
-    distance = sp.Abs(step)
     steps = points.astype(np.float64) - float(centre)
+    steps32 = points - np.float32(centre)
     scored = []
     for threshold in thresholds:
         inside = np.abs(steps) < threshold
@@ -122,12 +123,14 @@ def _regime(expr, x, domain, centre, terms, thresholds, tolerance):
         if None in needed:
             continue
         float32_terms, float64_terms = needed
+        taylor = np.polyval(np.float32(coefficients[:float32_terms][::-1]), steps32)
+        computed = np.where(np.abs(steps32) < np.float32(threshold), taylor, closed)
         shifted = polynomial(
             step, float32_terms, *(sp.Float(c, 17) for c in coefficients[:float64_terms])
         )
-        candidate = sp.Piecewise((shifted, distance < threshold), (expr, True))
-        error = _error(one_exponential(candidate), x, points, exact)
-        scored.append((error, float32_terms, -threshold, shifted, distance < threshold))
+        scored.append(
+            (_error(computed, exact), float32_terms, -threshold, shifted, sp.Abs(step) < threshold)
+        )
     if not scored:
         return None
     # The cheapest polynomial that meets the tolerance, else the most accurate.
@@ -168,8 +171,8 @@ def _truncation(coefficients, steps, exact, inside) -> float:
     return float(np.max(np.abs(values - exact[inside]) / scale, initial=0.0))
 
 
-def _error(expr, x, points, exact) -> float:
-    return float(np.max(ulp_errors(float32_values(expr, x, points), exact), initial=0.0))
+def _error(values: np.ndarray, exact: np.ndarray) -> float:
+    return float(np.max(ulp_errors(values, exact), initial=0.0))
 
 
 def _taylor(expr: sp.Expr, x: sp.Symbol, centre, terms: int) -> list[float] | None:
