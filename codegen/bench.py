@@ -123,14 +123,16 @@ def measure(activation, generated, size: int, repeats: int) -> Row:
 
 
 def generator_times(root: Path, quick: bool) -> dict[str, float]:
-    """Seconds for a full build (``--check``, in a fresh process), and for
-    ``import generated`` beyond ``import jax``."""
+    """Seconds for a full and a no-op build (``--check`` in a fresh process,
+    without and with the cache), and for ``import generated`` beyond
+    ``import jax``."""
     times = {}
     if not quick:
-        start = time.perf_counter()
-        command = [sys.executable, "-m", "codegen", "--check", "--root", str(root)]
-        subprocess.run(command, capture_output=True, check=False)
-        times["full build"] = time.perf_counter() - start
+        check = [sys.executable, "-m", "codegen", "--check", "--root", str(root)]
+        for name, command in (("full build", [*check, "--no-cache"]), ("no-op build", check)):
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=False)
+            times[name] = time.perf_counter() - start
     script = (
         "import time; t = time.perf_counter(); import jax; u = time.perf_counter(); "
         "import generated; print(u - t, time.perf_counter() - u)"
@@ -147,6 +149,35 @@ def _ratio(ratios: dict[str, float], baseline: str) -> str:
 def _geomean(values) -> float:
     values = [v for v in values if v > 0]
     return math.exp(sum(map(math.log, values)) / len(values)) if values else math.nan
+
+
+def plot(rows: list[Row], path: Path) -> bool:
+    """Bars of each activation's grad time ratios at the largest size, or
+    False without matplotlib (the ``plot`` extra)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    largest = max(r.size for r in rows)
+    rows = [r for r in rows if r.size == largest]
+    figure, axes = plt.subplots(figsize=(7, 0.28 * len(rows) + 1.2))
+    positions = np.arange(len(rows))
+    for shift, baseline in ((-0.2, "jax.nn"), (0.2, "autodiff")):
+        values = [r.backward.get(baseline, np.nan) for r in rows]
+        axes.barh(positions + shift, values, height=0.4, label=f"vs {baseline}")
+    axes.axvline(1.0, color="black", linewidth=0.8)
+    axes.axvline(1.25, color="grey", linewidth=0.8, linestyle="--")
+    axes.set_yticks(positions, [r.name for r in rows])
+    axes.invert_yaxis()
+    axes.set_xlabel(f"grad time, generated / baseline ({largest} float32 elements)")
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(figure)
+    return True
 
 
 def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str:
@@ -204,9 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     activations = [a for a in analyse(args.root) if not args.only or a.spec.name in args.only]
     rows = [measure(a, generated, n, repeats) for a in activations for n in sizes]
     text = report(rows, generator_times(args.root, args.quick), sizes, repeats)
-    print(text)
     output = args.output or args.root / "docs" / "benchmarks.md"
     output.parent.mkdir(parents=True, exist_ok=True)
+    if plot(rows, output.with_suffix(".png")):
+        text += f"\n![grad time ratios]({output.with_suffix('.png').name})\n"
+    print(text)
     output.write_text(text, encoding="utf-8")
     return 0
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from codegen import cache
 from codegen.axiswise import derive_axiswise
 from codegen.derive import check, derive
 from codegen.emit import emit_activation, emit_init, emit_support
@@ -35,18 +36,31 @@ def _build_one(spec: Spec) -> tuple[Activation | AxisActivation, str]:
     return activation, format_source(emit(activation), module_path(activation))
 
 
+def _build_all(specs: list[Spec]):
+    """Build ``specs`` in parallel, yielding results in order."""
+    if not specs:
+        return
+    workers = max(1, min(len(specs), os.cpu_count() or 1))
+    # Forking is fast, but not safe once JAX has started its threads.
+    context = multiprocessing.get_context("spawn" if "jax" in sys.modules else "fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_build_one, specs)
+
+
 def module_path(activation: Activation) -> str:
     return f"{GENERATED}/_{activation.spec.name}.py"
 
 
 def build(
-    root: Path, progress: Callable[[Activation], None] = lambda a: None
+    root: Path, progress: Callable[[Activation], None] = lambda a: None, cached: bool = True
 ) -> tuple[list[Activation], dict[str, str]]:
     """Every spec analysed, and every generated file by its path from ``root``.
 
-    Specs are built in parallel, a process per core: SymPy is nearly all of
-    the generator's time, and each spec is independent of the others.  The
-    first bad spec raises :class:`SpecError`.
+    A spec unchanged since the last build comes from the cache, unless not
+    ``cached``; the cache then holds this build's results.  The others
+    are built in parallel, a process per core: SymPy is nearly all of the
+    generator's time, and each spec is independent of the others.  The first
+    bad spec raises :class:`SpecError`.
     """
     specs = [load_spec(path, root) for path in spec_paths(root)]
     exported: dict[str, str] = {}
@@ -54,15 +68,17 @@ def build(
         if spec.axis is None:
             check(spec)
         _check_exports(spec, exported)
-    activations, files = [], {}
-    workers = max(1, min(len(specs), os.cpu_count() or 1))
-    # Forking is fast, but not safe once JAX has started its threads.
-    context = multiprocessing.get_context("spawn" if "jax" in sys.modules else "fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for activation, text in pool.map(_build_one, specs):
-            progress(activation)
-            activations.append(activation)
-            files[module_path(activation)] = text
+    results = {s.path: cache.load(root, s) for s in specs} if cached else {}
+    for result in results.values():
+        if result is not None:
+            progress(result[0])
+    missing = [s for s in specs if results.get(s.path) is None]
+    for spec, result in zip(missing, _build_all(missing), strict=True):
+        progress(result[0])
+        results[spec.path] = result
+    cache.store(root, {cache.key(s): results[s.path] for s in specs})
+    activations = [results[s.path][0] for s in specs]
+    files = {module_path(a): results[a.spec.path][1] for a in activations}
     activations.sort(key=lambda a: a.spec.name)
     shared = {
         f"{GENERATED}/__init__.py": emit_init(activations),
@@ -78,9 +94,8 @@ def build(
 
 
 def analyse(root: Path) -> list[Activation | AxisActivation]:
-    """Every spec analysed, in name order, without emitting code."""
-    specs = (load_spec(p, root) for p in spec_paths(root))
-    return sorted((analyse_spec(s) for s in specs), key=lambda a: a.spec.name)
+    """Every spec analysed, in name order: a build, from the cache where it can be."""
+    return build(root)[0]
 
 
 def _check_exports(spec, exported: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ EPILOG = """\
 examples:
   python -m codegen            regenerate generated/ from specs/
   python -m codegen --check    exit 1 and list the files a build would change
+  python -m codegen --no-cache rebuild every spec, not only the changed ones
 """
 
 
@@ -26,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 if generated/ is stale"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="derive every spec again, ignoring the cache"
     )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: .)")
     return parser
@@ -49,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     say = (lambda a: None) if args.check else (lambda a: print(f"  {_signature(a)}"))
     try:
-        activations, files = build(root, progress=say)
+        activations, files = build(root, progress=say, cached=not args.no_cache)
     except SpecError as error:
         print(f"error: {error}", file=sys.stderr)
         print("generated/ was not touched.", file=sys.stderr)
