@@ -58,6 +58,12 @@ def derive_axiswise(spec: Spec) -> AxisActivation:
         )
     tangent = sum(sp.diff(expr, s) * dot(s) for s in differentiable)
     tangent += sum(sp.diff(expr, r.symbol) * dot(r.symbol) for r in reductions)
+    # A reduction's tangent written in place lets its factors cancel: softmax's
+    # y*(S*x_dot - S*sum(x_dot*y))/S becomes y*(x_dot - sum(x_dot*y)).  One
+    # that an argument can override stays a name of its own.
+    for r in reversed(reductions):
+        if r.override is None:
+            tangent = tangent.xreplace({dot(r.symbol): r.tangent})
     tangent = stabilise(_in_terms_of_output(tangent, solved, varying))
     return AxisActivation(spec, inputs, params, tuple(reductions), shifted, expr, tangent)
 

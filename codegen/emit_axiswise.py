@@ -49,7 +49,7 @@ def emit_axiswise(activation: AxisActivation) -> str:
         primals=primals,
         tangents=[f"{p}_dot" if p != "where" else "_" for p in primals],
         body=_body(activation),
-        reduction_tangents=[_tangent_line(r) for r in activation.reductions],
+        reduction_tangents=[_tangent_line(r) for r in _named_tangents(activation)],
         tangent=to_code(activation.tangent),
         tangent_prologue=_tangent_prologue(activation),
         optional_tangents=[
@@ -176,6 +176,17 @@ def _sign(activation: AxisActivation) -> str | None:
     return (
         f"reduced(jnp.sign({sign}), axis, keepdims)" if activation.reduces else f"jnp.sign({sign})"
     )
+
+
+def _named_tangents(activation: AxisActivation) -> list[Reduction]:
+    """The reductions whose tangent the JVP names: those used after inlining."""
+    used = set(activation.tangent.free_symbols)
+    named = []
+    for r in reversed(activation.reductions):
+        if dot(r.symbol) in used:
+            named.append(r)
+            used |= r.tangent.free_symbols
+    return named[::-1]
 
 
 def _tangent_line(reduction: Reduction) -> str:

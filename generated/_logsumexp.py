@@ -85,10 +85,10 @@ def _logsumexp_jvp(axis, keepdims, return_sign, primals, tangents):
     S = jnp.sum(b * jnp.exp(x), axis, keepdims=True, where=where)
     y = m + jnp.log(jnp.abs(S)) if return_sign else m + jnp.log(S)
     x_dot = a_dot
-    S_dot = axis_sum(b_dot * jnp.exp(x), axis, where) + axis_sum(
-        b * x_dot * jnp.exp(x), axis, where
-    )
-    y_dot = S_dot / S
+    y_dot = (
+        axis_sum(b_dot * jnp.exp(x), axis, where)
+        + axis_sum(b * x_dot * jnp.exp(x), axis, where)
+    ) / S
     y, y_dot = reduced(y, axis, keepdims), reduced(y_dot, axis, keepdims)
     y = narrow(y, dtype)
     if return_sign:
