@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from codegen.primitives import Where, offset, polynomial, sigmoid
+from codegen.primitives import Where, offset, polynomial, reciprocal, sigmoid
 
 # Candidate offsets from an interval's finite end, tried in turn.
 _OFFSETS = (0, 1, sp.Rational(1, 2), sp.Rational(1, 10), sp.Rational(1, 1000))
@@ -20,7 +20,27 @@ _OFFSETS = (0, 1, sp.Rational(1, 2), sp.Rational(1, 10), sp.Rational(1, 1000))
 def lower(expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float]) -> sp.Expr:
     """Replace every Piecewise in ``expr`` by nested :class:`Where` selects,
     and sigmoid(u) beside sigmoid(-u) by one exponential."""
-    return one_exponential(_lower(expr, x, tuple(sorted(defaults.items(), key=str))))
+    lowered = _lower(expr, x, tuple(sorted(defaults.items(), key=str)))
+    return one_division(one_exponential(lowered))
+
+
+def one_division(expr: sp.Expr) -> sp.Expr:
+    """a/d**2 + b/d as (a*r + b)*r with r = 1/d: one division instead of two.
+
+    Only for a denominator d divided by at two powers or more; a single
+    power is one division either way.
+    """
+    powers: dict[sp.Expr, set] = {}
+    for p in expr.atoms(sp.Pow):
+        if p.exp.is_Integer and p.exp < 0:
+            powers.setdefault(p.base, set()).add(p.exp)
+    shared = {b for b, exps in powers.items() if len(exps) > 1 and not b.is_Symbol}
+    if not shared:
+        return expr
+    return expr.replace(
+        lambda e: isinstance(e, sp.Pow) and e.base in shared and e.exp.is_Integer and e.exp < 0,
+        lambda e: reciprocal(e.base) ** -e.exp,
+    )
 
 
 def one_exponential(expr: sp.Expr) -> sp.Expr:

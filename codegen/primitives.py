@@ -90,6 +90,21 @@ class erfc(_Primitive):
         return rf"\operatorname{{erfc}}{{\left({printer._print(self.args[0])} \right)}}"
 
 
+class reciprocal(sp.Function):
+    """1/u: one division, shared by every power of 1/u that a formula holds."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return -reciprocal(self.args[0]) ** 2
+
+    def _eval_evalf(self, prec):
+        return 1 / self.args[0].evalf(prec_to_dps(prec))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
 class offset(sp.Function):
     """x - c for a float32 centre c: exact near c (Sterbenz's lemma).
 

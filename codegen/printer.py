@@ -130,6 +130,9 @@ class JnpPrinter(JaxPrinter):
     def _print_softplus(self, expr) -> str:
         return f"jnp.logaddexp({self._print(expr.args[0])}, 0.0)"
 
+    def _print_reciprocal(self, expr) -> str:
+        return f"(1 / {self.parenthesize(expr.args[0], PRECEDENCE['Pow'])})"
+
     def _print_offset(self, expr) -> str:
         x, centre = expr.args
         sign = "+" if centre < 0 else "-"  # x - (-c) is x + c exactly

@@ -26,6 +26,7 @@ _MPMATH = {
     "log1p": mpmath.log1p,
     "expm1": mpmath.expm1,
     "offset": lambda x, centre: x - centre,
+    "reciprocal": lambda u: 1 / u,
     "polynomial": lambda x, _, *c: mpmath.polyval(c[::-1], x),
 }
 NUMPY_FUNCTIONS = {
@@ -36,6 +37,7 @@ NUMPY_FUNCTIONS = {
     "log1p": np.log1p,
     "expm1": np.expm1,
     "offset": lambda x, centre: x - np.float32(centre),
+    "reciprocal": lambda u: np.float32(1) / u,
     "Where": np.where,
     "polynomial": lambda x, n, *c: np.polyval(np.array(c[: int(n)][::-1], np.float32), x),
 }

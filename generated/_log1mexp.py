@@ -96,8 +96,8 @@ def _log1mexp_d2(x: ArrayLike) -> Array:
     r"""Derivative of order 2 in x of :func:`log1mexp`, in closed form."""
     x, dtype = widen(x)
     t0 = -x
-    t1 = jnp.expm1(t0)
-    return cast(jnp.exp(t0) / t1 - jnp.exp(-2 * x) / t1**2, dtype, x)
+    t1 = 1 / jnp.expm1(t0)
+    return cast(-(t1**2) * jnp.exp(-2 * x) + t1 * jnp.exp(t0), dtype, x)
 
 
 @_log1mexp_d2.defjvp
@@ -105,8 +105,8 @@ def _log1mexp_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = -x
-    t1 = jnp.expm1(t0)
-    y = jnp.exp(t0) / t1 - jnp.exp(-2 * x) / t1**2
+    t1 = 1 / jnp.expm1(t0)
+    y = -(t1**2) * jnp.exp(-2 * x) + t1 * jnp.exp(t0)
     dy_dx = _log1mexp_d3(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
 
@@ -117,9 +117,9 @@ def _log1mexp_d3(x: ArrayLike) -> Array:
     r"""Derivative of order 3 in x of :func:`log1mexp`, in closed form."""
     x, dtype = widen(x)
     t0 = -x
-    t1 = jnp.expm1(t0)
+    t1 = 1 / jnp.expm1(t0)
     return cast(
-        -jnp.exp(t0) / t1 + 3 * jnp.exp(-2 * x) / t1**2 - 2 * jnp.exp(-3 * x) / t1**3,
+        -2 * t1**3 * jnp.exp(-3 * x) + 3 * t1**2 * jnp.exp(-2 * x) - t1 * jnp.exp(t0),
         dtype,
         x,
     )
@@ -130,11 +130,11 @@ def _log1mexp_d3_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     t0 = -x
-    t1 = jnp.expm1(t0)
-    t2 = jnp.exp(t0) / t1
-    t3 = jnp.exp(-3 * x) / t1**3
+    t1 = 1 / jnp.expm1(t0)
+    t2 = t1 * jnp.exp(t0)
+    t3 = t1**3 * jnp.exp(-3 * x)
     t4 = jnp.exp(-2 * x)
-    t5 = 1 / t1**2
+    t5 = t1**2
     y = -t2 - 2 * t3 + 3 * t4 * t5
     dy_dx = t2 * (-7 * t2 - 6 * t3 + 12 * t4 * t5 + 1)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

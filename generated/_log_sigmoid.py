@@ -104,16 +104,17 @@ def _log_sigmoid_d3_jvp(primals, tangents):
     t0 = jnp.tanh(x / 2)
     t1 = jnp.exp(-jnp.abs(x))
     t2 = t1 + 1
-    t3 = t1 / t2**2
-    y = t0 * t3
-    t4 = x + 1.316957950592041
-    t5 = x - 1.316957950592041
-    t6 = x >= 0
-    t7 = t0 / t2
+    y = t0 * t1 / t2**2
+    t3 = x + 1.316957950592041
+    t4 = x - 1.316957950592041
+    t5 = 1 / t2
+    t6 = t1 * t5**2
+    t7 = x >= 0
+    t8 = t0 * t5
     dy_dx = jnp.where(
-        jnp.abs(t4) < 0.05,
+        jnp.abs(t3) < 0.05,
         horner(
-            t4,
+            t3,
             (
                 -5.1641309067082415e-09,
                 0.09622503890191257,
@@ -130,9 +131,9 @@ def _log_sigmoid_d3_jvp(primals, tangents):
             float32_terms=6,
         ),
         jnp.where(
-            jnp.abs(t5) < 0.05,
+            jnp.abs(t4) < 0.05,
             horner(
-                t5,
+                t4,
                 (
                     -5.1641309067082415e-09,
                     -0.09622503890191257,
@@ -148,7 +149,7 @@ def _log_sigmoid_d3_jvp(primals, tangents):
                 ),
                 float32_terms=6,
             ),
-            t3 * (2 * t3 - t7 * jnp.where(t6, 1, t1) + t7 * jnp.where(t6, t1, 1)),
+            t6 * (2 * t6 - t8 * jnp.where(t7, 1, t1) + t8 * jnp.where(t7, t1, 1)),
         ),
     )
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -148,15 +148,15 @@ def _mish_d2(x: ArrayLike) -> Array:
     t2 = jnp.exp(-jnp.abs(x))
     t3 = jnp.logaddexp(x, 0.0)
     t4 = jnp.exp(-2 * jnp.abs(t3))
-    t5 = t4 + 1
-    t6 = t4 / t5**2
-    t7 = t2 + 1
-    t8 = x / t7**2
+    t5 = 1 / (t4 + 1)
+    t6 = t4 * t5**2
+    t7 = 1 / (t2 + 1)
+    t8 = t7**2 * x
     t9 = jnp.where(x >= 0, 1, t2)
     t10 = 2 * t3 >= 0
     t11 = jnp.where(t10, t4, 1)
     t12 = jnp.where(t10, 1, t4)
-    t13 = 8 * t8 * t9**2 / t5**3
+    t13 = 8 * t5**3 * t8 * t9**2
     return cast(
         jnp.where(
             jnp.abs(t0) < 0.35,
@@ -210,7 +210,7 @@ def _mish_d2(x: ArrayLike) -> Array:
                 t11**2 * t12 * t13
                 - t11 * t12**2 * t13
                 + 4 * t2 * t6 * t8
-                + 8 * t6 * t9 / t7,
+                + 8 * t6 * t7 * t9,
             ),
         ),
         dtype,
@@ -227,15 +227,15 @@ def _mish_d2_jvp(primals, tangents):
     t2 = jnp.exp(-jnp.abs(x))
     t3 = jnp.logaddexp(x, 0.0)
     t4 = jnp.exp(-2 * jnp.abs(t3))
-    t5 = t4 + 1
-    t6 = t4 / t5**2
-    t7 = t2 + 1
-    t8 = x / t7**2
+    t5 = 1 / (t4 + 1)
+    t6 = t4 * t5**2
+    t7 = 1 / (t2 + 1)
+    t8 = t7**2 * x
     t9 = jnp.where(x >= 0, 1, t2)
     t10 = 2 * t3 >= 0
     t11 = jnp.where(t10, t4, 1)
     t12 = jnp.where(t10, 1, t4)
-    t13 = 8 * t8 * t9**2 / t5**3
+    t13 = 8 * t5**3 * t8 * t9**2
     y = jnp.where(
         jnp.abs(t0) < 0.35,
         horner(
@@ -288,7 +288,7 @@ def _mish_d2_jvp(primals, tangents):
             t11**2 * t12 * t13
             - t11 * t12**2 * t13
             + 4 * t2 * t6 * t8
-            + 8 * t6 * t9 / t7,
+            + 8 * t6 * t7 * t9,
         ),
     )
     dy_dx = _mish_d3(*primals)
@@ -304,27 +304,26 @@ def _mish_d3(x: ArrayLike) -> Array:
     t1 = x + 0.08793443441390991
     t2 = x - 2.114842653274536
     t3 = jnp.exp(-jnp.abs(x))
-    t4 = t3 + 1
-    t5 = x / t4**2
+    t4 = 1 / (t3 + 1)
+    t5 = t4**2 * x
     t6 = t3 * t5
-    t7 = 1 / t4
-    t8 = x >= 0
-    t9 = jnp.where(t8, t3, 1)
-    t10 = jnp.logaddexp(x, 0.0)
-    t11 = jnp.exp(-2 * jnp.abs(t10))
-    t12 = t11 + 1
-    t13 = 1 / t12**2
-    t14 = t11 * t13
-    t15 = jnp.where(t8, 1, t3)
-    t16 = t15**2 * t5
-    t17 = 2 * t10 >= 0
-    t18 = jnp.where(t17, 1, t11)
-    t19 = 6 / t12
-    t20 = t18 * t19
-    t21 = jnp.where(t17, t11, 1)
-    t22 = t19 * t21
-    t23 = t15 * t7
-    t24 = 4 * t13 * t16
+    t7 = x >= 0
+    t8 = jnp.where(t7, t3, 1)
+    t9 = jnp.logaddexp(x, 0.0)
+    t10 = 2 * t9 >= 0
+    t11 = jnp.exp(-2 * jnp.abs(t9))
+    t12 = jnp.where(t10, 1, t11)
+    t13 = 1 / (t11 + 1)
+    t14 = 6 * t13
+    t15 = t12 * t14
+    t16 = jnp.where(t10, t11, 1)
+    t17 = t14 * t16
+    t18 = t13**2
+    t19 = t11 * t18
+    t20 = jnp.where(t7, 1, t3)
+    t21 = t20**2 * t5
+    t22 = t20 * t4
+    t23 = 4 * t18 * t21
     return cast(
         jnp.where(
             jnp.abs(t0) < 0.15,
@@ -386,19 +385,19 @@ def _mish_d3(x: ArrayLike) -> Array:
                         float32_terms=8,
                     ),
                     4
-                    * t14
-                    * t23
+                    * t19
+                    * t22
                     * (
-                        -16 * t14 * t16
-                        + t18**2 * t24
-                        - t20 * t23
-                        - t20 * t6
-                        + t21**2 * t24
-                        + t22 * t23
-                        + t22 * t6
-                        + t5 * t9**2
+                        t12**2 * t23
+                        - t15 * t22
+                        - t15 * t6
+                        + t16**2 * t23
+                        + t17 * t22
+                        + t17 * t6
+                        - 16 * t19 * t21
+                        + 3 * t4 * t8
+                        + t5 * t8**2
                         - t6
-                        + 3 * t7 * t9
                     ),
                 ),
             ),
@@ -416,55 +415,53 @@ def _mish_d3_jvp(primals, tangents):
     t1 = x + 0.08793443441390991
     t2 = x - 2.114842653274536
     t3 = jnp.exp(-jnp.abs(x))
-    t4 = t3 + 1
-    t5 = 1 / t4**2
+    t4 = 1 / (t3 + 1)
+    t5 = t4**2
     t6 = t3 * t5
     t7 = t6 * x
-    t8 = 1 / t4
-    t9 = x >= 0
-    t10 = jnp.where(t9, t3, 1)
-    t11 = t10 * t8
-    t12 = t10**2
-    t13 = t12 * t5
-    t14 = jnp.logaddexp(x, 0.0)
-    t15 = jnp.exp(-2 * jnp.abs(t14))
-    t16 = t15 + 1
-    t17 = 1 / t16**2
-    t18 = t15 * t17
-    t19 = jnp.where(t9, 1, t3)
-    t20 = t19**2
-    t21 = t20 * t5
-    t22 = t18 * t21
-    t23 = 1 / t16
-    t24 = 2 * t14 >= 0
-    t25 = jnp.where(t24, 1, t15)
-    t26 = t23 * t25
-    t27 = 6 * t26
-    t28 = jnp.where(t24, t15, 1)
-    t29 = t23 * t28
-    t30 = 6 * t29
-    t31 = t19 * t8
-    t32 = t25**2
-    t33 = t17 * t32
-    t34 = 4 * t21
-    t35 = t33 * t34
-    t36 = t28**2
-    t37 = t17 * t36
-    t38 = t34 * t37
-    t39 = (
-        3 * t11
-        + t13 * x
-        - 16 * t22 * x
-        - t27 * t31
-        - t27 * t7
-        + t30 * t31
-        + t30 * t7
-        + t35 * x
-        + t38 * x
+    t8 = x >= 0
+    t9 = jnp.where(t8, t3, 1)
+    t10 = t4 * t9
+    t11 = t9**2
+    t12 = t11 * t5
+    t13 = jnp.logaddexp(x, 0.0)
+    t14 = 2 * t13 >= 0
+    t15 = jnp.exp(-2 * jnp.abs(t13))
+    t16 = jnp.where(t14, 1, t15)
+    t17 = 1 / (t15 + 1)
+    t18 = t16 * t17
+    t19 = 6 * t18
+    t20 = jnp.where(t14, t15, 1)
+    t21 = t17 * t20
+    t22 = 6 * t21
+    t23 = t17**2
+    t24 = t15 * t23
+    t25 = jnp.where(t8, 1, t3)
+    t26 = t25**2
+    t27 = t26 * t5
+    t28 = t24 * t27
+    t29 = t25 * t4
+    t30 = t16**2
+    t31 = t23 * t30
+    t32 = 4 * t27
+    t33 = t31 * t32
+    t34 = t20**2
+    t35 = t23 * t34
+    t36 = t32 * t35
+    t37 = (
+        3 * t10
+        + t12 * x
+        - t19 * t29
+        - t19 * t7
+        + t22 * t29
+        + t22 * t7
+        - 16 * t28 * x
+        + t33 * x
+        + t36 * x
         - t7
     )
-    t40 = t31 * t39
-    t41 = 4 * t18
+    t38 = t29 * t37
+    t39 = 4 * t24
     y = jnp.where(
         jnp.abs(t0) < 0.15,
         horner(
@@ -524,25 +521,25 @@ def _mish_d3_jvp(primals, tangents):
                     ),
                     float32_terms=8,
                 ),
-                t40 * t41,
+                t38 * t39,
             ),
         ),
     )
-    t42 = x + 4.255411148071289
-    t43 = x + 0.8819460868835449
-    t44 = x - 0.7155058979988098
-    t45 = x - 2.694215774536133
-    t46 = x / t4**3
-    t47 = t10 * t20 * t46
-    t48 = t12 * t19 * t46
-    t49 = 12 * t6
-    t50 = 8 * t47
-    t51 = 48 * t19**3 * t46 / t16**3
-    t52 = 2 * t40
+    t40 = x + 4.255411148071289
+    t41 = x + 0.8819460868835449
+    t42 = x - 0.7155058979988098
+    t43 = x - 2.694215774536133
+    t44 = t4**3 * x
+    t45 = t26 * t44 * t9
+    t46 = t11 * t25 * t44
+    t47 = 12 * t6
+    t48 = 8 * t45
+    t49 = 48 * t17**3 * t25**3 * t44
+    t50 = 2 * t38
     dy_dx = jnp.where(
-        jnp.abs(t42) < 0.25,
+        jnp.abs(t40) < 0.25,
         horner(
-            t42,
+            t40,
             (
                 3.0042912771486146e-09,
                 0.016187154897175746,
@@ -563,9 +560,9 @@ def _mish_d3_jvp(primals, tangents):
             float32_terms=9,
         ),
         jnp.where(
-            jnp.abs(t43) < 0.1,
+            jnp.abs(t41) < 0.1,
             horner(
-                t43,
+                t41,
                 (
                     1.153739215699016e-08,
                     -1.1478139225365702,
@@ -585,9 +582,9 @@ def _mish_d3_jvp(primals, tangents):
                 float32_terms=8,
             ),
             jnp.where(
-                jnp.abs(t44) < 0.05,
+                jnp.abs(t42) < 0.05,
                 horner(
-                    t44,
+                    t42,
                     (
                         2.3519995684993562e-08,
                         2.0816402765647855,
@@ -605,9 +602,9 @@ def _mish_d3_jvp(primals, tangents):
                     float32_terms=7,
                 ),
                 jnp.where(
-                    jnp.abs(t45) < 0.1,
+                    jnp.abs(t43) < 0.1,
                     horner(
-                        t45,
+                        t43,
                         (
                             1.2703367783780359e-08,
                             -0.13625445711120307,
@@ -625,29 +622,29 @@ def _mish_d3_jvp(primals, tangents):
                         ),
                         float32_terms=8,
                     ),
-                    t31
-                    * t41
+                    t29
+                    * t39
                     * (
-                        t11 * t39
-                        + t13
-                        - 56 * t18 * t47
-                        - 40 * t22
-                        - t25 * t36 * t51
-                        - t26 * t49
-                        - t26 * t52
-                        + t27 * t47
-                        - t27 * t48
-                        + t28 * t32 * t51
-                        + t29 * t49
-                        + t29 * t52
-                        - t30 * t47
-                        + t30 * t48
-                        + t33 * t50
-                        + t35
-                        + t37 * t50
-                        + t38
-                        + t47
-                        - 3 * t48
+                        t10 * t37
+                        + t12
+                        - t16 * t34 * t49
+                        - t18 * t47
+                        - t18 * t50
+                        + t19 * t45
+                        - t19 * t46
+                        + t20 * t30 * t49
+                        + t21 * t47
+                        + t21 * t50
+                        - t22 * t45
+                        + t22 * t46
+                        - 56 * t24 * t45
+                        - 40 * t28
+                        + t31 * t48
+                        + t33
+                        + t35 * t48
+                        + t36
+                        + t45
+                        - 3 * t46
                         - 4 * t6
                     ),
                 ),

@@ -100,10 +100,10 @@ def _sigmoid_d3(x: ArrayLike) -> Array:
     t0 = x + 1.316957950592041
     t1 = x - 1.316957950592041
     t2 = jnp.exp(-jnp.abs(x))
-    t3 = t2 + 1
+    t3 = 1 / (t2 + 1)
     t4 = jnp.tanh(x / 2)
     t5 = x >= 0
-    t6 = t4 / t3
+    t6 = t3 * t4
     return cast(
         jnp.where(
             jnp.abs(t0) < 0.15,
@@ -144,13 +144,13 @@ def _sigmoid_d3(x: ArrayLike) -> Array:
                     float32_terms=5,
                 ),
                 t2
+                * t3**2
                 * (
                     t4**2 / 2
                     + t6 * jnp.where(t5, 1, t2)
                     - t6 * jnp.where(t5, t2, 1)
                     - 0.5
-                )
-                / t3**2,
+                ),
             ),
         ),
         dtype,
@@ -170,13 +170,12 @@ def _sigmoid_d3_jvp(primals, tangents):
     t5 = jnp.abs(x)
     t6 = jnp.exp(-t5)
     t7 = jnp.where(t4, 1, t6)
-    t8 = t6 + 1
-    t9 = 1 / t8
-    t10 = t2 * t9
-    t11 = t10 * t7
-    t12 = jnp.where(t4, t6, 1)
-    t13 = t10 * t12
-    t14 = t6 / t8**2
+    t8 = 1 / (t6 + 1)
+    t9 = t2 * t8
+    t10 = t7 * t9
+    t11 = jnp.where(t4, t6, 1)
+    t12 = t11 * t9
+    t13 = t6 * t8**2
     y = jnp.where(
         jnp.abs(t0) < 0.15,
         horner(
@@ -215,13 +214,13 @@ def _sigmoid_d3_jvp(primals, tangents):
                 ),
                 float32_terms=5,
             ),
-            t14 * (t11 - t13 + t3 / 2 - 0.5),
+            t13 * (t10 - t12 + t3 / 2 - 0.5),
         ),
     )
-    t15 = x + 2.292431592941284
-    t16 = x - 2.292431592941284
-    t17 = 2 / t8**3
-    t18 = t9 * (2 * t11 - 2 * t13 + t3 - 1) / 2
+    t14 = x + 2.292431592941284
+    t15 = x - 2.292431592941284
+    t16 = 2 * t8**3
+    t17 = t8 * (2 * t10 - 2 * t12 + t3 - 1) / 2
     dy_dx = jnp.where(
         t5 < 0.05,
         horner(
@@ -241,9 +240,9 @@ def _sigmoid_d3_jvp(primals, tangents):
             float32_terms=6,
         ),
         jnp.where(
-            jnp.abs(t15) < 0.05,
+            jnp.abs(t14) < 0.05,
             horner(
-                t15,
+                t14,
                 (
                     -4.256661050033957e-09,
                     -0.05555556337554087,
@@ -259,9 +258,9 @@ def _sigmoid_d3_jvp(primals, tangents):
                 float32_terms=6,
             ),
             jnp.where(
-                jnp.abs(t16) < 0.1,
+                jnp.abs(t15) < 0.1,
                 horner(
-                    t16,
+                    t15,
                     (
                         4.256661050033957e-09,
                         -0.05555556337554087,
@@ -279,13 +278,13 @@ def _sigmoid_d3_jvp(primals, tangents):
                     ),
                     float32_terms=7,
                 ),
-                t14
+                t13
                 * (
-                    -(t12**2) * t17 * t7
-                    + t12 * t17 * t7**2
-                    + t12 * t18
-                    + 4 * t14 * t2
-                    - t18 * t7
+                    -(t11**2) * t16 * t7
+                    + t11 * t16 * t7**2
+                    + t11 * t17
+                    + 4 * t13 * t2
+                    - t17 * t7
                 ),
             ),
         ),

@@ -64,7 +64,7 @@ def _silu_d1(x: ArrayLike) -> Array:
     x, dtype = widen(x)
     t0 = x + 1.2784645557403564
     t1 = jnp.exp(-jnp.abs(x))
-    t2 = t1 + 1
+    t2 = 1 / (t1 + 1)
     return cast(
         jnp.where(
             jnp.abs(t0) < 0.35,
@@ -91,7 +91,7 @@ def _silu_d1(x: ArrayLike) -> Array:
                 ),
                 float32_terms=10,
             ),
-            t1 * x / t2**2 + jnp.where(x >= 0, 1, t1) / t2,
+            t1 * t2**2 * x + t2 * jnp.where(x >= 0, 1, t1),
         ),
         dtype,
         x,
@@ -104,7 +104,7 @@ def _silu_d1_jvp(primals, tangents):
     (x_dot,) = tangents
     t0 = x + 1.2784645557403564
     t1 = jnp.exp(-jnp.abs(x))
-    t2 = t1 + 1
+    t2 = 1 / (t1 + 1)
     y = jnp.where(
         jnp.abs(t0) < 0.35,
         horner(
@@ -130,7 +130,7 @@ def _silu_d1_jvp(primals, tangents):
             ),
             float32_terms=10,
         ),
-        t1 * x / t2**2 + jnp.where(x >= 0, 1, t1) / t2,
+        t1 * t2**2 * x + t2 * jnp.where(x >= 0, 1, t1),
     )
     dy_dx = _silu_d2(*primals)
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
@@ -144,9 +144,9 @@ def _silu_d2(x: ArrayLike) -> Array:
     t0 = x + 2.399357318878174
     t1 = x - 2.399357318878174
     t2 = jnp.exp(-jnp.abs(x))
-    t3 = t2 + 1
+    t3 = 1 / (t2 + 1)
     t4 = x >= 0
-    t5 = x / t3
+    t5 = t3 * x
     return cast(
         jnp.where(
             jnp.abs(t0) < 0.25,
@@ -195,8 +195,8 @@ def _silu_d2(x: ArrayLike) -> Array:
                     float32_terms=9,
                 ),
                 t2
-                * (-t5 * jnp.where(t4, 1, t2) + t5 * jnp.where(t4, t2, 1) + 2)
-                / t3**2,
+                * t3**2
+                * (-t5 * jnp.where(t4, 1, t2) + t5 * jnp.where(t4, t2, 1) + 2),
             ),
         ),
         dtype,
@@ -211,9 +211,9 @@ def _silu_d2_jvp(primals, tangents):
     t0 = x + 2.399357318878174
     t1 = x - 2.399357318878174
     t2 = jnp.exp(-jnp.abs(x))
-    t3 = t2 + 1
+    t3 = 1 / (t2 + 1)
     t4 = x >= 0
-    t5 = x / t3
+    t5 = t3 * x
     y = jnp.where(
         jnp.abs(t0) < 0.25,
         horner(
@@ -260,7 +260,7 @@ def _silu_d2_jvp(primals, tangents):
                 ),
                 float32_terms=9,
             ),
-            t2 * (-t5 * jnp.where(t4, 1, t2) + t5 * jnp.where(t4, t2, 1) + 2) / t3**2,
+            t2 * t3**2 * (-t5 * jnp.where(t4, 1, t2) + t5 * jnp.where(t4, t2, 1) + 2),
         ),
     )
     dy_dx = _silu_d3(*primals)
@@ -276,14 +276,13 @@ def _silu_d3(x: ArrayLike) -> Array:
     t1 = x + 3.4358410835266113
     t2 = x - 3.4358410835266113
     t3 = jnp.exp(-t0)
-    t4 = t3 + 1
-    t5 = t3 / t4**2
+    t4 = 1 / (t3 + 1)
+    t5 = t3 * t4**2
     t6 = x >= 0
     t7 = jnp.where(t6, 1, t3)
-    t8 = 1 / t4
-    t9 = jnp.where(t6, t3, 1)
-    t10 = t8 * x
-    t11 = -t10 * t7 + t10 * t9 + 2
+    t8 = jnp.where(t6, t3, 1)
+    t9 = t4 * x
+    t10 = -t7 * t9 + t8 * t9 + 2
     return cast(
         jnp.where(
             t0 < 0.05,
@@ -344,7 +343,7 @@ def _silu_d3(x: ArrayLike) -> Array:
                         float32_terms=7,
                     ),
                     t5
-                    * (-t11 * t7 * t8 + t11 * t8 * t9 - 2 * t5 * x - jnp.tanh(x / 2)),
+                    * (-t10 * t4 * t7 + t10 * t4 * t8 - 2 * t5 * x - jnp.tanh(x / 2)),
                 ),
             ),
         ),
@@ -363,17 +362,16 @@ def _silu_d3_jvp(primals, tangents):
     t3 = x >= 0
     t4 = jnp.exp(-t0)
     t5 = jnp.where(t3, 1, t4)
-    t6 = t4 + 1
-    t7 = 1 / t6
-    t8 = jnp.where(t3, t4, 1)
-    t9 = t7 * x
-    t10 = t8 * t9
-    t11 = t10 - t5 * t9 + 2
-    t12 = jnp.tanh(x / 2)
-    t13 = t4 / t6**2
-    t14 = 2 * t13
-    t15 = t12 + t14 * x
-    t16 = -t11 * t5 * t7 + t11 * t7 * t8 - t15
+    t6 = 1 / (t4 + 1)
+    t7 = jnp.where(t3, t4, 1)
+    t8 = t6 * x
+    t9 = t7 * t8
+    t10 = -t5 * t8 + t9 + 2
+    t11 = jnp.tanh(x / 2)
+    t12 = t4 * t6**2
+    t13 = 2 * t12
+    t14 = t11 + t13 * x
+    t15 = -t10 * t5 * t6 + t10 * t6 * t7 - t14
     y = jnp.where(
         t0 < 0.05,
         horner(
@@ -432,21 +430,21 @@ def _silu_d3_jvp(primals, tangents):
                     ),
                     float32_terms=7,
                 ),
-                t13 * t16,
+                t12 * t15,
             ),
         ),
     )
-    t17 = x + 4.429234981536865
-    t18 = x + 1.0319582223892212
-    t19 = x - 1.0319582223892212
-    t20 = x - 4.429234981536865
-    t21 = 2 * x / t6**3
-    t22 = t15 * t7
-    t23 = t16 * t7
+    t16 = x + 4.429234981536865
+    t17 = x + 1.0319582223892212
+    t18 = x - 1.0319582223892212
+    t19 = x - 4.429234981536865
+    t20 = 2 * t6**3 * x
+    t21 = t14 * t6
+    t22 = t15 * t6
     dy_dx = jnp.where(
-        jnp.abs(t17) < 0.15,
+        jnp.abs(t16) < 0.15,
         horner(
-            t17,
+            t16,
             (
                 1.726743209317445e-09,
                 0.014507966322989228,
@@ -465,9 +463,9 @@ def _silu_d3_jvp(primals, tangents):
             float32_terms=8,
         ),
         jnp.where(
-            jnp.abs(t18) < 0.05,
+            jnp.abs(t17) < 0.05,
             horner(
-                t18,
+                t17,
                 (
                     -1.0606183679037165e-08,
                     -0.5469493603158525,
@@ -483,9 +481,9 @@ def _silu_d3_jvp(primals, tangents):
                 float32_terms=7,
             ),
             jnp.where(
-                jnp.abs(t19) < 0.05,
+                jnp.abs(t18) < 0.05,
                 horner(
-                    t19,
+                    t18,
                     (
                         -1.0606183679037165e-08,
                         0.5469493603158525,
@@ -501,9 +499,9 @@ def _silu_d3_jvp(primals, tangents):
                     float32_terms=7,
                 ),
                 jnp.where(
-                    jnp.abs(t20) < 0.15,
+                    jnp.abs(t19) < 0.15,
                     horner(
-                        t20,
+                        t19,
                         (
                             1.726743209317445e-09,
                             -0.014507966322989228,
@@ -521,17 +519,17 @@ def _silu_d3_jvp(primals, tangents):
                         ),
                         float32_terms=8,
                     ),
-                    t13
+                    t12
                     * (
-                        t12**2 / 2
-                        + t13 * (-2 * t10 + 2 * t5 * t7 * x - 4)
-                        - t14
-                        + t21 * t5**2 * t8
-                        - t21 * t5 * t8**2
-                        + t22 * t5
-                        - t22 * t8
-                        - t23 * t5
-                        + t23 * t8
+                        t11**2 / 2
+                        + t12 * (2 * t5 * t6 * x - 2 * t9 - 4)
+                        - t13
+                        + t20 * t5**2 * t7
+                        - t20 * t5 * t7**2
+                        + t21 * t5
+                        - t21 * t7
+                        - t22 * t5
+                        + t22 * t7
                         - 0.5
                     ),
                 ),

@@ -62,16 +62,16 @@ def _squareplus_jvp(primals, tangents):
     t1 = jnp.where(x >= 0, 0, x)
     t2 = jnp.sqrt(b + t1**2)
     t3 = -t1 + t2
-    t4 = 1 / t3
-    t5 = jnp.where(t0, 0, x)
-    t6 = jnp.sqrt(b + t5**2)
-    y = jnp.where(t0, b * t4 / 2, t5 / 2 + t6 / 2)
+    t4 = jnp.where(t0, 0, x)
+    t5 = jnp.sqrt(b + t4**2)
+    y = jnp.where(t0, b / t3 / 2, t4 / 2 + t5 / 2)
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _squareplus_d1(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        dy_db = jnp.where(t0, -b / (t2 * t3**2) / 4 + t4 / 2, 1 / t6 / 4)
+        t6 = 1 / t3
+        dy_db = jnp.where(t0, -b * t6**2 / t2 / 4 + t6 / 2, 1 / t5 / 4)
         y_dot.append(dy_db * b_dot)
     y = narrow(y, dtype)
     return y, sum_tangents(y, y_dot)
@@ -107,22 +107,21 @@ def _squareplus_d1_jvp(primals, tangents):
     t2 = b + t1**2
     t3 = jnp.sqrt(t2)
     t4 = -t1 + t3
-    t5 = 1 / t4
-    t6 = b * t5
-    t7 = jnp.where(t0, 0, x)
-    t8 = b + t7**2
-    t9 = t7 + jnp.sqrt(t8)
-    y = jnp.where(t0, t6, t9) / jnp.sqrt(b + x**2) / 2
+    t5 = jnp.where(t0, 0, x)
+    t6 = b + t5**2
+    t7 = t5 + jnp.sqrt(t6)
+    y = jnp.where(t0, b / t4, t7) / jnp.sqrt(b + x**2) / 2
     y_dot = []
     if not is_zero(x_dot):
         dy_dx = _squareplus_d2(*primals)
         y_dot.append(dy_dx * x_dot)
     if not is_zero(b_dot):
-        t10 = 1 / t3
+        t8 = 1 / t4
+        t9 = 1 / t3
         dy_db = jnp.where(
             t0,
-            t10 * (-b * t10 / t4**2 / 2 + t5) / 2 - t6 / t2**1.5 / 4,
-            1 / t8 / 4 - t9 / t8**1.5 / 4,
+            -b * t8 / t2**1.5 / 4 + t9 * (-b * t8**2 * t9 / 2 + t8) / 2,
+            1 / t6 / 4 - t7 / t6**1.5 / 4,
         )
         y_dot.append(dy_db * b_dot)
     y = cast(y, dtype, x, b)

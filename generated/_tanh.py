@@ -97,13 +97,13 @@ def _tanh_d3(x: ArrayLike) -> Array:
     t0 = x + 0.6584789752960205
     t1 = x - 0.6584789752960205
     t2 = jnp.exp(-2 * jnp.abs(x))
-    t3 = t2 + 1
+    t3 = 1 / (t2 + 1)
     t4 = 2 * x >= 0
     t5 = jnp.where(t4, 1, t2)
     t6 = t5**2
     t7 = jnp.where(t4, t2, 1)
     t8 = t7**2
-    t9 = 1 / t3**3
+    t9 = t3**3
     t10 = jnp.tanh(x)
     return cast(
         jnp.where(
@@ -156,7 +156,7 @@ def _tanh_d3(x: ArrayLike) -> Array:
                 ),
                 -16 * t10 * t5 * t8 * t9
                 + 16 * t10 * t6 * t7 * t9
-                - 32 * t6 * t8 / t3**4,
+                - 32 * t3**4 * t6 * t8,
             ),
         ),
         dtype,
@@ -170,17 +170,17 @@ def _tanh_d3_jvp(primals, tangents):
     (x_dot,) = tangents
     t0 = x + 0.6584789752960205
     t1 = x - 0.6584789752960205
-    t2 = jnp.abs(x)
-    t3 = jnp.exp(-2 * t2)
-    t4 = t3 + 1
-    t5 = 2 * x >= 0
-    t6 = jnp.where(t5, t3, 1)
-    t7 = t6**2
-    t8 = jnp.where(t5, 1, t3)
+    t2 = 2 * x >= 0
+    t3 = jnp.abs(x)
+    t4 = jnp.exp(-2 * t3)
+    t5 = jnp.where(t2, t4, 1)
+    t6 = t5**2
+    t7 = 1 / (t4 + 1)
+    t8 = jnp.where(t2, 1, t4)
     t9 = t8**2
     t10 = 32 * t9
-    t11 = t7 * t8
-    t12 = 1 / t4**3
+    t11 = t6 * t8
+    t12 = t7**3
     t13 = jnp.tanh(x)
     y = jnp.where(
         jnp.abs(t0) < 0.1,
@@ -230,15 +230,15 @@ def _tanh_d3_jvp(primals, tangents):
                 ),
                 float32_terms=8,
             ),
-            -t10 * t7 / t4**4 - 16 * t11 * t12 * t13 + 16 * t12 * t13 * t6 * t9,
+            -t10 * t6 * t7**4 - 16 * t11 * t12 * t13 + 16 * t12 * t13 * t5 * t9,
         ),
     )
     t14 = x + 1.146215796470642
     t15 = x - 1.146215796470642
-    t16 = 1 / t4**2
+    t16 = t7**2
     t17 = t13 * t16
     dy_dx = jnp.where(
-        t2 < 0.02,
+        t3 < 0.02,
         horner(
             x,
             (
@@ -292,13 +292,13 @@ def _tanh_d3_jvp(primals, tangents):
                     float32_terms=6,
                 ),
                 t16
-                * t3
+                * t4
                 * (
                     -t10 * t17
                     - 192 * t11 * t12
-                    + 192 * t12 * t6 * t9
-                    + 128 * t13 * t16 * t3
-                    - 32 * t17 * t7
+                    + 192 * t12 * t5 * t9
+                    + 128 * t13 * t16 * t4
+                    - 32 * t17 * t6
                 ),
             ),
         ),
