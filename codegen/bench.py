@@ -34,6 +34,9 @@ from codegen.model import Activation
 from codegen.reference import plain_axis_function, plain_function
 
 
+_SAMPLE_SECONDS = 0.005
+
+
 @dataclass(frozen=True)
 class Row:
     """One activation at one size: ratios to jax.nn and autodiff, and costs."""
@@ -67,15 +70,23 @@ def sample(activation, size: int) -> jax.Array:
 
 
 def paired_ratio(mine, theirs, x, repeats: int) -> float:
-    """The median of time(mine) / time(theirs), timed alternately."""
+    """The median of time(mine) / time(theirs), timed alternately.
+
+    Each time is of enough calls to last a few milliseconds: one call on a
+    small array is mostly dispatch, and noisier than the work it times.
+    """
     for f in (mine, theirs):
         jax.block_until_ready(f(x))  # compile
+    start = time.perf_counter()
+    jax.block_until_ready(theirs(x))
+    calls = max(1, math.ceil(_SAMPLE_SECONDS / (time.perf_counter() - start)))
     ratios = []
     for _ in range(repeats):
         times = []
         for f in (mine, theirs):
             start = time.perf_counter()
-            jax.block_until_ready(f(x))
+            for _ in range(calls):
+                jax.block_until_ready(f(x))
             times.append(time.perf_counter() - start)
         ratios.append(times[0] / times[1])
     return statistics.median(ratios)

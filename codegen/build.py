@@ -68,7 +68,7 @@ def build(
         if spec.axis is None:
             check(spec)
         _check_exports(spec, exported)
-    results = {s.path: cache.load(root, s) for s in specs} if cached else {}
+    results = {s.path: cache.load(s) for s in specs} if cached else {}
     for result in results.values():
         if result is not None:
             progress(result[0])
@@ -76,7 +76,7 @@ def build(
     for spec, result in zip(missing, _build_all(missing), strict=True):
         progress(result[0])
         results[spec.path] = result
-    cache.store(root, {cache.key(s): results[s.path] for s in specs})
+    cache.store({cache.key(s): results[s.path] for s in specs})
     activations = [results[s.path][0] for s in specs]
     files = {module_path(a): results[a.spec.path][1] for a in activations}
     activations.sort(key=lambda a: a.spec.name)

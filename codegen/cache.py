@@ -3,20 +3,22 @@
 A spec whose hash is unchanged is not derived again: a no-op build only
 reads the cache.  The hash covers the validated spec, every file of the
 generator and the versions of the libraries whose output it depends on,
-so an edit to any of them misses.  The cache lives in .symjvp-cache/ beside
-specs/, is written only by the build, and holds the entries of the last
-build alone.
+so an edit to any of them misses, and projects can share one cache.  It
+lives outside the project, in $SYMJVP_CACHE, else $XDG_CACHE_HOME/symjvp,
+else ~/.cache/symjvp; an entry unused for 30 days is removed.
 """
 
 import functools
 import hashlib
 import importlib.metadata
+import os
 import pickle
+import time
 from pathlib import Path
 
 from codegen.model import Spec
 
-FOLDER = ".symjvp-cache"
+_UNUSED_SECONDS = 30 * 24 * 3600
 _LIBRARIES = ("sympy", "mpmath", "numpy", "scipy", "black", "jinja2", "jax", "jaxlib")
 
 
@@ -38,25 +40,38 @@ def key(spec: Spec) -> str:
     return hashlib.sha256(f"{fingerprint()}\n{spec!r}".encode()).hexdigest()
 
 
-def load(root: Path, spec: Spec):
+def folder() -> Path:
+    if "SYMJVP_CACHE" in os.environ:
+        return Path(os.environ["SYMJVP_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "symjvp"
+
+
+def load(spec: Spec):
     """The cached result for ``spec``, or None."""
-    path = root / FOLDER / f"{key(spec)}.pickle"
+    path = folder() / f"{key(spec)}.pickle"
     try:
-        return pickle.loads(path.read_bytes())
+        value = pickle.loads(path.read_bytes())
+        path.touch()  # used: not to be removed as stale
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None  # missing, or written by another version: derive again
+        return None  # missing, or unreadable: derive again
+    return value
 
 
-def store(root: Path, results: dict[str, object]) -> None:
-    """Keep exactly ``results``, by key: entries of earlier builds go."""
-    folder = root / FOLDER
-    folder.mkdir(exist_ok=True)
-    for name, value in results.items():
-        path = folder / f"{name}.pickle"
-        if not path.exists():
-            temporary = path.with_suffix(".tmp")
-            temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-            temporary.replace(path)
-    for path in folder.iterdir():
-        if path.stem not in results:
-            path.unlink(missing_ok=True)
+def store(results: dict[str, object]) -> None:
+    """Add ``results``, by key, and remove the entries unused for long."""
+    try:
+        home = folder()
+        home.mkdir(parents=True, exist_ok=True)
+        for name, value in results.items():
+            path = home / f"{name}.pickle"
+            if not path.exists():
+                temporary = home / f"{name}.{os.getpid()}.tmp"
+                temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+                temporary.replace(path)
+        cutoff = time.time() - _UNUSED_SECONDS
+        for path in home.glob("*.pickle"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache that cannot be written only costs time

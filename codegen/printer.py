@@ -58,6 +58,12 @@ class JnpPrinter(JaxPrinter):
         return repr(float(expr)) if expr.q != 1 else str(expr.p)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        # Tangents last: a*b*x_dot is (a*b)*x_dot, so the backward pass keeps
+        # the one array a*b, not a and b.
+        tangents = [f for f in expr.args if isinstance(f, sp.Symbol) and f.name.endswith("_dot")]
+        others = expr.func(*(f for f in expr.args if f not in tangents))
+        if tangents and not others.is_Number:
+            return " * ".join([self._print(others), *(self._print(t) for t in tangents)])
         # (1/2)*x prints as x/2: division by an integer is correctly rounded.
         coefficient, rest = expr.as_coeff_Mul()
         if coefficient.is_Rational and coefficient.q != 1:

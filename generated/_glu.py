@@ -61,6 +61,6 @@ def _glu_jvp(axis, primals, tangents):
     a, b = jnp.split(x, 2, axis)
     y = a * lax.logistic(b)
     a_dot, b_dot = jnp.split(x_dot, 2, axis)
-    y_dot = a * b_dot * lax.logistic(-b) * lax.logistic(b) + a_dot * lax.logistic(b)
+    y_dot = a * lax.logistic(-b) * lax.logistic(b) * b_dot + lax.logistic(b) * a_dot
     y = narrow(y, dtype)
     return y, jnp.asarray(y_dot, y.dtype)

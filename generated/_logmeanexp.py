@@ -69,7 +69,7 @@ def _logmeanexp_jvp(axis, keepdims, primals, tangents):
     x, m = shifted(x, axis, where)
     S = jnp.mean(jnp.exp(x), axis, keepdims=True, where=where)
     y = m + jnp.log(S)
-    y_dot = axis_mean(x_dot * jnp.exp(x), axis, where) / S
+    y_dot = axis_mean(jnp.exp(x) * x_dot, axis, where) / S
     y, y_dot = reduced(y, axis, keepdims), reduced(y_dot, axis, keepdims)
     y = narrow(y, dtype)
     return y, jnp.asarray(y_dot, y.dtype)

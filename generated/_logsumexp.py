@@ -86,8 +86,8 @@ def _logsumexp_jvp(axis, keepdims, return_sign, primals, tangents):
     y = m + jnp.log(jnp.abs(S)) if return_sign else m + jnp.log(S)
     x_dot = a_dot
     y_dot = (
-        axis_sum(b_dot * jnp.exp(x), axis, where)
-        + axis_sum(b * x_dot * jnp.exp(x), axis, where)
+        axis_sum(jnp.exp(x) * b_dot, axis, where)
+        + axis_sum(b * jnp.exp(x) * x_dot, axis, where)
     ) / S
     y, y_dot = reduced(y, axis, keepdims), reduced(y_dot, axis, keepdims)
     y = narrow(y, dtype)

@@ -68,7 +68,7 @@ def _softmax_jvp(axis, primals, tangents):
     S = jnp.sum(jnp.exp(x), axis, keepdims=True, where=where)
     y = jnp.exp(x) / S
     y = masked(y, where, 0.0)
-    y_dot = y * (x_dot - axis_sum(x_dot * y, axis, where))
+    y_dot = y * (x_dot - axis_sum(y * x_dot, axis, where))
     y_dot = zeroed(y_dot, where)
     y = narrow(y, dtype)
     return y, jnp.asarray(y_dot, y.dtype)

@@ -85,7 +85,7 @@ def _standardize_jvp(axis, primals, tangents):
         * (
             -M * M_dot
             + M * axis_mean(x_dot, axis, where)
-            + jnp.sqrt(V + epsilon) * axis_mean(x_dot * y, axis, where)
+            + jnp.sqrt(V + epsilon) * axis_mean(y * x_dot, axis, where)
         )
         * jnp.heaviside(-(M**2) + V_mean, 0.5)
         if variance is None
