@@ -16,6 +16,8 @@ import pytest
 from conftest import ANALYSED, ROOT
 from jax.test_util import check_grads
 
+import codegen.build
+import codegen.cache
 from codegen.build import analyse, build
 from codegen.cli import main
 from codegen.reference import plain_function
@@ -47,7 +49,7 @@ def test_committed_generated_files_are_current():
 
 def test_build_into_empty_folder_matches_committed_files_byte_for_byte(tmp_path, capsys):
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
-    assert main(["--root", str(tmp_path)]) == 0
+    assert main(["--root", str(tmp_path), "--no-cache"]) == 0  # derived, not read back
     assert snapshot(tmp_path / "generated") == snapshot(ROOT / "generated")
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(ANALYSED) + 1
@@ -104,6 +106,54 @@ def test_build_removes_stale_files_and_touches_nothing_outside(project):
     assert (project / "notes.txt").read_text() == "keep me"
     assert snapshot(project / "generated") == snapshot(ROOT / "generated")
     assert sorted(p.name for p in project.iterdir()) == ["generated", "notes.txt", "specs"]
+
+
+@pytest.fixture
+def derived(monkeypatch, tmp_path):
+    """The names of the specs each build derives, with a cache of its own."""
+    monkeypatch.setenv("SYMJVP_CACHE", str(tmp_path / "cache"))
+    calls = []
+    build_all = codegen.build._build_all
+
+    def recording(specs):
+        calls.append(sorted(s.name for s in specs))
+        return build_all(specs)
+
+    monkeypatch.setattr(codegen.build, "_build_all", recording)
+    return calls
+
+
+def test_unchanged_specs_come_from_the_cache(project, derived, monkeypatch):
+    for name in os.listdir(project / "specs"):
+        if name not in ("elu.toml", "relu.toml"):
+            (project / "specs" / name).unlink()
+    _, first = build(project)
+    _, again = build(project)
+    assert derived == [["elu", "relu"], []]
+    assert again == first
+    elu = project / "specs" / "elu.toml"
+    elu.write_text(elu.read_text().replace("default = 1.0", "default = 2.0"))
+    _, changed = build(project)
+    assert derived[-1] == ["elu"]  # only the edited spec
+    assert changed["generated/_elu.py"] != first["generated/_elu.py"]
+    assert changed["generated/_relu.py"] == first["generated/_relu.py"]
+    monkeypatch.setattr(codegen.cache, "fingerprint", lambda: "another generator")
+    build(project)
+    assert derived[-1] == ["elu", "relu"]  # a changed generator misses
+    build(project, cached=False)
+    assert derived[-1] == ["elu", "relu"]
+
+
+def test_a_corrupt_cache_entry_is_derived_again(project, derived):
+    for name in os.listdir(project / "specs"):
+        if name != "relu.toml":
+            (project / "specs" / name).unlink()
+    _, first = build(project)
+    for entry in (project / "cache").iterdir():
+        entry.write_bytes(b"not a pickle")
+    _, again = build(project)
+    assert derived == [["relu"], ["relu"]]
+    assert again == first
 
 
 BAD_SPECS = [

@@ -1,15 +1,20 @@
 """The rewrite machinery: stabilising rules, regimes and the accuracy search."""
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import ANALYSED
 from sympy.codegen.cfunctions import expm1, log1p
 
+import generated
 from codegen.lower import interval
-from codegen.primitives import erfc, offset, sigmoid, softplus
-from codegen.search import best_form, exact_values, float32_values, most_accurate, ulp_errors
+from codegen.primitives import erfc, offset, polynomial, sigmoid, softplus
+from codegen.search import TARGETS, best_form, exact_values, float32_values, most_accurate, ulp_errors
 from codegen.series import with_series
 from codegen.stabilise import rationalise, stabilise
+from generated._support import horner
 
 x = sp.Symbol("x", real=True)
 b = sp.Symbol("b", real=True)
@@ -116,3 +121,51 @@ def test_no_regime_where_the_formula_is_already_accurate():
 )
 def test_interval_agrees_with_sympy(condition):
     assert interval(condition) == condition.as_set()
+
+
+def _beside_roots(name: str, order: int, dtype):
+    """Derivative ``order`` of ``name``, generated and true, beside the roots
+    where that derivative has a series regime."""
+    (activation,) = [a for a in ANALYSED if a.spec.name == name]
+    kernel = activation.formulas[0].tower[order].lowered[0]
+    centres = [float(o.args[1]) for o in kernel.atoms(offset)]
+    assert centres, "no regime about a root"
+    steps = np.array([-0.1, -0.05, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 0.05, 0.1])
+    points = np.unique(np.float32(np.add.outer(centres, steps)).ravel()).astype(dtype)
+    points = np.concatenate([points, np.nextafter(points, -np.inf)])
+    source = activation.formulas[0].source
+    truth = exact_values(sp.diff(source, activation.x, order), activation.x, points)
+    function = getattr(generated, name)
+    for _ in range(order):
+        function = jax.grad(function)
+    return np.asarray(jax.vmap(function)(jnp.asarray(points)), np.float64), truth
+
+
+REGIMES = [("silu", 1), ("silu", 2), ("mish", 2), ("gelu", 2), ("tanh", 3)]
+
+
+@pytest.mark.parametrize(("name", "order"), REGIMES)
+def test_regime_keeps_relative_accuracy_beside_a_root_through_xla(name, order):
+    """XLA once folded (x - hi) - lo into x - (hi + lo), losing the root's low part."""
+    values, truth = _beside_roots(name, order, np.float32)
+    assert ulp_errors(values, truth).max() <= TARGETS[order]
+
+
+@pytest.mark.parametrize(("name", "order"), REGIMES)
+def test_regime_serves_float64_with_its_full_polynomial(name, order):
+    """float32's shorter polynomial would be off by 1e-10 at 0.1 from the root;
+    atol allows for the formula's constants, rounded to float64."""
+    with jax.enable_x64(True):
+        values, truth = _beside_roots(name, order, np.float64)
+    np.testing.assert_allclose(values, truth, rtol=1e-13, atol=1e-16)
+
+
+def test_float32_evaluates_fewer_terms_than_float64():
+    (silu,) = [a for a in ANALYSED if a.spec.name == "silu"]
+    (regime,) = silu.formulas[0].tower[1].lowered[0].atoms(polynomial)
+    _, float32_terms, *coefficients = regime.args
+    assert float32_terms < len(coefficients)
+    step = np.float32(0.3)
+    assert horner(jnp.float32(step), tuple(map(float, coefficients)), int(float32_terms)) == (
+        np.polyval(np.float32(coefficients[: int(float32_terms)][::-1]), step)
+    )
