@@ -10,6 +10,7 @@ for x, so that y is all the backward pass keeps.
 
 import sympy as sp
 
+from codegen.lower import one_division, one_exponential
 from codegen.model import AxisActivation, Reduction, Spec
 from codegen.parse import ExpressionError, parse_expression
 from codegen.primitives import FUNCTIONS, REDUCTIONS, axis_mean, axis_sum
@@ -47,14 +48,22 @@ def derive_axiswise(spec: Spec) -> AxisActivation:
     # (logsumexp's b). Other parameters are taken as constant along it (epsilon).
     summed = set().union(*(summand.free_symbols for _, _, _, summand, _ in raw))
     varying = (*inputs, *(p for p in params if p in summed))
-    reductions = []
+    reductions, chained = [], {}
     for symbol, kind, inner, summand, formula in raw:
         tangent = _reduction_tangent(
             kind, inner, summand, formula, symbol, reductions, differentiable
         )
-        tangent = _in_terms_of_output(tangent, solved, varying)
+        chained[dot(symbol)] = tangent
         reductions.append(
-            Reduction(symbol, kind, inner, summand, formula, overrides.get(symbol.name), tangent)
+            Reduction(
+                symbol,
+                kind,
+                inner,
+                summand,
+                formula,
+                overrides.get(symbol.name),
+                _in_terms_of_output(tangent, solved, varying),
+            )
         )
     tangent = sum(sp.diff(expr, s) * dot(s) for s in differentiable)
     tangent += sum(sp.diff(expr, r.symbol) * dot(r.symbol) for r in reductions)
@@ -63,8 +72,14 @@ def derive_axiswise(spec: Spec) -> AxisActivation:
     # that an argument can override stays a name of its own.
     for r in reversed(reductions):
         if r.override is None:
-            tangent = tangent.xreplace({dot(r.symbol): r.tangent})
-    tangent = stabilise(_in_terms_of_output(tangent, solved, varying))
+            tangent = tangent.xreplace({dot(r.symbol): chained[dot(r.symbol)]})
+    forward = {expr, *(summand for _, _, _, summand, _ in raw)}
+    in_y = stabilise(_in_terms_of_output(tangent, solved, varying))
+    in_x = stabilise(_in_terms_of_output(tangent, {}, varying))
+    # y alone is the one array to keep, unless the tangent needs a function of
+    # y that the forward pass does not compute: log_softmax's exp(y) is exp(x)/S.
+    tangent = in_y if _new_functions(in_y, forward) <= _new_functions(in_x, forward) else in_x
+    tangent = one_division(one_exponential(tangent))
     return AxisActivation(spec, inputs, params, tuple(reductions), shifted, expr, tangent)
 
 
@@ -170,6 +185,13 @@ def _in_terms_of_output(tangent: sp.Expr, solved, varying) -> sp.Expr:
     # y times one factor constant along the axis: y is then all that is kept.
     collected = sp.collect(sp.expand(tangent), OUTPUT, evaluate=False)
     return sp.Add(*(_times(power, c) for power, c in collected.items()))
+
+
+def _new_functions(tangent: sp.Expr, forward) -> int:
+    """How many function calls ``tangent`` makes that ``forward`` does not."""
+    known = set().union(*(e.atoms(sp.Function) for e in forward))
+    calls = tangent.atoms(sp.Function) - known
+    return sum(not isinstance(c, axis_sum | axis_mean) for c in calls)
 
 
 def _times(power: sp.Expr, coefficient: sp.Expr) -> sp.Expr:

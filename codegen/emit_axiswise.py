@@ -9,6 +9,7 @@ import sympy as sp
 from codegen.axiswise import SHIFT, dot
 from codegen.emit import ENVIRONMENT, _imports, _latex_name, header
 from codegen.model import AxisActivation, Reduction
+from codegen.cse import primal_body
 from codegen.printer import to_code
 from codegen.search import NUMPY_FUNCTIONS
 from codegen.spec import SpecError
@@ -38,6 +39,8 @@ def emit_axiswise(activation: AxisActivation) -> str:
     if axis.sign:
         static.append("return_sign")
     primals = [axis.input, *(a.name for a in arguments if a.name not in static)]
+    names = set().union(activation.tangent.free_symbols, *(r.formula.free_symbols for r in activation.reductions))
+    tangent = primal_body(activation.tangent, sorted(names, key=str))
     context = dict(
         header=header(spec.path),
         spec=spec,
@@ -50,7 +53,8 @@ def emit_axiswise(activation: AxisActivation) -> str:
         tangents=[f"{p}_dot" if p != "where" else "_" for p in primals],
         body=_body(activation),
         reduction_tangents=[_tangent_line(r) for r in _named_tangents(activation)],
-        tangent=to_code(activation.tangent),
+        tangent=tangent.value,
+        tangent_assignments=[f"{a.name} = {a.code}" for a in tangent.assignments],
         tangent_prologue=_tangent_prologue(activation),
         optional_tangents=[
             f"{p.name}_dot = 0.0 if {p.name} is None else {p.name}_dot"

@@ -61,6 +61,8 @@ def _glu_jvp(axis, primals, tangents):
     a, b = jnp.split(x, 2, axis)
     y = a * lax.logistic(b)
     a_dot, b_dot = jnp.split(x_dot, 2, axis)
-    y_dot = a * lax.logistic(-b) * lax.logistic(b) * b_dot + lax.logistic(b) * a_dot
+    t0 = jnp.exp(-jnp.abs(b))
+    t1 = 1 / (t0 + 1)
+    y_dot = a * t0 * t1**2 * b_dot + t1 * jnp.where(b >= 0, 1, t0) * a_dot
     y = narrow(y, dtype)
     return y, jnp.asarray(y_dot, y.dtype)

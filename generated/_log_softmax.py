@@ -68,7 +68,7 @@ def _log_softmax_jvp(axis, primals, tangents):
     S = jnp.sum(jnp.exp(x), axis, keepdims=True, where=where)
     y = x - jnp.log(S)
     y = masked(y, where, -jnp.inf)
-    y_dot = x_dot - axis_sum(jnp.exp(y) * x_dot, axis, where)
+    y_dot = x_dot - axis_sum(jnp.exp(x) * x_dot, axis, where) / S
     y_dot = zeroed(y_dot, where)
     y = narrow(y, dtype)
     return y, jnp.asarray(y_dot, y.dtype)

@@ -85,9 +85,9 @@ def _logsumexp_jvp(axis, keepdims, return_sign, primals, tangents):
     S = jnp.sum(b * jnp.exp(x), axis, keepdims=True, where=where)
     y = m + jnp.log(jnp.abs(S)) if return_sign else m + jnp.log(S)
     x_dot = a_dot
+    t0 = jnp.exp(x)
     y_dot = (
-        axis_sum(jnp.exp(x) * b_dot, axis, where)
-        + axis_sum(b * jnp.exp(x) * x_dot, axis, where)
+        axis_sum(t0 * b_dot, axis, where) + axis_sum(b * t0 * x_dot, axis, where)
     ) / S
     y, y_dot = reduced(y, axis, keepdims), reduced(y_dot, axis, keepdims)
     y = narrow(y, dtype)
