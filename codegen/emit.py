@@ -146,7 +146,10 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
     kernels = []
     for level, derivative in enumerate(formula.tower):
         value, *partials = derivative.lowered
-        following = names[level + 1] if level + 1 < len(names) else None
+        # A derivative constant in x is written in place: as an array from a
+        # kernel, it would be one more array kept for the backward pass.
+        last = level + 1 == len(names) or not partials[0].has(activation.x)
+        following = None if last else names[level + 1]
         # The next derivative gets the inputs as given, and so has their dtype.
         calls = {"x": f"{following}(*primals)"} if following else {}
         doc = docstring if level == 0 else _ORDINAL_DOC.format(derivative.order, names[0])
@@ -160,6 +163,8 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
                 "" if level == 0 else ", " + ", ".join(s.name for s in inputs),
             )
         )
+        if last:
+            break
     return kernels
 
 

@@ -66,39 +66,5 @@ def _hard_sigmoid_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = jnp.where((x >= 3) | (x <= -3), 0, 0.16666666666666666)
-    dy_dx = _hard_sigmoid_d2(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _hard_sigmoid_d2(x: ArrayLike) -> Array:
-    r"""Derivative of order 2 in x of :func:`hard_sigmoid`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_hard_sigmoid_d2.defjvp
-def _hard_sigmoid_d2_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
-    dy_dx = _hard_sigmoid_d3(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _hard_sigmoid_d3(x: ArrayLike) -> Array:
-    r"""Derivative of order 3 in x of :func:`hard_sigmoid`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_hard_sigmoid_d3.defjvp
-def _hard_sigmoid_d3_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
     dy_dx = 0
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

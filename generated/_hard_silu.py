@@ -117,22 +117,5 @@ def _hard_silu_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = jnp.where((x >= 3) | (x <= -3), 0, 0.3333333333333333)
-    dy_dx = _hard_silu_d3(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _hard_silu_d3(x: ArrayLike) -> Array:
-    r"""Derivative of order 3 in x of :func:`hard_silu`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_hard_silu_d3.defjvp
-def _hard_silu_d3_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
     dy_dx = 0
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -47,56 +47,5 @@ def _identity_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = x
-    dy_dx = _identity_d1(*primals)
+    dy_dx = 1
     return narrow(y, dtype), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _identity_d1(x: ArrayLike) -> Array:
-    r"""Derivative of order 1 in x of :func:`identity`, in closed form."""
-    x, dtype = widen(x)
-    return cast(1, dtype, x)
-
-
-@_identity_d1.defjvp
-def _identity_d1_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 1
-    dy_dx = _identity_d2(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _identity_d2(x: ArrayLike) -> Array:
-    r"""Derivative of order 2 in x of :func:`identity`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_identity_d2.defjvp
-def _identity_d2_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
-    dy_dx = _identity_d3(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _identity_d3(x: ArrayLike) -> Array:
-    r"""Derivative of order 3 in x of :func:`identity`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_identity_d3.defjvp
-def _identity_d3_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
-    dy_dx = 0
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -88,7 +88,7 @@ def _leaky_relu_d1_jvp(primals, tangents):
     y = jnp.where(t0, 1, negative_slope)
     y_dot = []
     if not is_zero(x_dot):
-        dy_dx = _leaky_relu_d2(*primals)
+        dy_dx = 0
         y_dot.append(dy_dx * x_dot)
     if not is_zero(negative_slope_dot):
         dy_dnegative_slope = jnp.where(t0, 0, 1)
@@ -99,57 +99,3 @@ def _leaky_relu_d1_jvp(primals, tangents):
 
 # Symbolic zeros: a parameter that is not differentiated costs nothing.
 _leaky_relu_d1.defjvp(_leaky_relu_d1_jvp, symbolic_zeros=True)
-
-
-@jax.custom_jvp
-@jax.jit
-def _leaky_relu_d2(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
-    r"""Derivative of order 2 in x of :func:`leaky_relu`, in closed form."""
-    x, negative_slope, dtype = widen(x, negative_slope)
-    return cast(0, dtype, x, negative_slope)
-
-
-def _leaky_relu_d2_jvp(primals, tangents):
-    x, negative_slope, dtype = widen(*primals)
-    x_dot, negative_slope_dot = tangents
-    y = 0
-    y_dot = []
-    if not is_zero(x_dot):
-        dy_dx = _leaky_relu_d3(*primals)
-        y_dot.append(dy_dx * x_dot)
-    if not is_zero(negative_slope_dot):
-        dy_dnegative_slope = 0
-        y_dot.append(dy_dnegative_slope * negative_slope_dot)
-    y = cast(y, dtype, x, negative_slope)
-    return y, sum_tangents(y, y_dot)
-
-
-# Symbolic zeros: a parameter that is not differentiated costs nothing.
-_leaky_relu_d2.defjvp(_leaky_relu_d2_jvp, symbolic_zeros=True)
-
-
-@jax.custom_jvp
-@jax.jit
-def _leaky_relu_d3(x: ArrayLike, negative_slope: ArrayLike = 0.01) -> Array:
-    r"""Derivative of order 3 in x of :func:`leaky_relu`, in closed form."""
-    x, negative_slope, dtype = widen(x, negative_slope)
-    return cast(0, dtype, x, negative_slope)
-
-
-def _leaky_relu_d3_jvp(primals, tangents):
-    x, negative_slope, dtype = widen(*primals)
-    x_dot, negative_slope_dot = tangents
-    y = 0
-    y_dot = []
-    if not is_zero(x_dot):
-        dy_dx = 0
-        y_dot.append(dy_dx * x_dot)
-    if not is_zero(negative_slope_dot):
-        dy_dnegative_slope = 0
-        y_dot.append(dy_dnegative_slope * negative_slope_dot)
-    y = cast(y, dtype, x, negative_slope)
-    return y, sum_tangents(y, y_dot)
-
-
-# Symbolic zeros: a parameter that is not differentiated costs nothing.
-_leaky_relu_d3.defjvp(_leaky_relu_d3_jvp, symbolic_zeros=True)

@@ -66,39 +66,5 @@ def _relu6_d1_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = jnp.where((x >= 6) | (x <= 0), 0, 1)
-    dy_dx = _relu6_d2(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _relu6_d2(x: ArrayLike) -> Array:
-    r"""Derivative of order 2 in x of :func:`relu6`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_relu6_d2.defjvp
-def _relu6_d2_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
-    dy_dx = _relu6_d3(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _relu6_d3(x: ArrayLike) -> Array:
-    r"""Derivative of order 3 in x of :func:`relu6`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_relu6_d3.defjvp
-def _relu6_d3_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
     dy_dx = 0
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

@@ -91,22 +91,5 @@ def _sparse_plus_d2_jvp(primals, tangents):
     x, dtype = widen(*primals)
     (x_dot,) = tangents
     y = jnp.where((x >= 1) | (x <= -1), 0, 0.5)
-    dy_dx = _sparse_plus_d3(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _sparse_plus_d3(x: ArrayLike) -> Array:
-    r"""Derivative of order 3 in x of :func:`sparse_plus`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_sparse_plus_d3.defjvp
-def _sparse_plus_d3_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
     dy_dx = 0
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

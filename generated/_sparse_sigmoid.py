@@ -75,39 +75,5 @@ def _sparse_sigmoid_d1_jvp(primals, tangents):
     (x_dot,) = tangents
     t0 = x + 1
     y = jnp.heaviside(t0, 0.5) * jnp.heaviside(2 - jnp.maximum(0, t0), 0.5) / 2
-    dy_dx = _sparse_sigmoid_d2(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _sparse_sigmoid_d2(x: ArrayLike) -> Array:
-    r"""Derivative of order 2 in x of :func:`sparse_sigmoid`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_sparse_sigmoid_d2.defjvp
-def _sparse_sigmoid_d2_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
-    dy_dx = _sparse_sigmoid_d3(*primals)
-    return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)
-
-
-@jax.custom_jvp
-@jax.jit
-def _sparse_sigmoid_d3(x: ArrayLike) -> Array:
-    r"""Derivative of order 3 in x of :func:`sparse_sigmoid`, in closed form."""
-    x, dtype = widen(x)
-    return cast(0, dtype, x)
-
-
-@_sparse_sigmoid_d3.defjvp
-def _sparse_sigmoid_d3_jvp(primals, tangents):
-    x, dtype = widen(*primals)
-    (x_dot,) = tangents
-    y = 0
     dy_dx = 0
     return cast(y, dtype, x), cast(dy_dx * x_dot, dtype, x)

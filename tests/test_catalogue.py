@@ -180,12 +180,17 @@ def test_untaken_branches_never_leak_inf_or_nan(activation, order):
 
 
 def test_derivatives_stay_closed_form_to_third_order(activation):
-    """Each order's JVP calls the next generated derivative, not autodiff."""
+    """Each order's JVP calls the next generated derivative, not autodiff,
+    unless that derivative is constant in x and written in place."""
     f = ours(activation)
     x = jnp.float32(0.3)
+    tower = activation.formulas[0].tower
     for order in range(1, 4):
         f = jax.grad(f)
         jaxpr = str(jax.make_jaxpr(f)(x))
+        if not tower[order - 1].lowered[1].has(activation.x):
+            assert f"_d{order}" not in jaxpr, (order, jaxpr)
+            break
         assert jaxpr.count("custom_jvp_call") >= 1, (order, jaxpr)
         assert f"_d{order}" in jaxpr, (order, jaxpr)
 
