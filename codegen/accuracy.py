@@ -22,8 +22,8 @@ import sympy as sp
 
 from codegen.build import analyse
 from codegen.model import Activation
-from codegen.reference import forms
 from codegen.primitives import offset
+from codegen.reference import forms
 from codegen.search import TARGETS, exact_values, ulp_errors
 
 DIGITS = 50

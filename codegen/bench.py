@@ -33,8 +33,49 @@ from codegen.build import analyse
 from codegen.model import Activation
 from codegen.reference import plain_axis_function, plain_function
 
-
 _SAMPLE_SECONDS = 0.005
+_LIMIT = 1.25  # the most grad time, as a ratio to jax.nn's, allowed to any activation
+
+# Why a gradient is slower than jax.nn's, where it is: found in the HLO.
+CAUSES = {
+    "silu": (
+        "silu' has a zero at x = -1.278 where its two terms cancel; a Taylor polynomial "
+        "(10 float32 terms) about it keeps the error within 4 ulps, where jax.nn's is "
+        "unbounded (docs/accuracy.md), and a select evaluates it for every element. "
+        "Without it the gradient measured 1.07-1.13."
+    ),
+    "gelu": (
+        "as for silu: polynomials about the zeros of gelu' and gelu'', each evaluated "
+        "for every element, buy the accuracy near them that jax.nn lacks."
+    ),
+    "mish": (
+        "softplus without overflow, tanh(softplus) and sigmoid from one exponential: five "
+        "transcendentals to jax.nn's four, and a polynomial about the zero of mish'."
+    ),
+    "tanh": (
+        "tanh' = 4e/(1 + e)^2 with e = exp(-2|x|) costs an exponential and a division; "
+        "jax.nn's 1 - tanh(x)^2 reuses the forward tanh, which XLA computes as a rational "
+        "function, but is off by 1.4e7 ulps for |x| above 9."
+    ),
+    "sigmoid": (
+        "sigmoid' = e/(1 + e)^2 from e = exp(-|x|), where jax.nn reuses the forward "
+        "logistic in s(1 - s), which loses all accuracy above x = 17."
+    ),
+    "glu": (
+        "as for sigmoid: a * sigmoid(b) * sigmoid(-b) from one exponential takes more "
+        "operations than jax.nn's s * (1 - s), which loses all accuracy above b = 17."
+    ),
+    "softmax": (
+        "a row whose largest entry is not finite (all masked, or all -inf) is shifted by "
+        "0, not by NaN: a select, and an extra fusion that shows on small arrays."
+    ),
+    "log_softmax": "as for softmax: the guard on rows whose largest entry is not finite.",
+    "squareplus": (
+        "lowering clamps x into each branch of the rationalised form (the double-where "
+        "pattern), so sqrt(b + x^2) is computed for three different arguments. A branch "
+        "proven finite on the whole line could read x unclamped and share one sqrt."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -229,8 +270,25 @@ def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str
         + ", ".join(sorted({f"{r.residuals['generated']}" for r in rows}))
         + ".",
         *(f"- {name}: {seconds:.2f} s" for name, seconds in times.items()),
+        *_slower(rows),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _slower(rows: list[Row]) -> list[str]:
+    """Each activation whose grad is above the limit at some size, with its cause."""
+    worst: dict[str, float] = {}
+    for r in rows:
+        if "jax.nn" in r.backward:
+            worst[r.name] = max(worst.get(r.name, 0.0), r.backward["jax.nn"])
+    slower = {name: ratio for name, ratio in worst.items() if ratio > _LIMIT}
+    lines = ["", f"## Gradients more than {_LIMIT} times jax.nn's time", ""]
+    if not slower:
+        return [*lines, "None."]
+    return lines + [
+        f"- {name} ({ratio:.2f}): {CAUSES.get(name, 'not analysed yet; may be noise.')}"
+        for name, ratio in slower.items()
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

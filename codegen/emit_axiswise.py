@@ -7,9 +7,9 @@ import numpy as np
 import sympy as sp
 
 from codegen.axiswise import SHIFT, dot
+from codegen.cse import primal_body
 from codegen.emit import ENVIRONMENT, _imports, _latex_name, header
 from codegen.model import AxisActivation, Reduction
-from codegen.cse import primal_body
 from codegen.printer import to_code
 from codegen.search import NUMPY_FUNCTIONS
 from codegen.spec import SpecError
@@ -39,7 +39,9 @@ def emit_axiswise(activation: AxisActivation) -> str:
     if axis.sign:
         static.append("return_sign")
     primals = [axis.input, *(a.name for a in arguments if a.name not in static)]
-    names = set().union(activation.tangent.free_symbols, *(r.formula.free_symbols for r in activation.reductions))
+    names = set().union(
+        activation.tangent.free_symbols, *(r.formula.free_symbols for r in activation.reductions)
+    )
     tangent = primal_body(activation.tangent, sorted(names, key=str))
     context = dict(
         header=header(spec.path),

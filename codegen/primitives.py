@@ -96,7 +96,7 @@ class reciprocal(sp.Function):
     nargs = 1
 
     def fdiff(self, argindex=1):
-        return -reciprocal(self.args[0]) ** 2
+        return -(reciprocal(self.args[0]) ** 2)
 
     def _eval_evalf(self, prec):
         return 1 / self.args[0].evalf(prec_to_dps(prec))

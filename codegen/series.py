@@ -134,9 +134,7 @@ def _regime(expr, x, domain, centre, terms, thresholds, tolerance):
     if not scored:
         return None
     # The cheapest polynomial that meets the tolerance, else the most accurate.
-    error, *_, shifted, condition = min(
-        scored, key=lambda s: (max(s[0], tolerance), s[1], s[2])
-    )
+    error, *_, shifted, condition = min(scored, key=lambda s: (max(s[0], tolerance), s[1], s[2]))
     return (shifted, condition) if error < before else None
 
 

@@ -7,9 +7,9 @@ from test_build import import_package
 
 import generated
 from codegen.accuracy import score
-from codegen.search import TARGETS
 from codegen.build import analyse
 from codegen.cli import main
+from codegen.search import TARGETS
 
 
 def test_catalogue_meets_its_targets_or_beats_jax_nn(activation):

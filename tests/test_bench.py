@@ -4,10 +4,10 @@ import re
 
 import jax
 import pytest
-from conftest import ANALYSED, ROOT
 
 import generated
 from codegen.bench import candidates, cost, main, residuals, sample
+from conftest import ANALYSED, ROOT
 
 
 def test_quick_benchmark_writes_a_report(tmp_path):
@@ -45,7 +45,9 @@ EXTRA_WORK = {
 }
 
 
-@pytest.mark.parametrize("counterpart", [a for a in ANALYSED if a.spec.jax_nn], ids=lambda a: a.spec.name)
+@pytest.mark.parametrize(
+    "counterpart", [a for a in ANALYSED if a.spec.jax_nn], ids=lambda a: a.spec.name
+)
 def test_gradient_does_no_more_work_than_jax_nn(counterpart):
     found = candidates(counterpart, generated)
     x = sample(counterpart, 4096)

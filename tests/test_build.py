@@ -13,7 +13,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import ANALYSED, ROOT
 from jax.test_util import check_grads
 
 import codegen.build
@@ -22,6 +21,7 @@ from codegen.build import analyse, build
 from codegen.cli import main
 from codegen.reference import plain_function
 from codegen.write import on_disk
+from conftest import ANALYSED, ROOT
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -5,10 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import kinks, sample
 
 import generated
 from codegen.search import exact_values
+from conftest import kinks, sample
 
 
 def ours(activation):

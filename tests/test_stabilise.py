@@ -5,15 +5,22 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import ANALYSED
 from sympy.codegen.cfunctions import expm1, log1p
 
 import generated
 from codegen.lower import interval
 from codegen.primitives import erfc, offset, polynomial, sigmoid, softplus
-from codegen.search import TARGETS, best_form, exact_values, float32_values, most_accurate, ulp_errors
+from codegen.search import (
+    TARGETS,
+    best_form,
+    exact_values,
+    float32_values,
+    most_accurate,
+    ulp_errors,
+)
 from codegen.series import with_series
 from codegen.stabilise import rationalise, stabilise
+from conftest import ANALYSED
 from generated._support import horner
 
 x = sp.Symbol("x", real=True)
