@@ -70,6 +70,11 @@ CAUSES = {
         "0, not by NaN: a select, and an extra fusion that shows on small arrays."
     ),
     "log_softmax": "as for softmax: the guard on rows whose largest entry is not finite.",
+    "standardize": (
+        "measured from 1.02 to 1.67 in runs on this machine. Its gradient does 13 flops "
+        "an element to jax.nn's 8: the fast variance clipped at 0, and the clip's step in "
+        "the tangent."
+    ),
     "squareplus": (
         "lowering clamps x into each branch of the rationalised form (the double-where "
         "pattern), so sqrt(b + x^2) is computed for three different arguments. A branch "
