@@ -4,6 +4,7 @@ One template per output kind; everything a template prints is computed
 here, so the templates hold no logic beyond loops over what they are given.
 """
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,13 @@ def _literal(value) -> str:
     return repr(value)
 
 
+def _toml(value) -> str:
+    """A TOML literal: JSON's string escapes and numbers are TOML's too."""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _latex_name(name: str) -> str:
     return name.replace("_", r"\_")
 
@@ -34,6 +42,7 @@ FILTERS = {
     "literal": _literal,
     "latex_name": _latex_name,
     "public": lambda name: name.lstrip("_"),
+    "toml": _toml,
 }
 
 ENVIRONMENT = jinja2.Environment(

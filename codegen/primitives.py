@@ -46,8 +46,9 @@ class sigmoid(_Primitive):
     def definition(self):
         return 1 / (1 + sp.exp(-self.args[0]))
 
-    def _latex(self, printer):
-        return rf"\sigma{{\left({printer._print(self.args[0])} \right)}}"
+    def _latex(self, printer, exp=None):
+        power = f"^{{{exp}}}" if exp else ""
+        return rf"\sigma{power}{{\left({printer._print(self.args[0])} \right)}}"
 
 
 class softplus(_Primitive):
@@ -86,8 +87,9 @@ class erfc(_Primitive):
     def definition(self):
         return sp.erfc(self.args[0])
 
-    def _latex(self, printer):
-        return rf"\operatorname{{erfc}}{{\left({printer._print(self.args[0])} \right)}}"
+    def _latex(self, printer, exp=None):
+        power = f"^{{{exp}}}" if exp else ""
+        return rf"\operatorname{{erfc}}{power}{{\left({printer._print(self.args[0])} \right)}}"
 
 
 class reciprocal(sp.Function):
