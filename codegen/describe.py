@@ -5,6 +5,7 @@ import sympy as sp
 from codegen.axiswise import dot
 from codegen.model import Activation, AxisActivation
 
+
 def show(activation: Activation | AxisActivation, path: str, source: str) -> str:
     """The formula, its derivatives, the stable forms chosen, then the code."""
     spec = activation.spec

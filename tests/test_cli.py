@@ -9,10 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import ROOT
 from test_build import import_package
 
 from codegen.cli import main
+from conftest import ROOT
 
 BENT = "x + (sqrt(x**2 + 1) - 1)/2"
 
