@@ -16,6 +16,7 @@ from codegen.emit_flax import emit_flax
 from codegen.format import format_source
 from codegen.model import Activation, AxisActivation
 from codegen.spec import Spec, SpecError, load_spec
+from codegen.stamp import stamp
 
 SPECS = "specs"
 GENERATED = "generated"
@@ -90,7 +91,7 @@ def build(
             shared[f"{GENERATED}/{kind}.py"] = text
     for path, text in shared.items():
         files[path] = format_source(text, path)
-    return activations, dict(sorted(files.items()))
+    return activations, {path: stamp(text) for path, text in sorted(files.items())}
 
 
 def analyse(root: Path) -> list[Activation | AxisActivation]:

@@ -16,12 +16,13 @@ from codegen.docs import PAGE, page_text, write_docs, write_page
 from codegen.model import Activation
 from codegen.scaffold import new_spec, parse_param, spec_text
 from codegen.spec import SpecError
-from codegen.write import changes, replace_generated
+from codegen.write import changes, edited_files, replace_generated
 
 EPILOG = """\
 examples:
   symjvp                       regenerate generated/ from specs/ (python -m codegen)
   symjvp --check               exit 1 and list the files a build would change
+  symjvp --force               rebuild, discarding hand edits to generated files
   symjvp new bent --expression "x + (sqrt(x**2 + 1) - 1)/2"
   symjvp show silu             formulas, derivatives, stable forms and code
   symjvp list                  every activation, its parameters and jax.nn match
@@ -94,6 +95,9 @@ def _build_options(parser: argparse.ArgumentParser, root_default) -> None:
     parser.add_argument(
         "--no-cache", action="store_true", default=flag, help="derive every spec again"
     )
+    parser.add_argument(
+        "--force", action="store_true", default=flag, help="overwrite files edited by hand"
+    )
     parser.add_argument("--root", type=Path, default=root_default, help="project root")
 
 
@@ -128,11 +132,21 @@ def _build(args, root: Path) -> int:
     activations, files = build(root, progress=progress, cached=not args.no_cache)
     stale = changes(root, files)
     docs = _stale_docs(root, activations)
+    edited = edited_files(root, stale)
     if args.check:
         for path in [*stale, *docs]:
-            print(f"would change: {path}")
+            print(f"would change: {path}{' (edited by hand)' if path in edited else ''}")
         print("generated/ is current." if not stale + docs else "Out of date; run symjvp.")
         return 1 if stale or docs else 0
+    if edited and not args.force:
+        for path in edited:
+            print(f"error: {path} was edited by hand, and a build would replace it.", file=sys.stderr)
+        print(
+            "Make the change in the spec or the generator, or rerun with --force to discard"
+            " it. Nothing was written.",
+            file=sys.stderr,
+        )
+        return 2
     if stale:
         replace_generated(root, files)
     if docs:  # the page only: the plots are the docs verb's

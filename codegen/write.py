@@ -6,6 +6,13 @@ import tempfile
 from pathlib import Path
 
 from codegen.build import GENERATED
+from codegen.stamp import edited
+
+
+def edited_files(root: Path, paths: list[str]) -> list[str]:
+    """The ``paths`` in generated/ whose content is not what a build wrote."""
+    current = on_disk(root)
+    return [p for p in paths if p in current and edited(current[p])]
 
 
 def on_disk(root: Path) -> dict[str, str]:
