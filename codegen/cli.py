@@ -140,7 +140,9 @@ def _build(args, root: Path) -> int:
         return 1 if stale or docs else 0
     if edited and not args.force:
         for path in edited:
-            print(f"error: {path} was edited by hand, and a build would replace it.", file=sys.stderr)
+            print(
+                f"error: {path} was edited by hand, and a build would replace it.", file=sys.stderr
+            )
         print(
             "Make the change in the spec or the generator, or rerun with --force to discard"
             " it. Nothing was written.",

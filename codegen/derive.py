@@ -9,6 +9,7 @@ from codegen.search import best_form, most_accurate
 from codegen.series import with_series
 from codegen.spec import SpecError
 from codegen.stabilise import stabilise
+from codegen.tails import with_tails
 
 # What a closed-form derivative must not contain.
 _UNPRINTABLE = (sp.Derivative, sp.Subs, sp.Integral, sp.DiracDelta)
@@ -80,8 +81,9 @@ def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula
             if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
                 raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
         orders = (order, *[order + 1] * len(partials))
+        at = tuple(sorted(defaults.items(), key=str))
         lowered = tuple(
-            lower(with_series(e, x, spec.domain, k), x, defaults)
+            lower(with_series(with_tails(e, x, spec.domain, at), x, spec.domain, k), x, defaults)
             for e, k in zip((current, *partials), orders, strict=True)
         )
         tower.append(Derivative(order, current, partials, lowered))

@@ -19,8 +19,8 @@ import codegen.build
 import codegen.cache
 from codegen.build import analyse, build
 from codegen.cli import main
-from codegen.stamp import edited, stamp
 from codegen.reference import plain_function
+from codegen.stamp import edited, stamp
 from codegen.write import on_disk
 from conftest import ANALYSED, ROOT
 

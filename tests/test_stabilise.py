@@ -20,6 +20,7 @@ from codegen.search import (
 )
 from codegen.series import with_series
 from codegen.stabilise import rationalise, stabilise
+from codegen.tails import with_tails
 from conftest import ANALYSED
 from generated._support import horner
 
@@ -176,3 +177,17 @@ def test_float32_evaluates_fewer_terms_than_float64():
     assert horner(jnp.float32(step), tuple(map(float, coefficients)), int(float32_terms)) == (
         np.polyval(np.float32(coefficients[: int(float32_terms)][::-1]), step)
     )
+
+
+def test_tail_regime_returns_the_limit_where_the_closed_form_overflows():
+    expr = x**3 * sigmoid(-x) + 1  # tends to 1, but x**3 is inf beyond 7e12: inf * 0
+    tailed = with_tails(expr, x, (-np.inf, np.inf), ())
+    far = np.float32([1e13, 1e30, np.finfo(np.float32).max])
+    assert np.isnan(float32_values(expr, x, far)).all()
+    assert (float32_values(tailed, x, far) == 1).all()
+    near = np.float32([-1e13, -3.0, 0.5, 20.0])  # untouched: -inf is the truth at -1e13
+    np.testing.assert_array_equal(float32_values(tailed, x, near), float32_values(expr, x, near))
+
+
+def test_no_tail_where_the_closed_form_stays_finite():
+    assert with_tails(sp.tanh(x), x, (-np.inf, np.inf), ()) == sp.tanh(x)
