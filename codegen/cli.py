@@ -12,7 +12,7 @@ from pathlib import Path
 
 from codegen.build import build, module_path, spec_paths
 from codegen.describe import catalogue, show
-from codegen.docs import PAGE, page_text, write_docs, write_page
+from codegen.docs import PAGE, page_text, write_docs
 from codegen.model import Activation
 from codegen.scaffold import new_spec, parse_param, spec_text
 from codegen.spec import SpecError
@@ -134,8 +134,10 @@ def _build(args, root: Path) -> int:
     docs = _stale_docs(root, activations)
     edited = edited_files(root, stale)
     if args.check:
-        for path in [*stale, *docs]:
+        for path in stale:
             print(f"would change: {path}{' (edited by hand)' if path in edited else ''}")
+        for path in docs:
+            print(f"would change: {path} (run `symjvp docs`)")
         print("generated/ is current." if not stale + docs else "Out of date; run symjvp.")
         return 1 if stale or docs else 0
     if edited and not args.force:
@@ -151,11 +153,11 @@ def _build(args, root: Path) -> int:
         return 2
     if stale:
         replace_generated(root, files)
-    if docs:  # the page only: the plots are the docs verb's
-        write_page(root, activations)
     seconds = time.perf_counter() - start
     summary = f"{len(activations)} activations, {len(files)} files, {len(stale)} changed"
     print(f"{summary} in {seconds:.1f} s.")
+    if docs:  # a build writes nothing outside generated/
+        print(f"{PAGE} is out of date: run `symjvp docs`.")
     return 0
 
 

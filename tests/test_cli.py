@@ -74,7 +74,10 @@ def test_new_build_show_list_docs(project, capsys):
     (project / "docs" / "activations.md").write_text(page.replace("## bent", "## bend"))
     code, out, _ = run(project, capsys, "--check")
     assert code == 1 and "would change: docs/activations.md" in out
-    assert run(project, capsys)[0] == 0  # a build brings the page up to date
+    code, out, _ = run(project, capsys)  # a build writes nothing outside generated/
+    assert code == 0 and "run `symjvp docs`" in out
+    assert (project / "docs" / "activations.md").read_text() != page
+    assert run(project, capsys, "docs")[0] == 0
     assert (project / "docs" / "activations.md").read_text() == page
 
 
