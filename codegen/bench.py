@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.ad_checkpoint import print_saved_residuals
 
+from codegen import plots
 from codegen.build import analyse
 from codegen.model import Activation
 from codegen.reference import plain_axis_function, plain_function
@@ -208,35 +209,6 @@ def _geomean(values) -> float:
     return math.exp(sum(map(math.log, values)) / len(values)) if values else math.nan
 
 
-def plot(rows: list[Row], path: Path) -> bool:
-    """Bars of each activation's grad time ratios at the largest size, or
-    False without matplotlib (the ``plot`` extra)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    largest = max(r.size for r in rows)
-    rows = [r for r in rows if r.size == largest]
-    figure, axes = plt.subplots(figsize=(7, 0.28 * len(rows) + 1.2))
-    positions = np.arange(len(rows))
-    for shift, baseline in ((-0.2, "jax.nn"), (0.2, "autodiff")):
-        values = [r.backward.get(baseline, np.nan) for r in rows]
-        axes.barh(positions + shift, values, height=0.4, label=f"vs {baseline}")
-    axes.axvline(1.0, color="black", linewidth=0.8)
-    axes.axvline(1.25, color="grey", linewidth=0.8, linestyle="--")
-    axes.set_yticks(positions, [r.name for r in rows])
-    axes.invert_yaxis()
-    axes.set_xlabel(f"grad time, generated / baseline ({largest} float32 elements)")
-    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(figure)
-    return True
-
-
 def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str:
     cpu = f"{platform.machine()} {platform.processor() or ''}".strip()
     lines = [
@@ -311,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     text = report(rows, generator_times(args.root, args.quick), sizes, repeats)
     output = args.output or args.root / "docs" / "benchmarks.md"
     output.parent.mkdir(parents=True, exist_ok=True)
-    if plot(rows, output.with_suffix(".png")):
+    if plots.write_ratios(rows, output.with_suffix(".png")):
         text += f"\n![grad time ratios]({output.with_suffix('.png').name})\n"
     print(text)
     output.write_text(text, encoding="utf-8")

@@ -1,4 +1,5 @@
-"""Plots of each activation and its first two derivatives, and a gallery.
+"""Plots: each activation with its first two derivatives, a gallery, and
+the benchmark's time ratios.
 
 Values come from the stable forms of the analysis, evaluated by NumPy in
 float64, so plotting needs neither JAX nor generated/.  matplotlib is the
@@ -20,12 +21,8 @@ _COLOURS = ("C0", "C1", "C2")
 
 def write_plots(folder: Path, activations) -> list[Path]:
     """plots/NAME.png for each elementwise activation, and gallery.png."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = _pyplot()
+    if plt is None:
         return []
     elementwise = [a for a in activations if isinstance(a, Activation)]
     (folder / "plots").mkdir(parents=True, exist_ok=True)
@@ -43,6 +40,29 @@ def write_plots(folder: Path, activations) -> list[Path]:
         axes.axis("off")
     written.append(_save(plt, figure, folder / "gallery.png"))
     return written
+
+
+def write_ratios(rows, path: Path) -> bool:
+    """The benchmark's bars: each activation's grad time ratios at the
+    largest size.  False without matplotlib."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    largest = max(r.size for r in rows)
+    rows = [r for r in rows if r.size == largest]
+    figure, axes = plt.subplots(figsize=(7, 0.28 * len(rows) + 1.2))
+    positions = np.arange(len(rows))
+    for shift, baseline in ((-0.2, "jax.nn"), (0.2, "autodiff")):
+        values = [r.backward.get(baseline, np.nan) for r in rows]
+        axes.barh(positions + shift, values, height=0.4, label=f"vs {baseline}")
+    axes.axvline(1.0, color="black", linewidth=0.8)
+    axes.axvline(1.25, color="grey", linewidth=0.8, linestyle="--")
+    axes.set_yticks(positions, [r.name for r in rows])
+    axes.invert_yaxis()
+    axes.set_xlabel(f"grad time, generated / baseline ({largest} float32 elements)")
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    _save(plt, figure, path)
+    return True
 
 
 def curves(activation: Activation) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -72,6 +92,18 @@ def _draw(axes, activation: Activation, legend: bool) -> None:
     axes.set_title(activation.spec.name, fontsize=10)
     if legend:
         axes.legend(fontsize=8)
+
+
+def _pyplot():
+    """matplotlib.pyplot, drawing to files, or None if it is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
 
 
 def _save(plt, figure, path: Path) -> Path:
