@@ -37,6 +37,13 @@ from codegen.reference import plain_axis_function, plain_function
 _SAMPLE_SECONDS = 0.005
 _LIMIT = 1.25  # the most grad time, as a ratio to jax.nn's, allowed to any activation
 
+# More transcendentals than jax.nn's, each for accuracy jax.nn lacks (docs/accuracy.md).
+EXTRA_WORK = {
+    "mish": "softplus computed without overflow, and tanh(softplus) from one exponential",
+    "log1mexp": "log(-expm1(-x)) and log1p(-exp(-x)) by branch, each accurate on its side",
+    "squareplus": "the rationalised branch for x < 0; each branch's sqrt reads a clamped x",
+}
+
 # Why a gradient is slower than jax.nn's, where it is: found in the HLO.
 CAUSES = {
     "silu": (
@@ -248,6 +255,10 @@ def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str
         + ".",
         *(f"- {name}: {seconds:.2f} s" for name, seconds in times.items()),
         *_slower(rows),
+        "",
+        "## More transcendentals than jax.nn",
+        "",
+        *(f"- {name}: {why}." for name, why in EXTRA_WORK.items()),
     ]
     return "\n".join(lines) + "\n"
 

@@ -34,9 +34,11 @@ def _tail(expr, x, domain, sign: int, defaults) -> tuple[sp.Expr, sp.Basic] | No
     if len(points) < 8:
         return None
     concrete = expr.subs(defaults)
+    computed = float32_values(lower(concrete, x, {}), x, points.astype(np.float32))
+    if np.isfinite(computed).all():
+        return None  # the common case, found without mpmath
     exact = exact_values(concrete, x, points)
     finite = np.isfinite(exact) & (np.abs(exact) <= _BIG)
-    computed = float32_values(lower(concrete, x, {}), x, points.astype(np.float32))
     broken = finite & ~np.isfinite(computed)
     if not broken.any() or not finite[-1]:
         return None

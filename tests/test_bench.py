@@ -6,7 +6,7 @@ import jax
 import pytest
 
 import generated
-from codegen.bench import candidates, cost, main, residuals, sample
+from codegen.bench import EXTRA_WORK, candidates, cost, main, residuals, sample
 from conftest import ANALYSED, ROOT
 
 
@@ -35,14 +35,6 @@ def test_quick_benchmark_writes_a_report(tmp_path):
         assert all(re.fullmatch(r"\d+\.\d\d", c) for c in cells[2:6]), row  # four time ratios
         assert cells[-1].startswith("1 / ")  # one array kept by ours
     assert "import generated after jax" in text
-
-
-# More transcendentals than jax.nn, each for accuracy jax.nn lacks (docs/accuracy.md).
-EXTRA_WORK = {
-    "mish": "softplus computed without overflow, and tanh(softplus) from one exponential",
-    "log1mexp": "log(-expm1(-x)) and log1p(-exp(-x)) by branch, each accurate on its side",
-    "squareplus": "the rationalised branch for x < 0; each branch's sqrt reads a clamped x",
-}
 
 
 @pytest.mark.parametrize(

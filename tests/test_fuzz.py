@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import AXISWISE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -115,3 +116,28 @@ def test_nan_only_where_jax_nn_or_the_math_has_one(paired, dtype):
                 assert not extra.any(), (what, wide[extra], np.asarray(expected)[extra])
 
         check()
+
+
+@pytest.mark.parametrize("counterpart", AXISWISE, ids=lambda a: a.spec.name)
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+def test_axis_wise_nan_only_where_jax_nn_has_one(counterpart, dtype):
+    ours = getattr(generated, counterpart.spec.name)
+    theirs = getattr(jax.nn, counterpart.spec.jax_nn)
+    functions = [jax.jit(f) for f in (ours, theirs)]
+    gradients = [jax.jit(jax.grad(lambda v, f=f: f(v).sum())) for f in (ours, theirs)]
+    rows = hnp.arrays(np.float32, (3, 12), elements=st.floats(width=32, allow_subnormal=True))
+
+    @settings(max_examples=20, deadline=None)
+    @given(rows)
+    def check(values):
+        values = values.copy()
+        values[0, : len(_specials(dtype)) + 1] = [*_specials(dtype), 0.5]  # a row of specials
+        inputs = jnp.asarray(values, dtype)
+        for (mine, reference), what in ((functions, "value"), (gradients, "gradient")):
+            result, expected = mine(inputs), reference(inputs)
+            assert result.dtype == expected.dtype and result.shape == expected.shape
+            extra = np.isnan(np.asarray(result, np.float64))
+            extra &= ~np.isnan(np.asarray(expected, np.float64))
+            assert not extra.any(), (what, np.asarray(result), np.asarray(expected))
+
+    check()
