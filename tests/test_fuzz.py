@@ -9,13 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import AXISWISE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import generated
 from codegen.parse import ExpressionError, parse_expression
 from codegen.spec import SpecError, load_spec
+from conftest import AXISWISE
 
 x = sp.Symbol("x", real=True)
 SYMBOLS = {"x": x, "alpha": sp.Symbol("alpha", real=True)}
