@@ -82,9 +82,14 @@ def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula
                 raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
         orders = (order, *[order + 1] * len(partials))
         at = tuple(sorted(defaults.items(), key=str))
+        # JAX differentiates only the last kernel's code and the parameters'
+        # partials: elsewhere the next kernel is the derivative, and branches
+        # need no clamps (they are what makes jnp.where safe to differentiate).
+        last = order == spec.closed_form_order
+        clamps = (last, last, *[True] * len(partials[1:]))
         lowered = tuple(
-            lower(with_series(with_tails(e, x, spec.domain, at), x, spec.domain, k), x, defaults)
-            for e, k in zip((current, *partials), orders, strict=True)
+            lower(with_series(with_tails(e, x, spec.domain, at), x, spec.domain, k), x, defaults, c)
+            for e, k, c in zip((current, *partials), orders, clamps, strict=True)
         )
         tower.append(Derivative(order, current, partials, lowered))
         current = partials[0]

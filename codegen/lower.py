@@ -17,10 +17,17 @@ from codegen.primitives import Where, offset, polynomial, reciprocal, sigmoid
 _OFFSETS = (0, 1, sp.Rational(1, 2), sp.Rational(1, 10), sp.Rational(1, 1000))
 
 
-def lower(expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float]) -> sp.Expr:
+def lower(
+    expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float], clamp: bool = True
+) -> sp.Expr:
     """Replace every Piecewise in ``expr`` by nested :class:`Where` selects,
-    and sigmoid(u) beside sigmoid(-u) by one exponential."""
-    lowered = _lower(expr, x, tuple(sorted(defaults.items(), key=str)))
+    and sigmoid(u) beside sigmoid(-u) by one exponential.
+
+    ``clamp=False`` leaves each branch reading x itself: right for code that
+    JAX never differentiates, whose untaken branches' inf and NaN the
+    selects drop.
+    """
+    lowered = _lower(expr, x, tuple(sorted(defaults.items(), key=str)), clamp)
     return one_division(one_exponential(lowered))
 
 
@@ -71,12 +78,12 @@ def one_exponential(expr: sp.Expr) -> sp.Expr:
 
 
 @functools.cache  # the derivative tower repeats the same Piecewise many times
-def _lower(expr: sp.Expr, x: sp.Symbol, defaults: tuple) -> sp.Expr:
+def _lower(expr: sp.Expr, x: sp.Symbol, defaults: tuple, clamp: bool) -> sp.Expr:
     if isinstance(expr, sp.Piecewise):
-        return _select(expr, x, defaults)
+        return _select(expr, x, defaults, clamp)
     if not expr.args:
         return expr
-    return expr.func(*(_lower(arg, x, defaults) for arg in expr.args))
+    return expr.func(*(_lower(arg, x, defaults, clamp) for arg in expr.args))
 
 
 @functools.cache
@@ -125,15 +132,15 @@ def _solved(relation) -> sp.Set | None:
     return sp.Interval(root, sp.oo, left_open=strict)
 
 
-def _select(pw: sp.Piecewise, x: sp.Symbol, defaults: tuple) -> sp.Expr:
+def _select(pw: sp.Piecewise, x: sp.Symbol, defaults: tuple, clamp: bool) -> sp.Expr:
     pairs = _nan_last(pw, x)
     conditions = [c for _, c in pairs]
     branches = []
     for i, (branch, condition) in enumerate(pairs):
         taken = sp.And(condition, *(sp.Not(c) for c in conditions[:i]))
-        clamp = _clamp(branch, taken, x, conditions, defaults)
-        lowered = _lower(branch, x, defaults)
-        branches.append(lowered.xreplace({x: clamp}) if clamp is not None else lowered)
+        clamped = _clamp(branch, taken, x, conditions, defaults) if clamp else None
+        lowered = _lower(branch, x, defaults, clamp)
+        branches.append(lowered.xreplace({x: clamped}) if clamped is not None else lowered)
     result = (
         branches[-1] if conditions[-1] == sp.true else Where(conditions[-1], branches[-1], sp.nan)
     )

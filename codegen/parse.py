@@ -54,7 +54,13 @@ def parse_expression(
         raise ExpressionError(f"is not a valid formula: {error.msg} in {text!r}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"is nested more than {MAX_DEPTH} levels deep") from None
-    return _Translator(symbols, functions).visit(tree.body, depth=0)
+    try:
+        result = _Translator(symbols, functions).visit(tree.body, depth=0)
+    except (TypeError, ValueError) as error:  # SymPy refusing, as in 0/True
+        raise ExpressionError(f"is not a valid formula: {error} in {text!r}") from None
+    if not isinstance(result, sp.Basic):
+        raise ExpressionError(f"is a tuple, not a formula: {text!r}")
+    return result
 
 
 class _Translator:
