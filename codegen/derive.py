@@ -88,7 +88,7 @@ def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula
         last = order == spec.closed_form_order
         clamps = (last, last, *[True] * len(partials[1:]))
         lowered = tuple(
-            lower(with_series(with_tails(e, x, spec.domain, at), x, spec.domain, k), x, defaults, c)
+            lower(with_tails(with_series(e, x, spec.domain, k), x, spec.domain, at), x, defaults, c)
             for e, k, c in zip((current, *partials), orders, clamps, strict=True)
         )
         tower.append(Derivative(order, current, partials, lowered))

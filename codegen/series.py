@@ -48,9 +48,9 @@ _AT_ROOT = (20, (0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01))
 def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order: int) -> sp.Expr:
     """``expr``, derivative ``order`` of a function, with Taylor regimes where
     it misses that order's accuracy target, branch by branch."""
-    if expr.free_symbols != {x}:
-        return expr
-    tolerance = _SHARE * TARGETS[min(order, len(TARGETS) - 1)]
+    if expr.free_symbols != {x} or order >= len(TARGETS):
+        return expr  # past the third derivative, accuracy has no target
+    tolerance = _SHARE * TARGETS[order]
     return by_branch(expr, x, domain, lambda branch, where: _regimes(branch, x, where, tolerance))
 
 

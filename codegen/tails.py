@@ -34,7 +34,7 @@ def _tail(expr, x, domain, sign: int, defaults) -> tuple[sp.Expr, sp.Basic] | No
     if len(points) < 8:
         return None
     concrete = expr.subs(defaults)
-    computed = float32_values(lower(concrete, x, {}), x, points.astype(np.float32))
+    computed = float32_values(lower(concrete, x, {}, clamp=False), x, points.astype(np.float32))
     if np.isfinite(computed).all():
         return None  # the common case, found without mpmath
     exact = exact_values(concrete, x, points)
