@@ -69,7 +69,7 @@ def build(
         if spec.axis is None:
             check(spec)
         _check_exports(spec, exported)
-    results = {s.path: cache.load(s) for s in specs} if cached else {}
+    results = {s.path: cache.load(cache.key(s)) for s in specs} if cached else {}
     for result in results.values():
         if result is not None:
             progress(result[0])

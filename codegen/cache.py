@@ -16,8 +16,6 @@ import pickle
 import time
 from pathlib import Path
 
-from codegen.model import Spec
-
 _UNUSED_SECONDS = 30 * 24 * 3600
 _LIBRARIES = ("sympy", "mpmath", "numpy", "scipy", "black", "jinja2", "jax", "jaxlib")
 
@@ -36,8 +34,9 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
-def key(spec: Spec) -> str:
-    return hashlib.sha256(f"{fingerprint()}\n{spec!r}".encode()).hexdigest()
+def key(*parts: object) -> str:
+    """The cache key of ``parts`` (a spec, or every spec of a build) and the generator."""
+    return hashlib.sha256("\n".join([fingerprint(), *map(repr, parts)]).encode()).hexdigest()
 
 
 def folder() -> Path:
@@ -47,9 +46,9 @@ def folder() -> Path:
     return Path(base) / "symjvp"
 
 
-def load(spec: Spec):
-    """The cached result for ``spec``, or None."""
-    path = folder() / f"{key(spec)}.pickle"
+def load(name: str):
+    """The value stored under the key ``name``, or None."""
+    path = folder() / f"{name}.pickle"
     try:
         value = pickle.loads(path.read_bytes())
         path.touch()  # used: not to be removed as stale

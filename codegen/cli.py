@@ -10,12 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+from codegen import cache
 from codegen.build import build, module_path, spec_paths
 from codegen.describe import catalogue, show
 from codegen.docs import PAGE, page_text, write_docs
 from codegen.model import Activation
 from codegen.scaffold import new_spec, parse_param, spec_text
-from codegen.spec import SpecError
+from codegen.spec import SpecError, load_spec
 from codegen.write import changes, edited_files, replace_generated
 
 EPILOG = """\
@@ -121,17 +122,9 @@ def run() -> None:
 
 def _build(args, root: Path) -> int:
     start = time.perf_counter()
-    total = len(spec_paths(root))
-    done = []
-
-    def progress(activation) -> None:
-        done.append(activation)
-        if not args.check:
-            print(f"  [{len(done)}/{total}] {_signature(activation)}", flush=True)
-
-    activations, files = build(root, progress=progress, cached=not args.no_cache)
+    count, files, page = _outputs(root, args)
     stale = changes(root, files)
-    docs = _stale_docs(root, activations)
+    docs = [PAGE] if page is not None and (root / PAGE).read_text(encoding="utf-8") != page else []
     edited = edited_files(root, stale)
     if args.check:
         for path in stale:
@@ -154,19 +147,36 @@ def _build(args, root: Path) -> int:
     if stale:
         replace_generated(root, files)
     seconds = time.perf_counter() - start
-    summary = f"{len(activations)} activations, {len(files)} files, {len(stale)} changed"
+    summary = f"{count} activations, {len(files)} files, {len(stale)} changed"
     print(f"{summary} in {seconds:.1f} s.")
     if docs:  # a build writes nothing outside generated/
         print(f"{PAGE} is out of date: run `symjvp docs`.")
     return 0
 
 
-def _stale_docs(root: Path, activations) -> list[str]:
-    """docs/activations.md, if the project keeps one and it is out of date."""
-    page = root / PAGE
-    if not page.exists():
-        return []
-    return [] if page.read_text(encoding="utf-8") == page_text(root, activations) else [PAGE]
+def _outputs(root: Path, args) -> tuple[int, dict[str, str], str | None]:
+    """How many activations, every generated file, and docs/activations.md's
+    text if the project keeps one.  Unchanged specs, generator and accuracy
+    report give the last build's outputs, from the cache: no SymPy at all."""
+    specs = [load_spec(p, root) for p in spec_paths(root)]
+    accuracy = root / "docs" / "accuracy.md"
+    keeps_page = (root / PAGE).exists()
+    report = accuracy.read_text(encoding="utf-8") if keeps_page and accuracy.exists() else ""
+    name = cache.key(*specs, keeps_page, report)
+    found = None if args.no_cache else cache.load(name)
+    if found is not None:
+        return len(specs), *found
+    done = []
+
+    def progress(activation) -> None:
+        done.append(activation)
+        if not args.check:
+            print(f"  [{len(done)}/{len(specs)}] {_signature(activation)}", flush=True)
+
+    activations, files = build(root, progress=progress, cached=not args.no_cache)
+    page = page_text(root, activations) if keeps_page else None
+    cache.store({name: (files, page)})
+    return len(activations), files, page
 
 
 def _new(args, root: Path) -> int:

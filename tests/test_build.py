@@ -146,6 +146,15 @@ def test_unchanged_specs_come_from_the_cache(project, derived, monkeypatch):
     assert derived[-1] == ["elu", "relu"]
 
 
+def test_a_no_op_build_reads_its_outputs_without_deriving(project, derived, capsys):
+    assert main(["--root", str(project)]) == 0
+    calls = len(derived)
+    assert main(["--root", str(project), "--check"]) == 0
+    assert main(["--root", str(project)]) == 0
+    assert len(derived) == calls  # neither analysed nor emitted anything again
+    assert "0 changed" in capsys.readouterr().out.splitlines()[-1]
+
+
 def test_a_corrupt_cache_entry_is_derived_again(project, derived):
     for name in os.listdir(project / "specs"):
         if name != "relu.toml":
