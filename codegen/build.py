@@ -1,5 +1,6 @@
 """The whole pipeline: specs/ -> the text of every file in generated/."""
 
+import functools
 import multiprocessing
 import os
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from codegen import cache
 from codegen.axiswise import derive_axiswise
+from codegen.budget import SECONDS, OverBudget, budget, current, stage
 from codegen.derive import check, derive
 from codegen.emit import emit_activation, emit_init, emit_support
 from codegen.emit_axiswise import emit_axiswise
@@ -31,21 +33,52 @@ def analyse_spec(spec: Spec) -> Activation | AxisActivation:
     return derive_axiswise(spec) if spec.axis else derive(spec)
 
 
-def _build_one(spec: Spec) -> tuple[Activation | AxisActivation, str]:
-    activation = analyse_spec(spec)
-    emit = emit_axiswise if spec.axis else emit_activation
-    return activation, format_source(emit(activation), module_path(activation))
+def build_one(
+    spec: Spec, seconds: float | None = SECONDS, debug: bool = False
+) -> tuple[Activation | AxisActivation, str]:
+    """The analysis model of ``spec`` and its module's text, within ``seconds``.
+
+    Any failure becomes a :class:`SpecError` naming the spec and the stage,
+    unless ``debug``, which lets the original exception through.
+    """
+    try:
+        with budget(seconds):
+            activation = analyse_spec(spec)
+            stage("emit")
+            emit = emit_axiswise if spec.axis else emit_activation
+            text = emit(activation)
+            stage("format")
+            return activation, format_source(text, module_path(activation))
+    except SpecError:
+        raise
+    except OverBudget as error:
+        raise SpecError(
+            spec.path,
+            "expression",
+            f"could not be analysed within {seconds:g} s (stopped in the {error.stage} stage):"
+            " simplify the formula, or lower closed_form_order",
+        ) from None
+    except Exception as error:
+        if debug:
+            raise
+        raise SpecError(
+            spec.path,
+            "expression",
+            f"could not be generated ({type(error).__name__} in the {current()} stage: "
+            f"{str(error)[:200]}); rerun with --debug for the traceback",
+        ) from None
 
 
-def _build_all(specs: list[Spec]):
+def _build_all(specs: list[Spec], seconds: float | None, debug: bool):
     """Build ``specs`` in parallel, yielding results in order."""
     if not specs:
         return
     workers = max(1, min(len(specs), os.cpu_count() or 1))
     # Forking is fast, but not safe once JAX has started its threads.
     context = multiprocessing.get_context("spawn" if "jax" in sys.modules else "fork")
+    work = functools.partial(build_one, seconds=seconds, debug=debug)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_build_one, specs)
+        yield from pool.map(work, specs)
 
 
 def module_path(activation: Activation) -> str:
@@ -53,7 +86,11 @@ def module_path(activation: Activation) -> str:
 
 
 def build(
-    root: Path, progress: Callable[[Activation], None] = lambda a: None, cached: bool = True
+    root: Path,
+    progress: Callable[[Activation], None] = lambda a: None,
+    cached: bool = True,
+    seconds: float | None = SECONDS,
+    debug: bool = False,
 ) -> tuple[list[Activation], dict[str, str]]:
     """Every spec analysed, and every generated file by its path from ``root``.
 
@@ -61,7 +98,8 @@ def build(
     ``cached``; the cache then holds this build's results.  The others
     are built in parallel, a process per core: SymPy is nearly all of the
     generator's time, and each spec is independent of the others.  The first
-    bad spec raises :class:`SpecError`.
+    bad spec raises :class:`SpecError`, as does one whose analysis takes
+    more than ``seconds``.
     """
     specs = [load_spec(path, root) for path in spec_paths(root)]
     exported: dict[str, str] = {}
@@ -74,7 +112,7 @@ def build(
         if result is not None:
             progress(result[0])
     missing = [s for s in specs if results.get(s.path) is None]
-    for spec, result in zip(missing, _build_all(missing), strict=True):
+    for spec, result in zip(missing, _build_all(missing, seconds, debug), strict=True):
         progress(result[0])
         results[spec.path] = result
     cache.store({cache.key(s): results[s.path] for s in specs})

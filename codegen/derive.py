@@ -2,14 +2,15 @@
 
 import sympy as sp
 
+from codegen.budget import stage
 from codegen.lower import lower
 from codegen.model import Activation, Derivative, Formula, Spec
 from codegen.parse import ExpressionError, parse_expression
-from codegen.search import best_form, most_accurate
+from codegen.search import best_form, most_accurate, parameter_samples
 from codegen.series import with_series
 from codegen.spec import SpecError
 from codegen.stabilise import stabilise
-from codegen.tails import with_tails
+from codegen.tails import guarded, tails
 
 # What a closed-form derivative must not contain.
 _UNPRINTABLE = (sp.Derivative, sp.Subs, sp.Integral, sp.DiracDelta)
@@ -64,36 +65,55 @@ def _check_uses(spec: Spec, inputs, exprs) -> None:
 def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula:
     tower = []
     current = stabilise(expr)
-    x = inputs[0]
     for order in range(spec.closed_form_order + 1):
-        try:
-            # Differentiating the formula as written is a second candidate: a
-            # stable form of f^(k) can cancel once differentiated, as
-            # squareplus's rationalised branch does near 0 at order 3.
-            direct = sp.diff(expr, x, order + 1)
-            partials = (
-                _partial(current, x, x, defaults, spec.domain, order + 1, direct),
-                *(_partial(current, s, x, defaults, spec.domain, order + 1) for s in inputs[1:]),
-            )
-        except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
-            raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
-        for s, d in zip(inputs, partials, strict=True):
-            if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
-                raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
-        orders = (order, *[order + 1] * len(partials))
-        at = tuple(sorted(defaults.items(), key=str))
-        # JAX differentiates only the last kernel's code and the parameters'
-        # partials: elsewhere the next kernel is the derivative, and branches
-        # need no clamps (they are what makes jnp.where safe to differentiate).
-        last = order == spec.closed_form_order
-        clamps = (last, last, *[True] * len(partials[1:]))
-        lowered = tuple(
-            lower(with_tails(with_series(e, x, spec.domain, k), x, spec.domain, at), x, defaults, c)
-            for e, k, c in zip((current, *partials), orders, clamps, strict=True)
-        )
-        tower.append(Derivative(order, current, partials, lowered))
+        stage(f"differentiate and search, order {order + 1}")
+        partials = _partials(spec, field, expr, current, inputs, defaults, order)
+        tower.append(_derivative(spec, current, partials, inputs, defaults, order))
         current = partials[0]
     return Formula(source=expr, tower=tuple(tower))
+
+
+def _partials(spec, field, expr, current, inputs, defaults, order) -> tuple[sp.Expr, ...]:
+    """The stable partials of ``current``, the derivative of ``order``, in each input."""
+    x = inputs[0]
+    try:
+        # Differentiating the formula as written is a second candidate: a
+        # stable form of f^(k) can cancel once differentiated, as
+        # squareplus's rationalised branch does near 0 at order 3.
+        direct = sp.diff(expr, x, order + 1)
+        partials = (
+            _partial(current, x, x, defaults, spec.domain, order + 1, direct),
+            *(_partial(current, s, x, defaults, spec.domain, order + 1) for s in inputs[1:]),
+        )
+    except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
+        raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
+    for s, d in zip(inputs, partials, strict=True):
+        if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
+            raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
+    return partials
+
+
+def _derivative(spec, current, partials, inputs, defaults, order) -> Derivative:
+    """``current`` and its partials with their regimes, lowered to selects.
+
+    JAX differentiates the JVP rules' code, at the next order up: there
+    every branch reads a clamped x, so that an untaken branch puts no inf or
+    NaN into a derivative.  A kernel's own body is never differentiated,
+    and needs no clamps.
+    """
+    x, domain = inputs[0], spec.domain
+    orders = (order, *[order + 1] * len(partials))
+    stage(f"series, order {order}")
+    regimes = [
+        with_series(e, x, domain, k) for e, k in zip((current, *partials), orders, strict=True)
+    ]
+    stage(f"tails, order {order}")
+    samples = parameter_samples(defaults)
+    found = [tails(e, x, domain, samples) for e in regimes]
+    stage(f"lower, order {order}")
+    lowered = tuple(guarded(lower(e, x, defaults), t) for e, t in zip(regimes, found, strict=True))
+    primal = guarded(lower(regimes[0], x, defaults, clamp=False), found[0])
+    return Derivative(order, current, partials, lowered, primal)
 
 
 def _partial(expr, symbol: sp.Symbol, x, defaults, domain, order, direct=None) -> sp.Expr:

@@ -166,7 +166,7 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
             Kernel(
                 names[level],
                 doc,
-                primal_body(value, inputs),
+                primal_body(derivative.primal, inputs),
                 jvp_body(value, partials, inputs, calls),
                 "narrow" if level == 0 else "cast",
                 "" if level == 0 else ", " + ", ".join(s.name for s in inputs),

@@ -8,6 +8,7 @@ elementary ``definition`` used for high-precision evaluation.
 import sympy as sp
 from mpmath.libmp import prec_to_dps
 from sympy.codegen.cfunctions import expm1, log1p
+from sympy.logic.boolalg import BooleanFunction
 
 
 class _Primitive(sp.Function):
@@ -147,6 +148,18 @@ class polynomial(sp.Function):
 
     def _eval_is_real(self):
         return all(arg.is_real for arg in self.args)
+
+
+class isfinite(BooleanFunction):
+    """Whether ``u`` is neither inf nor NaN, element-wise."""
+
+    nargs = 1
+
+    def _numpycode(self, printer) -> str:
+        return f"isfinite({printer._print(self.args[0])})"
+
+    def _mpmathcode(self, printer) -> str:
+        return f"isfinite({printer._print(self.args[0])})"
 
 
 class Where(sp.Function):

@@ -104,13 +104,19 @@ class JnpPrinter(JaxPrinter):
         return self._print_boolean_op(expr, "|")
 
     def _print_Not(self, expr) -> str:
-        return f"~({self._print(expr.args[0])})"
+        (argument,) = expr.args
+        if isinstance(argument, sp.Function):  # a call needs no parentheses
+            return f"~{self._print(argument)}"
+        return f"~({self._print(argument)})"
 
     def _print_BooleanTrue(self, expr) -> str:
         return "True"
 
     def _print_BooleanFalse(self, expr) -> str:
         return "False"
+
+    def _print_isfinite(self, expr) -> str:
+        return f"jnp.isfinite({self._print(expr.args[0])})"
 
     def _print_Where(self, expr: Where) -> str:
         condition, if_true, if_false = (self._print(arg) for arg in expr.args)

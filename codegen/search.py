@@ -19,15 +19,46 @@ from codegen.printer import fold_constants
 TINY = 1e-30  # errors of smaller results are measured against this
 TARGETS = (4, 4, 16, 64)  # most float32 ulps allowed at derivative order 0, 1, 2, 3
 DIGITS = 40
+# mpmath's exp(u) holds a binary exponent of about 1.44u bits, so exp(exp(x))
+# at x = 5e6 never returns.  Beyond this argument the result is taken as
+# overflow (inf) or underflow (0): far outside float64's range either way.
+_HUGE = mpmath.mpf(2) ** 40
+
+
+def _exp(u):
+    """mpmath's exp, bounded: inf or 0 for real parts beyond +-2**40."""
+    real = mpmath.re(u)
+    if real > _HUGE:
+        return mpmath.inf
+    if real < -_HUGE:
+        return mpmath.mpf(0)
+    return mpmath.exp(u)
+
+
+def _bounded(function, odd: bool):
+    """cosh or sinh, with exp's bound: beyond it, +inf, or -inf for sinh below."""
+
+    def bounded(u):
+        if abs(mpmath.re(u)) > _HUGE:
+            return -mpmath.inf if odd and mpmath.re(u) < 0 else mpmath.inf
+        return function(u)
+
+    return bounded
+
+
 _MPMATH = {
-    "sigmoid": lambda u: 1 / (1 + mpmath.exp(-u)),
-    "softplus": lambda u: mpmath.log1p(mpmath.exp(u)),
+    "exp": _exp,
+    "cosh": _bounded(mpmath.cosh, odd=False),
+    "sinh": _bounded(mpmath.sinh, odd=True),
+    "sigmoid": lambda u: 1 / (1 + _exp(-u)),
+    "softplus": lambda u: u + mpmath.log1p(_exp(-u)) if mpmath.re(u) > 0 else mpmath.log1p(_exp(u)),
     "erfc": mpmath.erfc,
     "log1p": mpmath.log1p,
     "expm1": mpmath.expm1,
     "offset": lambda x, centre: x - centre,
     "reciprocal": lambda u: 1 / u,
     "polynomial": lambda x, _, *c: mpmath.polyval(c[::-1], x),
+    "isfinite": mpmath.isfinite,
 }
 NUMPY_FUNCTIONS = {
     "sigmoid": lambda u: _special("expit")(u),
@@ -40,6 +71,7 @@ NUMPY_FUNCTIONS = {
     "reciprocal": lambda u: np.float32(1) / u,
     "Where": np.where,
     "polynomial": lambda x, n, *c: np.polyval(np.array(c[: int(n)][::-1], np.float32), x),
+    "isfinite": np.isfinite,
 }
 
 
@@ -49,6 +81,25 @@ def _special(name: str) -> Callable:
     import scipy.special
 
     return getattr(scipy.special, name)
+
+
+# Parameter values a regime must hold at: the defaults scaled over four decades.
+_SCALES = (1.0, 0.01, 0.1, 10.0, 100.0, -1.0)
+
+
+def parameter_samples(defaults: Mapping[sp.Symbol, float]) -> tuple[tuple, ...]:
+    """The defaults and scaled copies of them, each as sorted (symbol, value) pairs.
+
+    A default of 0 is replaced by the scale itself.  Values where the
+    formula is undefined (a negative scale of a square root's offset) are
+    the caller's to skip.
+    """
+    if not defaults:
+        return ((),)
+    return tuple(
+        tuple(sorted(((s, v * scale if v else scale) for s, v in defaults.items()), key=str))
+        for scale in _SCALES
+    )
 
 
 def sample_points(domain: tuple[float, float]) -> np.ndarray:
@@ -85,6 +136,11 @@ def mpmath_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
 
 def float32_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
     """``expr`` at ``points`` computed in float32 by NumPy."""
+    return float64_values(expr, x, np.asarray(points, np.float32))
+
+
+def float64_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
+    """``expr`` at ``points`` computed by NumPy in the points' own dtype."""
     function = _float32_function(expr, x)
     with np.errstate(all="ignore"):
         values = np.broadcast_to(function(points), points.shape)

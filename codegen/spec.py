@@ -59,7 +59,12 @@ def load_spec(path: Path, root: Path) -> Spec:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SpecError(where, "(file)", f"is not valid TOML: {error}") from None
-    return _Reader(where, data).spec(default_name=path.stem)
+    return read_spec(where, data, default_name=path.stem)
+
+
+def read_spec(where: str, data: dict[str, Any], default_name: str) -> Spec:
+    """Validate a spec's parsed TOML; ``where`` names it in messages."""
+    return _Reader(where, data).spec(default_name=default_name)
 
 
 class _Reader:

@@ -1,10 +1,15 @@
-"""Tail regimes: a derivative's limit at +-inf where its closed form overflows.
+"""Tail regimes: a function's limit at +-inf where its closed form overflows.
 
 gelu' = sigmoid(2u) + x*u'*sigmoid(2u)*sigmoid(-2u) holds x**3 in u: beyond
 |x| = 7e12 float32's x**3 is inf, and inf * 0 is NaN, though gelu' tends to
-1.  Where the float32 closed form is not finite but the truth is, and the
-truth has settled on its limit to float32 precision, the limit is returned
-instead: one comparison and one select.
+1; mish(-inf) is -inf * 0.  Where the closed form is not finite, x is past
+a threshold, and the truth there has settled on its limit, the limit is
+returned instead: ``where((x >= T) & ~isfinite(f), limit, f)``.
+
+The regime fires on the computed value, not on x alone, so it holds at every
+parameter value and in every dtype: it is checked in float32 and float64,
+at the defaults and at parameter values spread over four decades, and is
+left out unless the limit is the same for all of them.
 """
 
 import functools
@@ -13,51 +18,114 @@ import numpy as np
 import sympy as sp
 
 from codegen.lower import lower
-from codegen.search import exact_values, float32_values
+from codegen.primitives import Where, isfinite
+from codegen.search import exact_values, float32_values, float64_values
 
-_BIG = float(np.finfo(np.float32).max)
-# Magnitudes from 1 to float32's largest, 4 a decade, in increasing order.
-_FAR = np.unique(np.append(np.logspace(0, 38, 153), _BIG).astype(np.float32)).astype(np.float64)
+# Magnitudes from 1 to each float type's largest, 4 a decade, then infinity.
+_FAR = {
+    np.float32: np.append(np.logspace(0, 38, 153), np.finfo(np.float32).max),
+    np.float64: np.append(np.logspace(0, 308, 309), np.finfo(np.float64).max),
+}
+_CHECKED = 24  # broken points where the truth is computed, log-spaced by index
+_EVALUATE = {np.float32: float32_values, np.float64: float64_values}
 
 
 @functools.cache
-def with_tails(expr: sp.Expr, x: sp.Symbol, domain: tuple, defaults: tuple) -> sp.Expr:
-    """``expr`` with its limits beyond where it overflows, if it does."""
-    pairs = [t for t in (_tail(expr, x, domain, s, dict(defaults)) for s in (1, -1)) if t]
-    return sp.Piecewise(*pairs, (expr, True)) if pairs else expr
+def tails(expr: sp.Expr, x: sp.Symbol, domain: tuple, samples: tuple = ((),)) -> tuple:
+    """(limit, condition on x) for each side where ``expr`` overflows.
+
+    ``samples`` holds parameter values to check the limits at, each a tuple
+    of (symbol, value) pairs; the default, one empty tuple, is for ``expr``
+    in x alone.
+    """
+    return tuple(t for t in (_tail(expr, x, domain, s, samples) for s in (1, -1)) if t)
 
 
-def _tail(expr, x, domain, sign: int, defaults) -> tuple[sp.Expr, sp.Basic] | None:
+def guarded(lowered: sp.Expr, found: tuple) -> sp.Expr:
+    """``lowered``, the computed form of an expression, with its ``tails``.
+
+    NaN fails both comparisons on x, so a NaN input still gives NaN.
+    """
+    for limit, beyond in reversed(found):
+        lowered = Where(sp.And(beyond, sp.Not(isfinite(lowered))), limit, lowered)
+    return lowered
+
+
+def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | None:
     low, high = domain
-    points = sign * _FAR
-    points = points[(points > low) & (points < high)]
-    if len(points) < 8:
+    if (sign > 0 and high < np.inf) or (sign < 0 and low > -np.inf):
         return None
-    concrete = expr.subs(defaults)
-    computed = float32_values(lower(concrete, x, {}, clamp=False), x, points.astype(np.float32))
-    if np.isfinite(computed).all():
+    concrete = [expr.subs(dict(s)) for s in samples]
+    broken = {
+        dtype: [_broken(c, x, sign, dtype) for c in concrete] for dtype in (np.float32, np.float64)
+    }
+    if not any(b.any() for bs in broken.values() for b in bs):
         return None  # the common case, found without mpmath
-    exact = exact_values(concrete, x, points)
-    finite = np.isfinite(exact) & (np.abs(exact) <= _BIG)
-    broken = finite & ~np.isfinite(computed)
-    if not broken.any() or not finite[-1]:
+    limit, firsts, settles = None, [], [1.0]
+    for dtype, masks in broken.items():
+        points = sign * _FAR[dtype]
+        for c, mask in zip(concrete, masks, strict=True):
+            found = _settled(c, x, points, mask, dtype)
+            if found is None:
+                return None
+            if found[0] is None:
+                continue
+            value, first, settle = found
+            if limit is not None and not _same(value, limit):
+                return None  # the limit depends on the parameters
+            limit = value if dtype is np.float64 or limit is None else limit
+            firsts.append(first)
+            settles.append(settle)
+    if limit is None:
         return None
-    limit = np.float32(exact[-1])
-    settled = np.float32(exact) == limit
-    if not settled[-1] or not _free_of(expr, x, defaults, points[-1], limit):
-        return None
-    first = len(settled) - np.argmin(settled[::-1]) if not settled.all() else 0
-    if broken[:first].any():
-        return None  # it overflows before it settles: the limit would be wrong there
-    threshold = sp.Float(float(abs(points[first])), 17)
+    # Past every point where the truth has not settled, and not before the
+    # closed form first breaks: a pole nearer 0 (x/(x - 3) at 3) stays inf.
+    threshold = max(min(firsts), max(settles))
     value = sp.Integer(int(limit)) if float(limit).is_integer() else sp.Float(float(limit), 17)
-    return value, (x >= threshold if sign > 0 else x <= -threshold)
+    beyond = x >= threshold if sign > 0 else x <= -threshold
+    return value, beyond
 
 
-def _free_of(expr, x, defaults, point: float, limit: np.float32) -> bool:
-    """Whether the limit is the same for other values of the parameters."""
-    if not defaults:
-        return True
-    moved = {s: 1.5 * v + 0.5 for s, v in defaults.items()}
-    (other,) = exact_values(expr.subs(moved), x, np.array([point]))
-    return bool(np.float32(other) == limit)
+def _broken(concrete, x, sign, dtype) -> np.ndarray:
+    """Where the closed form is not finite at the far points and at infinity."""
+    points = sign * np.append(_FAR[dtype], np.inf).astype(dtype)
+    computed = _EVALUATE[dtype](lower(concrete, x, {}, clamp=False), x, points)
+    return ~np.isfinite(computed)
+
+
+def _settled(concrete, x, points, mask, dtype) -> tuple | None:
+    """(limit, first, settle) where the closed form breaks (``mask``, whose
+    last entry is infinity) at the far ``points``: the truth's limit, the
+    first point that breaks, and the first past every broken point where the
+    truth is not yet the limit in ``dtype``.  (None,) if it never breaks or
+    the formula is undefined here; None if it breaks where it has no finite
+    limit."""
+    if not mask.any():
+        return (None,)
+    # The truth where it breaks, at most _CHECKED points (those nearest 0
+    # first), and at the last finite point, where it stands for the limit.
+    broken = np.flatnonzero(mask[:-1])
+    spread = np.geomspace(1, max(len(broken), 1), _CHECKED).astype(int) - 1
+    checked = np.unique(np.append(broken[spread] if len(broken) else [], len(points) - 1))
+    checked = checked.astype(int)
+    exact = exact_values(concrete, x, points[checked])
+    if np.isnan(exact).all():
+        return (None,)  # undefined at these parameter values
+    limit = exact[-1]
+    if not np.isfinite(limit) or abs(limit) > np.finfo(dtype).max:
+        return None
+    # Only infinity breaks: the largest float stands for it (inf in float32).
+    first = float(abs(points[broken[0]])) if len(broken) else float(np.finfo(np.float64).max)
+    with np.errstate(over="ignore"):
+        wrong = checked[mask[checked] & (dtype(exact) != dtype(limit))]
+    if not len(wrong):
+        return limit, first, 1.0
+    if wrong[-1] + 1 >= len(points):
+        return None
+    return limit, first, float(abs(points[wrong[-1] + 1]))
+
+
+def _same(a: float, b: float) -> bool:
+    """Whether two limits agree in float32."""
+    with np.errstate(over="ignore"):
+        return bool(np.float32(a) == np.float32(b))
