@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from codegen import cache
+from codegen.budget import SECONDS
 from codegen.build import build, module_path, spec_paths
 from codegen.describe import catalogue, show
 from codegen.docs import PAGE, page_text, write_docs
@@ -99,6 +100,16 @@ def _build_options(parser: argparse.ArgumentParser, root_default) -> None:
     parser.add_argument(
         "--force", action="store_true", default=flag, help="overwrite files edited by hand"
     )
+    parser.add_argument(
+        "--debug", action="store_true", default=flag, help="show the traceback of a failure"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=argparse.SUPPRESS if suppress else SECONDS,
+        metavar="SECONDS",
+        help=f"most time to analyse one spec (default {SECONDS:g})",
+    )
     parser.add_argument("--root", type=Path, default=root_default, help="project root")
 
 
@@ -170,10 +181,14 @@ def _outputs(root: Path, args) -> tuple[int, dict[str, str], str | None]:
 
     def progress(activation) -> None:
         done.append(activation)
-        if not args.check:
-            print(f"  [{len(done)}/{len(specs)}] {_signature(activation)}", flush=True)
+        print(f"  [{len(done)}/{len(specs)}] {_signature(activation)}", flush=True)
+        if activation.spec.domain_inferred:
+            low, high = activation.spec.domain
+            print(f"        real only on [{low:g}, {high:g}]: sampled there; a domain line sets it")
 
-    activations, files = build(root, progress=progress, cached=not args.no_cache)
+    activations, files = build(
+        root, progress=progress, cached=not args.no_cache, seconds=args.budget, debug=args.debug
+    )
     page = page_text(root, activations) if keeps_page else None
     cache.store({name: (files, page)})
     return len(activations), files, page

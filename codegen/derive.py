@@ -1,8 +1,12 @@
 """Spec -> Activation: parse, stabilise and differentiate each formula."""
 
+import dataclasses
+import math
+
 import sympy as sp
 
 from codegen.budget import stage
+from codegen.domain import DomainError, real_domain
 from codegen.lower import lower
 from codegen.model import Activation, Derivative, Formula, Spec
 from codegen.parse import ExpressionError, parse_expression
@@ -36,10 +40,32 @@ def check(spec: Spec) -> tuple[tuple[sp.Symbol, ...], list[tuple[str, sp.Expr]]]
 def derive(spec: Spec) -> Activation:
     """Build the analysis model of ``spec``, or raise :class:`SpecError`."""
     inputs, exprs = check(spec)
+    spec = _with_domain(spec, inputs, exprs)
     params = inputs[1:]
     defaults = {s: p.default for s, p in zip(params, spec.params, strict=True)}
     formulas = tuple(_formula(spec, field, e, inputs, defaults) for field, e in exprs)
     return Activation(spec=spec, inputs=inputs, formulas=formulas)
+
+
+def _with_domain(spec: Spec, inputs, exprs) -> Spec:
+    """``spec``, with the interval where its formulas are real if it gives none."""
+    if spec.domain != (-math.inf, math.inf):
+        return spec
+    stage("domain")
+    defaults = {s: p.default for s, p in zip(inputs[1:], spec.params, strict=True)}
+    found = []
+    for field, expr in exprs:
+        try:
+            found.append(real_domain(expr.subs(defaults), inputs[0]))
+        except DomainError as error:
+            raise SpecError(
+                spec.path, field, f"{error}; give the interval to use with domain = [low, high]"
+            ) from None
+    bounds = [d for d in found if d is not None]
+    if not bounds:
+        return spec
+    low, high = max(d[0] for d in bounds), min(d[1] for d in bounds)
+    return dataclasses.replace(spec, domain=(low, high), domain_inferred=True)
 
 
 def _parse(spec: Spec, field: str, text: str, names) -> sp.Expr:

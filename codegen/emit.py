@@ -239,15 +239,20 @@ def _example(activation: Activation) -> Example:
     Printed to 4 decimals, because the float32 result may differ from the
     correctly rounded value in its last bit; to 4 decimals both print alike.
     """
-    spec, formula = activation.spec, activation.formulas[0]
-    low, high = spec.domain
-    points = [p for p in EXAMPLE_POINTS if low < p < high][:5]
-    values = np.array([_evaluate(activation, formula, p) for p in points], dtype=np.float32)
+    formula = activation.formulas[0]
+    low, high = activation.spec.domain
+    offsets = [p - min(EXAMPLE_POINTS) for p in EXAMPLE_POINTS]  # for a domain far from 0
+    candidates = [p for p in EXAMPLE_POINTS if low < p < high] or [low + d for d in offsets]
+    found = {p: _evaluate(activation, formula, p) for p in candidates if low < p < high}
+    points = [p for p, v in found.items() if v is not None][:5]  # no pole or complex value
+    values = np.array([found[p] for p in points], dtype=np.float32)
     inputs = "[" + ", ".join(repr(p) for p in points) + "]"
     return Example(inputs, np.array2string(values, precision=4, suppress_small=True))
 
 
-def _evaluate(activation: Activation, formula: Formula, point: float) -> float:
+def _evaluate(activation: Activation, formula: Formula, point: float) -> float | None:
+    """The formula at ``point``, or None where it is not a finite real number."""
     values = dict(activation.defaults)
     values[activation.x] = sp.Float(point, 30)
-    return float(formula.expr.subs(values).evalf(30))
+    value = formula.expr.subs(values).evalf(30)
+    return float(value) if value.is_real and value.is_finite else None

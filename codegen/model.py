@@ -59,6 +59,7 @@ class Spec:
     widen: bool = True
     axis: Axis | None = None  # set for softmax-like specs, which reduce along an axis
     module: str = ""  # the Flax module's name, for specs with learnable parameters
+    domain_inferred: bool = False  # the domain is where the formula is real, not the spec's
 
 
 @dataclass(frozen=True)

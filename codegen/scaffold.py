@@ -50,6 +50,23 @@ def new_spec(root: Path, name: str, text: str) -> Path:
             check(spec)
     if spec.name != name:
         raise SpecError(f"{SPECS}/{path.name}", "name", f"must be {name!r}")
+    _check_new_names(root, spec)
     path.parent.mkdir(exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _check_new_names(root: Path, spec) -> None:
+    """Refuse a name or alias that another spec in the project already exports."""
+    taken = {}
+    for other in sorted((root / SPECS).glob("*.toml")):
+        try:
+            existing = load_spec(other, root)
+        except SpecError:
+            continue  # the build reports that spec's own errors
+        taken.update(dict.fromkeys((existing.name, *existing.aliases), existing.path))
+    for field, name in [("name", spec.name), *(("aliases", a) for a in spec.aliases)]:
+        if name in taken:
+            raise SpecError(
+                f"{SPECS}/{spec.name}.toml", field, f"{name!r} is already exported by {taken[name]}"
+            )

@@ -22,11 +22,11 @@ DIGITS = 40
 # mpmath's exp(u) holds a binary exponent of about 1.44u bits, so exp(exp(x))
 # at x = 5e6 never returns.  Beyond this argument the result is taken as
 # overflow (inf) or underflow (0): far outside float64's range either way.
-_HUGE = mpmath.mpf(2) ** 40
+_HUGE = mpmath.mpf(2) ** 20
 
 
 def _exp(u):
-    """mpmath's exp, bounded: inf or 0 for real parts beyond +-2**40."""
+    """mpmath's exp, bounded: inf or 0 for real parts beyond +-2**20."""
     real = mpmath.re(u)
     if real > _HUGE:
         return mpmath.inf

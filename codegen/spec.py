@@ -1,5 +1,6 @@
 """Spec files -> validated :class:`~codegen.model.Spec` objects."""
 
+import builtins
 import keyword
 import math
 import tomllib
@@ -35,8 +36,17 @@ _AXIS_FIELDS = {
     "arguments",
     "sign",
 }
-# Names the generated code itself uses inside a function body.
-_GENERATED_NAMES = {"y", "y_dot", "primals", "tangents", "jax", "jnp", "lax", "special"}
+# Names the generated modules define or import: a parameter or function of
+# the same name would shadow them.  The support helpers are in the list too.
+_GENERATED_NAMES = {
+    *("y", "y_dot", "dtype", "primals", "tangents", "axis", "where", "keepdims"),
+    *("jax", "jnp", "lax", "special", "functools", "operator", "Array", "ArrayLike"),
+    *("nn", "nnx", "linen", "flax", "tp", "Dtype", "MappingProxyType", "support"),
+    *("widen", "native", "narrow", "cast", "horner", "is_zero", "sum_tangents"),
+    *("shifted", "masked", "zeroed", "reduced", "axis_sum", "axis_mean", "SymbolicZero"),
+}
+# Python's builtins: a module-level function named ``sum`` would hide one.
+_BUILTINS = {name for name in dir(builtins) if not name.startswith("_")}
 
 
 class SpecError(ValueError):
@@ -80,7 +90,7 @@ class _Reader:
         if unknown:
             known = ", ".join(sorted(_FIELDS))
             raise self.error(unknown[0], f"is not a spec field; the fields are {known}")
-        name = self.identifier("name", self.data.get("name", default_name))
+        name = self.exported("name", self.data.get("name", default_name))
         params = self.params()
         return Spec(
             path=self.where,
@@ -90,7 +100,7 @@ class _Reader:
             description=self.text("description"),
             params=params,
             switch=self.switch({p.name for p in params}),
-            aliases=tuple(self.identifier("aliases", a) for a in self.strings("aliases")),
+            aliases=tuple(self.exported("aliases", a) for a in self.strings("aliases")),
             jax_nn=self.text("jax_nn") or None,
             references=self.strings("references"),
             domain=self.domain(),
@@ -121,13 +131,25 @@ class _Reader:
             raise self.error(field, f"must be a Python identifier, not {value!r}")
         if value.startswith("_"):
             raise self.error(field, f"cannot be {value!r}: names starting with _ are private")
+        if value in _BUILTINS:
+            raise self.error(field, f"cannot be {value!r}: it would hide Python's builtin")
         return value
+
+    def exported(self, field: str, value: Any) -> str:
+        """A name the generated package exports: it must not hide its own names."""
+        name = self.identifier(field, value)
+        if name in _GENERATED_NAMES:
+            raise self.error(field, f"cannot be {name!r}: the generated code uses that name")
+        return name
 
     def symbol(self, field: str, value: Any) -> str:
         """A name the formulas use, so it must not hide x or a function."""
         name = self.identifier(field, value)
         if name == "x" or name in FUNCTIONS or name in CONSTANTS or name in _GENERATED_NAMES:
             raise self.error(field, f"cannot be {name!r}: the name is reserved")
+        # The printer reads *_dot as a tangent, and the JVP rules name dy_d<input>.
+        if name.endswith("_dot") or name.startswith("dy_d"):
+            raise self.error(field, f"cannot be {name!r}: *_dot and dy_d* name derivatives")
         return name
 
     def params(self) -> tuple[Param, ...]:
