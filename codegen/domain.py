@@ -7,8 +7,6 @@ that are not one interval is refused with a message that suggests the line.
 Isolated poles (1/x at 0) are not refused: the function is real around them.
 """
 
-import math
-
 import sympy as sp
 from sympy.calculus.util import continuous_domain
 from sympy.codegen.cfunctions import expm1, log1p
@@ -47,13 +45,6 @@ def real_domain(expr: sp.Expr, x: sp.Symbol) -> tuple[float, float] | None:
     if where == sp.S.Reals or isinstance(outside, sp.FiniteSet):
         return None
     if isinstance(where, sp.Interval):
-        return (_float(where.start), _float(where.end))
+        return (float(where.start), float(where.end))
     raise DomainError(f"is real only on {where}")
 
-
-def _float(bound: sp.Expr) -> float:
-    return (
-        math.copysign(math.inf, float(bound.is_positive) - 0.5)
-        if bound.is_infinite
-        else float(bound)
-    )

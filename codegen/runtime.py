@@ -51,10 +51,15 @@ def _built(expression: str, name: str, domain, seconds, params: tuple) -> Callab
         data["domain"] = list(domain)
     spec = read_spec(f"<activation {name}>", data, default_name=name)
     _, text = build_one(spec, seconds)
+    return getattr(load_module(text, name), spec.name)
+
+
+def load_module(text: str, name: str) -> types.ModuleType:
+    """A generated module's ``text``, imported from memory."""
     module = types.ModuleType(f"{_package()}._{name}_{next(_COUNTER)}")
     module.__package__ = _PACKAGE
     exec(compile(text, f"<symjvp {name}>", "exec"), module.__dict__)  # our own emitted code
-    return getattr(module, spec.name)
+    return module
 
 
 def _package() -> str:

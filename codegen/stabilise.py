@@ -135,6 +135,14 @@ def _sigmoid_difference(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
+def _log_cosh(e: sp.Expr) -> sp.Expr | None:
+    """log(cosh(u)) -> |u| + softplus(-2|u|) - log(2): cosh overflows past |u| = 89."""
+    if isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh):
+        u = sp.Abs(e.args[0].args[0])
+        return u + softplus(-2 * u) - sp.log(2)
+    return None
+
+
 def _times_sign(e: sp.Expr) -> sp.Expr | None:
     """u * sign(u) -> Abs(u), so that 1 - u*sign(u)/(1 + |u|) can cancel symbolically."""
     if not e.is_Mul:
@@ -173,6 +181,7 @@ _RULES = [
     _rule(_sech_squared),
     _rule(_sinh_over_cosh),
     _rule(_sigmoid_difference),
+    _rule(_log_cosh),
     _rule(_times_sign),
     _TermwiseFuncMinusOne(sp.exp, sp.codegen.cfunctions.expm1),
     log1p_opt,

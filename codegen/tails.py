@@ -114,8 +114,8 @@ def _settled(concrete, x, points, mask, dtype) -> tuple | None:
     limit = exact[-1]
     if not np.isfinite(limit) or abs(limit) > np.finfo(dtype).max:
         return None
-    # Only infinity breaks: the largest float stands for it (inf in float32).
-    first = float(abs(points[broken[0]])) if len(broken) else float(np.finfo(np.float64).max)
+    # Only infinity breaks: float32's largest stands for it, past every pole.
+    first = float(abs(points[broken[0]])) if len(broken) else float(np.finfo(np.float32).max)
     with np.errstate(over="ignore"):
         wrong = checked[mask[checked] & (dtype(exact) != dtype(limit))]
     if not len(wrong):

@@ -14,12 +14,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import sample
 from jax.ad_checkpoint import print_saved_residuals
 from jax.test_util import check_grads
 
 import generated
 from codegen.reference import plain_function
+from conftest import sample
 
 RTOL = 1e-9
 

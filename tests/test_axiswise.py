@@ -8,7 +8,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import AXISWISE
 from jax.ad_checkpoint import print_saved_residuals
 from jax.test_util import check_grads
 from test_build import import_package
@@ -17,6 +16,7 @@ import generated
 from codegen.build import analyse
 from codegen.cli import main
 from codegen.reference import plain_axis_function
+from conftest import AXISWISE
 
 BY_NAME = {a.spec.name: a for a in AXISWISE}
 RNG = np.random.default_rng(0)

@@ -117,9 +117,9 @@ def derived(monkeypatch, tmp_path):
     calls = []
     build_all = codegen.build._build_all
 
-    def recording(specs):
+    def recording(specs, *options):
         calls.append(sorted(s.name for s in specs))
-        return build_all(specs)
+        return build_all(specs, *options)
 
     monkeypatch.setattr(codegen.build, "_build_all", recording)
     return calls

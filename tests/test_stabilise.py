@@ -15,12 +15,14 @@ from codegen.search import (
     best_form,
     exact_values,
     float32_values,
+    float64_values,
     most_accurate,
+    parameter_samples,
     ulp_errors,
 )
 from codegen.series import with_series
 from codegen.stabilise import rationalise, stabilise
-from codegen.tails import with_tails
+from codegen.tails import guarded, tails
 from conftest import ANALYSED
 from generated._support import horner
 
@@ -179,15 +181,40 @@ def test_float32_evaluates_fewer_terms_than_float64():
     )
 
 
+def _tailed(expr, samples=((),)):
+    return guarded(expr, tails(expr, x, (-np.inf, np.inf), samples))
+
+
 def test_tail_regime_returns_the_limit_where_the_closed_form_overflows():
     expr = x**3 * sigmoid(-x) + 1  # tends to 1, but x**3 is inf beyond 7e12: inf * 0
-    tailed = with_tails(expr, x, (-np.inf, np.inf), ())
-    far = np.float32([1e13, 1e30, np.finfo(np.float32).max])
+    tailed = _tailed(expr)
+    far = np.float32([1e13, 1e30, np.finfo(np.float32).max, np.inf])
     assert np.isnan(float32_values(expr, x, far)).all()
     assert (float32_values(tailed, x, far) == 1).all()
-    near = np.float32([-1e13, -3.0, 0.5, 20.0])  # untouched: -inf is the truth at -1e13
+    near = np.float32([-1e13, -3.0, 0.5, 20.0, np.nan])  # -inf is the truth at -1e13
     np.testing.assert_array_equal(float32_values(tailed, x, near), float32_values(expr, x, near))
 
 
+def test_tail_regime_holds_in_float64():
+    tailed = _tailed(x**3 * sigmoid(-x) + 1)
+    far = np.array([1e13, 1e110, 1e300])  # finite in float64 until x**3 overflows
+    assert (float64_values(tailed, x, far) == 1).all()
+
+
 def test_no_tail_where_the_closed_form_stays_finite():
-    assert with_tails(sp.tanh(x), x, (-np.inf, np.inf), ()) == sp.tanh(x)
+    assert tails(sp.tanh(x), x, (-np.inf, np.inf)) == ()
+
+
+def test_no_tail_at_a_pole():
+    # x/(x - 3) is inf/inf = NaN only at infinity: the pole at 3 keeps its inf.
+    tailed = _tailed(x / (x - 3))
+    assert float32_values(tailed, x, np.float32([np.inf]))[0] == 1
+    assert np.isinf(float32_values(tailed, x, np.float32([3.0]))[0])
+
+
+def test_a_tail_whose_limit_depends_on_a_parameter_is_left_out():
+    a = sp.Symbol("a", real=True)
+    expr = x**3 * sigmoid(-x) + a  # tends to a, not to one constant
+    samples = parameter_samples({a: 1.0})
+    assert tails(expr, x, (-np.inf, np.inf), samples) == ()
+    assert tails(x**3 * sigmoid(-a * x) + 1, x, (-np.inf, np.inf), samples[:5]) != ()

@@ -1,0 +1,118 @@
+"""One test for each defect found by using unseen specs as a new user would
+(issue 13): each failed before its fix."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sympy as sp
+
+import codegen
+import generated
+from codegen.cli import main
+from codegen.search import exact_values
+from codegen.spec import SpecError
+
+
+def _grad(f, argnums=0):
+    with jax.enable_x64(True):
+        return lambda *args: float(jax.grad(f, argnums)(*map(jnp.float64, args)))
+
+
+@pytest.mark.parametrize(
+    ("expression", "params", "argnums", "at", "truth"),
+    [
+        ("x*tanh(softplus(beta*x))", {"beta": 1.0}, 0, (20.0, 0.01), 0.7246245),
+        ("x*sigmoid(beta*x)", {"beta": 1.0}, 1, (200.0, 0.001), 9900.6629),
+        ("a*tanh(x/a)", {"a": 2.0}, 1, (500.0, 1000.0), 0.0688933),
+    ],
+)
+def test_derivatives_are_right_far_from_the_parameter_defaults(
+    expression, params, argnums, at, truth
+):
+    f = codegen.activation(expression, **params)
+    assert _grad(f, argnums)(*at) == pytest.approx(truth, rel=1e-6)
+
+
+def test_soft_clip_is_accurate_at_a_small_sharpness():
+    text = "log((1 + exp(a*x))/(1 + exp(a*(x - 1))))/a"
+    f = codegen.activation(text, a=50.0)
+    x, a = sp.symbols("x a", real=True)
+    xs = np.linspace(5.0, 15.0, 11)
+    exact = exact_values(
+        sp.log((1 + sp.exp(a * x)) / (1 + sp.exp(a * (x - 1)))).subs(a, 0.02) / 0.02, x, xs
+    )
+    with jax.enable_x64(True):
+        np.testing.assert_allclose(f(xs, 0.02), exact, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["mish", "gelu", "silu", "softplus", "elu", "squareplus"])
+def test_higher_derivatives_accept_python_floats(name):
+    f = getattr(generated, name)
+    assert np.isfinite(jax.hessian(f)(1.0))
+    assert np.isfinite(jax.grad(jax.grad(jax.grad(f)))(1.0))
+    assert np.isfinite(jax.jacfwd(jax.jacrev(f))(np.float32(1.0)))
+
+
+def test_a_pole_gives_inf_not_an_exception():
+    f = codegen.activation("x/(x - 3)")
+    assert np.isinf(f(3.0)) and np.isinf(jax.grad(f)(3.0))
+
+
+def test_second_order_reverse_mode_has_no_nan_past_exp_overflow():
+    for f in (generated.elu, generated.celu, generated.selu):
+        assert jax.grad(jax.grad(f))(100.0) == 0.0
+        assert np.isfinite(jax.grad(jax.grad(jax.grad(f)))(1e4))
+
+
+def test_mish_at_minus_infinity_agrees_with_its_derivative():
+    assert generated.mish(-jnp.inf) == 0.0 and jax.grad(generated.mish)(-jnp.inf) == 0.0
+    assert np.isnan(generated.mish(jnp.nan))  # NaN still propagates
+
+
+@pytest.mark.parametrize(
+    ("expression", "domain"), [("sqrt(x)", (0.0, np.inf)), ("log(x)", (0.0, np.inf))]
+)
+def test_a_formula_real_on_a_half_line_gets_that_domain(expression, domain, tmp_path, capsys):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "half.toml").write_text(f'summary = "s"\nexpression = "{expression}"\n')
+    assert main(["--root", str(tmp_path), "--no-cache"]) == 0
+    assert "real only on [0, inf]" in capsys.readouterr().out
+    assert codegen.activation(expression)(4.0) > 0
+
+
+def test_a_formula_with_an_isolated_pole_builds():
+    assert codegen.activation("1/x")(2.0) == 0.5
+
+
+def test_a_formula_real_on_two_pieces_is_refused_with_a_hint():
+    with pytest.raises(SpecError, match=r"real only on .*domain = \[low, high\]"):
+        codegen.activation("sqrt(x**2 - 1)")
+
+
+@pytest.mark.parametrize("param", ["dtype", "cast", "x_dot", "dy_dx", "horner", "sum"])
+def test_a_parameter_may_not_shadow_the_generated_code(param):
+    with pytest.raises(SpecError, match=f"params.{param}"):
+        codegen.activation(f"x*{param}", **{param: 1.0})
+
+
+@pytest.mark.parametrize("name", ["cast", "widen", "jnp", "lax", "linen", "nnx", "support", "sum"])
+def test_an_activation_may_not_shadow_the_package(name):
+    with pytest.raises(SpecError, match="field 'name'"):
+        codegen.activation("x*sigmoid(x)", name=name)
+
+
+def test_log_cosh_does_not_overflow():
+    f = codegen.activation("log(cosh(x))")
+    np.testing.assert_allclose(f(jnp.float32([100.0, -1e4])), [100 - np.log(2), 1e4 - np.log(2)])
+    assert jax.grad(f)(1e4) == 1.0
+
+
+def test_a_traceback_needs_debug(tmp_path, capsys):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "slow.toml").write_text('summary = "s"\nexpression = "tanh(tanh(x))"\n')
+    assert main(["--root", str(tmp_path), "--budget", "0.01"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "specs/slow.toml" in err and "Traceback" not in err and "generated/ was not touched" in err
+    )

@@ -1,0 +1,86 @@
+"""Property tests of the generator itself: formulas drawn from a grammar of
+the allowed functions, built in memory, checked against mpmath at every
+order up to 2 (3 for some), at random and far points and at parameter
+values over four decades; or refused with a message naming the spec."""
+
+import functools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from unseen import check
+
+from codegen.build import build_one
+from codegen.runtime import load_module
+from codegen.spec import SpecError, read_spec
+
+UNARY = (
+    "tanh({})",
+    "sigmoid({})",
+    "softplus({})",
+    "atan({})",
+    "erf({})",
+    "sin({})",
+    "exp(-({})**2)",
+    "sqrt(1 + ({})**2)",
+    "log1p(({})**2)",
+    "exp({})",
+    "Abs({})",
+)
+BINARY = ("({}) + ({})", "({})*({})", "({})/(1 + Abs({}))", "Max({}, {})")
+LEAVES = st.sampled_from(["x", "k*x", "x + k", "x/2"])
+FORMULAS = st.recursive(
+    LEAVES,
+    lambda inner: st.one_of(
+        st.builds(str.format, st.sampled_from(UNARY), inner),
+        st.builds(str.format, st.sampled_from(BINARY), inner, inner),
+    ),
+    max_leaves=4,
+).filter(lambda f: "x" in f)
+BUDGET = 45.0
+
+
+@functools.cache
+def built(formula: str, default: float):
+    """(analysis model, function) for ``formula``, or the SpecError refusing it."""
+    params = {"k": default} if "k" in formula else {}
+    spec = read_spec("<drawn>", {"summary": "s", "expression": formula, "params": params}, "drawn")
+    try:
+        activation, text = build_one(spec, BUDGET)
+    except SpecError as error:
+        return error
+    return activation, load_module(text, "drawn").drawn
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(FORMULAS, st.sampled_from([0.5, 1.0, 3.0]), st.booleans())
+def test_any_drawn_formula_is_right_at_every_order_or_refused(formula, default, third):
+    result = built(formula, default)
+    if isinstance(result, SpecError):
+        assert "<drawn>" in str(result)  # refused, naming the spec
+        return
+    activation, function = result
+    check(activation, function, orders=(0, 1, 2, 3) if third else (0, 1, 2), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "formula", ["x*tanh(exp(x))", "exp(exp(exp(x)))", "tanh(tanh(tanh(tanh(tanh(x)))))"]
+)
+def test_runaway_formulas_finish_within_the_budget_or_are_refused(formula):
+    result = built(formula, 1.0)
+    if isinstance(result, SpecError):
+        assert "within" in str(result) and "stage" in str(result)
+    else:
+        activation, function = result
+        check(activation, function, orders=(0, 1), rtol=1e-6)
+
+
+def test_a_spec_over_its_budget_is_refused_naming_the_spec_and_the_stage():
+    spec = read_spec("<slow>", {"summary": "s", "expression": "tanh(tanh(tanh(x)))"}, "slow")
+    with pytest.raises(SpecError, match=r"<slow>: field 'expression' could not be analysed"):
+        build_one(spec, seconds=0.05)

@@ -1,0 +1,39 @@
+"""A zoo of published activations the catalogue does not have, built as a
+user would build them: spec files in a project, one build, one import.
+Each is checked against mpmath at every order up to 2, at random and far
+points, with its parameters over four decades."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from test_build import import_package
+from unseen import check
+
+from codegen.build import build
+from codegen.write import replace_generated
+
+ZOO = Path(__file__).parent / "zoo"
+NAMES = sorted(p.stem for p in ZOO.glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    """(activations by name, the imported package) for the whole zoo."""
+    root = tmp_path_factory.mktemp("zoo")
+    shutil.copytree(ZOO, root / "specs")
+    activations, files = build(root)
+    replace_generated(root, files)
+    package = import_package(root / "generated", "generated_zoo")
+    return {a.spec.name: a for a in activations}, package
+
+
+def test_the_zoo_has_forty_activations_the_catalogue_lacks():
+    catalogue = {p.stem for p in (ZOO.parents[1] / "specs").glob("*.toml")}
+    assert len(NAMES) >= 40 and not catalogue & set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_zoo_values_and_derivatives_match_mpmath(zoo, name):
+    activations, package = zoo
+    check(activations[name], getattr(package, name))

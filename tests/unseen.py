@@ -1,0 +1,80 @@
+"""Checks for formulas the catalogue has never seen: values and derivatives
+against mpmath, at random points, in the tails, and at parameter values
+spread over several decades."""
+
+import jax
+import numpy as np
+import sympy as sp
+
+from codegen.model import Activation
+from codegen.search import exact_values
+
+# Parameter values as multiples of the defaults (a default of 0 becomes the scale).
+SCALES = (1.0, 0.01, 0.1, 10.0, 100.0)
+TAILS = (30.0, 200.0, 1e3, 1e5, 1e10, 1e20, 1e100)
+
+
+def points(activation: Activation, seed: int = 0) -> np.ndarray:
+    """Random points of both signs, and far ones, inside the domain."""
+    rng = np.random.default_rng(seed)
+    near = np.concatenate([rng.normal(0.0, 3.0, 16), rng.uniform(-30.0, 30.0, 8)])
+    far = np.concatenate([TAILS, np.negative(TAILS)])
+    low, high = activation.spec.domain
+    pts = np.concatenate([near, far])
+    if np.isfinite(low):
+        pts = low + np.abs(pts - low) + 1e-3
+    if np.isfinite(high):
+        pts = np.minimum(pts, high - 1e-3)
+    return np.unique(pts)
+
+
+def parameter_values(activation: Activation) -> list[tuple[float, ...]]:
+    defaults = [float(p.default) for p in activation.spec.params]
+    return [tuple(d * s if d else s for d in defaults) for s in SCALES]
+
+
+def truth(activation: Activation, order: int, params, xs) -> np.ndarray:
+    """The exact ``order``-th derivative in x, by mpmath, rounded to float64."""
+    expr = sp.diff(activation.formulas[0].source, activation.x, order)
+    expr = expr.subs(dict(zip(activation.params, map(sp.Float, params), strict=True)))
+    return exact_values(expr, activation.x, xs)
+
+
+def computed(function, order: int, params, xs) -> np.ndarray:
+    """JAX's ``order``-th derivative of the generated function, in float64."""
+    with jax.enable_x64(True):
+        f = lambda x: function(x, *params)  # noqa: E731
+        for _ in range(order):
+            f = jax.grad(f)
+        return np.asarray(jax.vmap(f)(np.asarray(xs, np.float64)), np.float64)
+
+
+def mismatches(got: np.ndarray, exact: np.ndarray, xs: np.ndarray, rtol: float) -> list[str]:
+    """Where ``got`` is wrong: not finite where the truth is finite, or off by
+    more than ``rtol`` of the largest truth among its neighbours (near a root
+    a relative error is unbounded)."""
+    order = np.argsort(xs)
+    got, exact, xs = got[order], exact[order], xs[order]
+    bad = []
+    for i in np.flatnonzero(np.isfinite(exact) & (np.abs(exact) < 1e300)):
+        window = np.abs(exact[max(i - 1, 0) : i + 2])
+        scale = np.max(window[np.isfinite(window)])
+        if not np.isfinite(got[i]) or abs(got[i] - exact[i]) > rtol * scale + 1e-300:
+            bad.append(f"x={xs[i]:.6g}: got {got[i]:.10g}, truth {exact[i]:.10g}")
+    return bad
+
+
+def check(activation: Activation, function, orders=(0, 1, 2), rtol: float = 1e-7) -> None:
+    """Assert values and derivatives of ``function`` against mpmath."""
+    xs = points(activation)
+    problems = []
+    for params in parameter_values(activation):
+        for order in orders:
+            bad = mismatches(
+                computed(function, order, params, xs),
+                truth(activation, order, params, xs),
+                xs,
+                rtol,
+            )
+            problems += [f"order {order}, params {params}: {b}" for b in bad[:3]]
+    assert not problems, f"{activation.spec.name}:\n" + "\n".join(problems[:12])
