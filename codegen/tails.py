@@ -109,8 +109,10 @@ def _settled(concrete, x, points, mask, dtype) -> tuple | None:
     checked = np.unique(np.append(broken[spread] if len(broken) else [], len(points) - 1))
     checked = checked.astype(int)
     exact = exact_values(concrete, x, points[checked])
-    if np.isnan(exact).all():
+    defined = ~np.isnan(exact)  # mpmath gives NaN for inf * 0 beyond its bound on exp
+    if not defined.any():
         return (None,)  # undefined at these parameter values
+    checked, exact = checked[defined], exact[defined]
     limit = exact[-1]
     if not np.isfinite(limit) or abs(limit) > np.finfo(dtype).max:
         return None
