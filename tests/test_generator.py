@@ -69,7 +69,13 @@ def test_any_drawn_formula_is_right_at_every_order_or_refused(formula, default, 
 
 
 @pytest.mark.parametrize(
-    "formula", ["x*tanh(exp(x))", "exp(exp(exp(x)))", "tanh(tanh(tanh(tanh(tanh(x)))))"]
+    "formula",
+    [
+        "x*tanh(exp(x))",
+        "exp(exp(exp(x)))",
+        "tanh(tanh(tanh(tanh(tanh(x)))))",
+        "x*log(2 - exp(-exp(x)))",
+    ],
 )
 def test_runaway_formulas_finish_within_the_budget_or_are_refused(formula):
     result = built(formula, 1.0)
