@@ -90,7 +90,7 @@ def _check_uses(spec: Spec, inputs, exprs) -> None:
 
 def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula:
     tower = []
-    current = stabilise(expr)
+    current = _stable_form(expr, inputs[0], defaults, spec.domain)
     for order in range(spec.closed_form_order + 1):
         stage(f"differentiate and search, order {order + 1}")
         partials = _partials(spec, field, expr, current, inputs, defaults, order)

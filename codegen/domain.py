@@ -47,4 +47,3 @@ def real_domain(expr: sp.Expr, x: sp.Symbol) -> tuple[float, float] | None:
     if isinstance(where, sp.Interval):
         return (float(where.start), float(where.end))
     raise DomainError(f"is real only on {where}")
-

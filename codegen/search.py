@@ -35,12 +35,12 @@ def _exp(u):
     return mpmath.exp(u)
 
 
-def _bounded(function, odd: bool):
-    """cosh or sinh, with exp's bound: beyond it, +inf, or -inf for sinh below."""
+def _bounded(function, below):
+    """cosh, sinh or expm1, with exp's bound: +inf above it, ``below`` under it."""
 
     def bounded(u):
         if abs(mpmath.re(u)) > _HUGE:
-            return -mpmath.inf if odd and mpmath.re(u) < 0 else mpmath.inf
+            return below if mpmath.re(u) < 0 else mpmath.inf
         return function(u)
 
     return bounded
@@ -48,13 +48,13 @@ def _bounded(function, odd: bool):
 
 _MPMATH = {
     "exp": _exp,
-    "cosh": _bounded(mpmath.cosh, odd=False),
-    "sinh": _bounded(mpmath.sinh, odd=True),
+    "cosh": _bounded(mpmath.cosh, mpmath.inf),
+    "sinh": _bounded(mpmath.sinh, -mpmath.inf),
+    "expm1": _bounded(mpmath.expm1, mpmath.mpf(-1)),
     "sigmoid": lambda u: 1 / (1 + _exp(-u)),
     "softplus": lambda u: u + mpmath.log1p(_exp(-u)) if mpmath.re(u) > 0 else mpmath.log1p(_exp(u)),
     "erfc": mpmath.erfc,
     "log1p": mpmath.log1p,
-    "expm1": mpmath.expm1,
     "offset": lambda x, centre: x - centre,
     "reciprocal": lambda u: 1 / u,
     "polynomial": lambda x, _, *c: mpmath.polyval(c[::-1], x),
@@ -96,8 +96,14 @@ def parameter_samples(defaults: Mapping[sp.Symbol, float]) -> tuple[tuple, ...]:
     """
     if not defaults:
         return ((),)
+    # Exact rationals: a Float would round SymPy's own folding, exp(-50.0)
+    # included, to 15 digits, and the truth with it.
     return tuple(
-        tuple(sorted(((s, v * scale if v else scale) for s, v in defaults.items()), key=str))
+        tuple(
+            sorted(
+                ((s, sp.Rational(v * scale if v else scale)) for s, v in defaults.items()), key=str
+            )
+        )
         for scale in _SCALES
     )
 

@@ -7,7 +7,7 @@ to the value misses the cancellations that differentiation creates.
 """
 
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import FuncMinusOneOptim, ReplaceOptim, log1p_opt, optimize
 
 from codegen.primitives import erfc, sigmoid, softplus
@@ -135,6 +135,17 @@ def _sigmoid_difference(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
+def _expm1_times_sigmoid(e: sp.Expr) -> sp.Expr | None:
+    """expm1(u) * sigmoid(-u) -> tanh(u/2): never inf * 0 where |u| is large."""
+    if not e.is_Mul:
+        return None
+    for f in e.args:
+        if isinstance(f, expm1) and sigmoid(-f.args[0]) in e.args:
+            rest = [g for g in e.args if g not in (f, sigmoid(-f.args[0]))]
+            return sp.Mul(sp.tanh(f.args[0] / 2), *rest)
+    return None
+
+
 def _log_cosh(e: sp.Expr) -> sp.Expr | None:
     """log(cosh(u)) -> |u| + softplus(-2|u|) - log(2): cosh overflows past |u| = 89."""
     if isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh):
@@ -182,6 +193,7 @@ _RULES = [
     _rule(_sinh_over_cosh),
     _rule(_sigmoid_difference),
     _rule(_log_cosh),
+    _rule(_expm1_times_sigmoid),
     _rule(_times_sign),
     _TermwiseFuncMinusOne(sp.exp, sp.codegen.cfunctions.expm1),
     log1p_opt,
