@@ -90,7 +90,9 @@ def _check_uses(spec: Spec, inputs, exprs) -> None:
 
 def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula:
     tower = []
-    current = _stable_form(expr, inputs[0], defaults, spec.domain)
+    # The value as written stays unless a rewrite is clearly better: NumPy,
+    # which scores the forms, and XLA round differently near exact zeros.
+    current = _stable_form(expr, inputs[0], defaults, spec.domain, margin=2.0)
     for order in range(spec.closed_form_order + 1):
         stage(f"differentiate and search, order {order + 1}")
         partials = _partials(spec, field, expr, current, inputs, defaults, order)
@@ -156,10 +158,10 @@ def _partial(expr, symbol: sp.Symbol, x, defaults, domain, order, direct=None) -
     return computed[most_accurate(list(computed), x, defaults, domain)]
 
 
-def _stable_form(d: sp.Expr, x, defaults, domain) -> sp.Expr:
+def _stable_form(d: sp.Expr, x, defaults, domain, margin: float = 1.0) -> sp.Expr:
     if len(d.atoms(sp.Piecewise)) <= 2:  # folding more is slow and gains little
         d = sp.piecewise_fold(d)
-    return best_form(stabilise(d), _rewrites, x, defaults, domain)
+    return best_form(stabilise(d), _rewrites, x, defaults, domain, margin)
 
 
 def _rewrites(expr: sp.Expr) -> list[sp.Expr]:

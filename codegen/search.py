@@ -183,9 +183,10 @@ def most_accurate(
     x: sp.Symbol,
     defaults: Mapping[sp.Symbol, float],
     domain: tuple[float, float],
+    margin: float = 1.0,
 ) -> sp.Expr:
     """The candidate with the smallest worst-case float32 error at the sample
-    points, at the defaults and at a tenth and ten times them: a form that
+    points (NumPy's, a stand-in for XLA's), at the defaults and at a tenth and ten times them: a form that
     is accurate only at the defaults would be wrong at other values."""
     unique = list(dict.fromkeys(candidates))
     if len(unique) == 1:
@@ -202,7 +203,10 @@ def most_accurate(
         error = float(max(np.max(e, initial=0.0) for e in errors))
         return (error, sp.count_ops(candidate), sp.srepr(candidate))
 
-    return min(unique, key=cost)
+    costs = {candidate: cost(candidate) for candidate in unique}
+    best = min(unique, key=costs.get)
+    # The first candidate, as written, stays unless another is ``margin`` times better.
+    return unique[0] if costs[unique[0]][0] <= margin * costs[best][0] else best
 
 
 def best_form(
@@ -211,13 +215,16 @@ def best_form(
     x: sp.Symbol,
     defaults: Mapping[sp.Symbol, float],
     domain: tuple[float, float],
+    margin: float = 1.0,
 ) -> sp.Expr:
     """The most accurate of ``expr`` and its ``rewrites``, chosen branch by branch."""
     return by_branch(
         expr,
         x,
         domain,
-        lambda branch, where: most_accurate([branch, *rewrites(branch)], x, defaults, where),
+        lambda branch, where: most_accurate(
+            [branch, *rewrites(branch)], x, defaults, where, margin
+        ),
     )
 
 
