@@ -8,6 +8,8 @@ the tangent is rewritten in terms of y wherever the formula can be solved
 for x, so that y is all the backward pass keeps.
 """
 
+import dataclasses
+
 import sympy as sp
 
 from codegen.lower import one_division, one_exponential
@@ -35,7 +37,7 @@ def derive_axiswise(spec: Spec) -> AxisActivation:
     overrides = dict(axis.overrides)
     raw = []
     for name, text in axis.reductions:
-        raw.append(_reduction(spec, name, text, names, [r[0] for r in raw]))
+        raw.append(_reduction(spec, name, text, names))
         names[name] = raw[-1][0]
     expr = _parse(spec, "expression", spec.expression, names, FUNCTIONS)
     _check_uses(spec, expr, raw, inputs, params)
@@ -80,7 +82,21 @@ def derive_axiswise(spec: Spec) -> AxisActivation:
     # y that the forward pass does not compute: log_softmax's exp(y) is exp(x)/S.
     tangent = in_y if _new_functions(in_y, forward) <= _new_functions(in_x, forward) else in_x
     tangent = one_division(one_exponential(tangent))
-    return AxisActivation(spec, inputs, params, tuple(reductions), shifted, expr, tangent)
+    activation = AxisActivation(spec, inputs, params, tuple(reductions), shifted, expr, tangent)
+    if axis.choice is None:
+        return activation
+    variants = tuple(
+        (value, derive_axiswise(_variant(spec, replaced)))
+        for value, replaced in axis.choice.variants
+    )
+    return dataclasses.replace(activation, variants=variants)
+
+
+def _variant(spec: Spec, replaced) -> Spec:
+    """``spec`` with some reductions' formulas replaced, and no choice."""
+    formulas = dict(spec.axis.reductions) | dict(replaced)
+    axis = dataclasses.replace(spec.axis, reductions=tuple(formulas.items()), choice=None)
+    return dataclasses.replace(spec, axis=axis)
 
 
 def _parse(spec: Spec, field: str, text: str, names, functions) -> sp.Expr:
@@ -93,7 +109,7 @@ def _parse(spec: Spec, field: str, text: str, names, functions) -> sp.Expr:
     return expr
 
 
-def _reduction(spec: Spec, name: str, text: str, names, earlier):
+def _reduction(spec: Spec, name: str, text: str, names):
     """(symbol, kind, inner symbol, summand, formula of the inner symbol)."""
     field = f"axis.reductions.{name}"
     formula = _parse(spec, field, text, names, {**FUNCTIONS, **REDUCTIONS})
@@ -102,8 +118,12 @@ def _reduction(spec: Spec, name: str, text: str, names, earlier):
         raise SpecError(spec.path, field, "must call sum(...) or mean(...) exactly once")
     call = calls[0]
     summand = call.args[0]
-    if summand.has(*earlier, axis_sum, axis_mean):
-        raise SpecError(spec.path, field, "must reduce a formula of the input and parameters")
+    if summand.has(axis_sum, axis_mean):
+        raise SpecError(
+            spec.path,
+            field,
+            "must reduce a formula of the input, parameters and earlier reductions",
+        )
     kind = "sum" if isinstance(call, axis_sum) else "mean"
     symbol = sp.Symbol(name, real=True)
     inner = symbol if formula == call else sp.Symbol(f"{name}_{kind}", real=True)
@@ -158,7 +178,12 @@ def _solve(expr, inputs) -> dict[sp.Symbol, sp.Expr]:
 def _reduction_tangent(kind, inner, summand, formula, symbol, earlier, differentiable):
     """d(symbol): the chain rule through the reduction and the earlier reductions."""
     reduce = axis_sum if kind == "sum" else axis_mean
-    inner_dot = reduce(sum(sp.diff(summand, s) * dot(s) for s in differentiable))
+    # An earlier reduction in the summand (the mean in a two-pass variance)
+    # is constant along the axis: its tangent comes out of the reduction.
+    inner_dot = reduce(
+        sum(sp.diff(summand, s) * dot(s) for s in differentiable)
+        + sum(sp.diff(summand, r.symbol) * dot(r.symbol) for r in earlier)
+    )
     tangent = inner_dot if inner == symbol else sp.diff(formula, inner) * inner_dot
     tangent += sum(sp.diff(formula, r.symbol) * dot(r.symbol) for r in earlier)
     if inner != symbol:

@@ -32,31 +32,45 @@ class Argument:
     doc: str
 
 
+@dataclass(frozen=True)
+class Kernel:
+    """One custom_jvp function and its rule: the formulas of one choice."""
+
+    name: str
+    activation: AxisActivation
+    value: str  # the choice's value that selects it; "" for the default
+    body: list[str]
+    reduction_tangents: list[str]
+    tangent: str
+    tangent_assignments: list[str]
+    sign: str | None
+
+
 def emit_axiswise(activation: AxisActivation) -> str:
     spec, axis = activation.spec, activation.spec.axis
     arguments = _arguments(activation)
     static = ["axis", "keepdims"] if activation.reduces else ["axis"]
     if axis.sign:
         static.append("return_sign")
-    primals = [axis.input, *(a.name for a in arguments if a.name not in static)]
-    names = set().union(
-        activation.tangent.free_symbols, *(r.formula.free_symbols for r in activation.reductions)
-    )
-    tangent = primal_body(activation.tangent, sorted(names, key=str))
+    choice = [axis.choice.name] if axis.choice else []
+    primals = [axis.input, *(a.name for a in arguments if a.name not in static + choice)]
+    kernels = [_kernel(activation, f"_{spec.name}", "")]
+    kernels += [_kernel(a, f"_{spec.name}_{value}", value) for value, a in activation.variants]
     context = dict(
         header=header(spec.path),
         spec=spec,
         activation=activation,
-        arguments=arguments,
+        arguments=[a for a in arguments if a.name not in choice],
+        choice=[a for a in arguments if a.name in choice],
         static=static,
-        static_names=repr(tuple(static)),
+        static_names=repr(tuple(static + choice)),
         nondiff=repr(tuple(range(len(static)))),
         primals=primals,
         tangents=[f"{p}_dot" if p != "where" else "_" for p in primals],
-        body=_body(activation),
-        reduction_tangents=[_tangent_line(r) for r in _named_tangents(activation)],
-        tangent=tangent.value,
-        tangent_assignments=[f"{a.name} = {a.code}" for a in tangent.assignments],
+        kernels=kernels,
+        choice_values=", ".join(repr(v) for v in [axis.choice.default, *dict(axis.choice.variants)])
+        if axis.choice
+        else "",
         tangent_prologue=_tangent_prologue(activation),
         optional_tangents=[
             f"{p.name}_dot = 0.0 if {p.name} is None else {p.name}_dot"
@@ -67,11 +81,27 @@ def emit_axiswise(activation: AxisActivation) -> str:
         example_input=repr(list(EXAMPLE_INPUT)),
         example=_example(activation),
         returns=_returns(activation),
-        sign=_sign(activation),
     )
     template = ENVIRONMENT.get_template("axiswise.py.j2")
     code = template.render(imports=[], **context)
     return template.render(imports=_imports(code), **context)
+
+
+def _kernel(activation: AxisActivation, name: str, value: str) -> Kernel:
+    names = set().union(
+        activation.tangent.free_symbols, *(r.formula.free_symbols for r in activation.reductions)
+    )
+    tangent = primal_body(activation.tangent, sorted(names, key=str))
+    return Kernel(
+        name,
+        activation,
+        value,
+        _body(activation),
+        [_tangent_line(r) for r in _named_tangents(activation)],
+        tangent.value,
+        [f"{a.name} = {a.code}" for a in tangent.assignments],
+        _sign(activation),
+    )
 
 
 def _arguments(activation: AxisActivation) -> list[Argument]:
@@ -107,6 +137,9 @@ def _arguments(activation: AxisActivation) -> list[Argument]:
     if activation.reductions:
         doc = _DOCS["where_reduced"] if activation.reduces else _DOCS["where"].format(masked=masked)
         table["where"] = Argument("where", "ArrayLike | None", "None", doc)
+    if axis.choice:
+        doc = f"{axis.choice.doc} (default: {axis.choice.default!r})."
+        table[axis.choice.name] = Argument(axis.choice.name, "str", repr(axis.choice.default), doc)
     order = axis.arguments or tuple(table)
     if sorted(order) != sorted(table):
         raise SpecError(activation.spec.path, "axis.arguments", f"must order {sorted(table)}")

@@ -27,6 +27,20 @@ class Switch:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A keyword-only string argument choosing other formulas for reductions.
+
+    jax.nn's ``standardize(..., algorithm="stable")`` computes the variance
+    in two passes; ``default`` names the formulas of ``[axis.reductions]``.
+    """
+
+    name: str
+    default: str
+    doc: str
+    variants: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # value, replacements
+
+
+@dataclass(frozen=True)
 class Axis:
     """What an axis-wise spec reduces or splits along its axis."""
 
@@ -38,6 +52,7 @@ class Axis:
     overrides: tuple[tuple[str, str], ...] = ()  # reduction and the argument replacing it
     arguments: tuple[str, ...] = ()  # the keyword arguments, in signature order
     sign: str | None = None  # a reduction whose sign return_sign=True returns too
+    choice: Choice | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +174,7 @@ class AxisActivation:
     shifted: bool
     expr: sp.Expr
     tangent: sp.Expr
+    variants: tuple[tuple[str, "AxisActivation"], ...] = ()  # by the choice's value
 
     @property
     def reduces(self) -> bool:

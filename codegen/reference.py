@@ -72,7 +72,13 @@ def plain_axis_function(activation: AxisActivation) -> Callable:
     formulas = [compile_(r.formula) for r in activation.reductions]
     output = compile_(activation.expr)
 
-    def plain(x, *params, axis=spec.axis.default, where=None, keepdims=False):
+    variants = {value: plain_axis_function(a) for value, a in activation.variants}
+
+    def plain(x, *params, axis=spec.axis.default, where=None, keepdims=False, **choice):
+        if choice:  # the choice's value picks the variant's formulas, if not the default
+            (value,) = choice.values()
+            if value in variants:
+                return variants[value](x, *params, axis=axis, where=where, keepdims=keepdims)
         values = {"m": 0.0}
         values.update({p.name: p.default for p in spec.params})
         values.update({p.name: value for p, value in zip(spec.params, params, strict=False)})

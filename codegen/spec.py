@@ -7,7 +7,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from codegen.model import Axis, Param, Spec, Switch
+from codegen.axis_spec import AxisReader
+from codegen.model import Param, Spec, Switch
 from codegen.primitives import CONSTANTS, FUNCTIONS
 
 _FIELDS = {
@@ -25,16 +26,6 @@ _FIELDS = {
     "widen",
     "axis",
     "module",
-}
-_AXIS_FIELDS = {
-    "default",
-    "reductions",
-    "split",
-    "masked",
-    "input",
-    "overrides",
-    "arguments",
-    "sign",
 }
 # Names the generated modules define or import: a parameter or function of
 # the same name would shadow them.  The support helpers are in the list too.
@@ -77,7 +68,7 @@ def read_spec(where: str, data: dict[str, Any], default_name: str) -> Spec:
     return _Reader(where, data).spec(default_name=default_name)
 
 
-class _Reader:
+class _Reader(AxisReader):
     def __init__(self, where: str, data: dict[str, Any]):
         self.where = where
         self.data = data
@@ -241,61 +232,3 @@ class _Reader:
         if not module[0].isupper():
             raise self.error("module", f"must be a class name in CamelCase, not {module!r}")
         return module
-
-    def axis(self) -> Axis | None:
-        table = self.data.get("axis")
-        if table is None:
-            return None
-        if not isinstance(table, dict):
-            raise self.error("axis", "must be a table: default, reductions, split, masked...")
-        extra = sorted(set(table) - _AXIS_FIELDS)
-        if extra:
-            raise self.error(
-                f"axis.{extra[0]}", f"is not an axis field; use {sorted(_AXIS_FIELDS)}"
-            )
-        if "switch" in self.data:
-            raise self.error("switch", "is not supported by axis-wise specs")
-        reductions = table.get("reductions", {})
-        if not isinstance(reductions, dict) or not all(
-            isinstance(v, str) for v in reductions.values()
-        ):
-            raise self.error("axis.reductions", 'must be a table of NAME = "sum(...)" formulas')
-        overrides = table.get("overrides", {})
-        if not isinstance(overrides, dict) or not set(overrides) <= set(reductions):
-            raise self.error("axis.overrides", "must map reductions to argument names")
-        sign = table.get("sign")
-        if sign is not None and sign not in reductions:
-            raise self.error("axis.sign", f"must name a reduction, not {sign!r}")
-        split = table.get("split", [])
-        if split and (len(split) < 2 or not all(isinstance(v, str) for v in split)):
-            raise self.error("axis.split", f"must name two or more parts, not {split!r}")
-        return Axis(
-            default=self.default_axis(table.get("default", -1)),
-            reductions=tuple((self.symbol("axis.reductions", k), v) for k, v in reductions.items()),
-            split=tuple(self.symbol("axis.split", v) for v in split),
-            masked=self.masked(table.get("masked")),
-            input=self.identifier("axis.input", table.get("input", "x")),
-            overrides=tuple(
-                (k, self.identifier("axis.overrides", v)) for k, v in overrides.items()
-            ),
-            arguments=tuple(
-                self.identifier("axis.arguments", v) for v in table.get("arguments", [])
-            ),
-            sign=sign,
-        )
-
-    def default_axis(self, value: Any) -> int | tuple[int, ...] | None:
-        if value == "all":
-            return None
-        if isinstance(value, list) and value and all(type(v) is int for v in value):
-            return tuple(value)
-        if type(value) is not int:
-            raise self.error("axis.default", f'must be an integer, a list or "all", not {value!r}')
-        return value
-
-    def masked(self, value: Any) -> float | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            raise self.error("axis.masked", f"must be a number, inf or -inf, not {value!r}")
-        return float(value)
