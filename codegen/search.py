@@ -185,9 +185,10 @@ def most_accurate(
     domain: tuple[float, float],
     margin: float = 1.0,
 ) -> sp.Expr:
-    """The candidate with the smallest worst-case float32 error at the sample
-    points (NumPy's, a stand-in for XLA's), at the defaults and at a tenth and ten times them: a form that
-    is accurate only at the defaults would be wrong at other values."""
+    """The candidate with the smallest worst-case float32 error (NumPy's, a
+    stand-in for XLA's) at the sample points, with the parameters at their
+    defaults and at a hundredth, a tenth and ten times them: a form that is
+    accurate only at the defaults would be wrong at other values."""
     unique = list(dict.fromkeys(candidates))
     if len(unique) == 1:
         return unique[0]
