@@ -10,6 +10,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import FuncMinusOneOptim, ReplaceOptim, log1p_opt, optimize
 
+from codegen.differences import difference, log_ratio
 from codegen.primitives import erfc, sigmoid, softplus
 
 
@@ -184,6 +185,7 @@ def _rule(rewrite) -> ReplaceOptim:
 
 
 _RULES = [
+    _rule(log_ratio),
     _rule(_softplus),
     _rule(_exp_times_sigmoid),
     _rule(_sigmoid),
@@ -209,6 +211,7 @@ def stabilise(expr: sp.Expr) -> sp.Expr:
         if rewritten == expr:
             break
         expr = rewritten
+    expr = expr.replace(lambda e: difference(e) is not None, difference)
     return rationalise(expr)
 
 

@@ -10,6 +10,7 @@ import sympy as sp
 import codegen
 import generated
 from codegen.cli import main
+from codegen.parse import parse_expression
 from codegen.search import exact_values
 from codegen.spec import SpecError
 
@@ -106,6 +107,23 @@ def test_log_cosh_does_not_overflow():
     f = codegen.activation("log(cosh(x))")
     np.testing.assert_allclose(f(jnp.float32([100.0, -1e4])), [100 - np.log(2), 1e4 - np.log(2)])
     assert jax.grad(f)(1e4) == 1.0
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "sigmoid(x + 1) - sigmoid(x - 1)",
+        "softplus(x) - softplus(x - 1)",
+        "tanh(x + 1) - tanh(x - 1)",
+        "log((1 + exp(2*x))/(1 + exp(2*(x - 1))))/2",
+    ],
+)
+def test_differences_keep_their_tails(expression):
+    f = codegen.activation(expression)
+    x = sp.Symbol("x", real=True)
+    points = np.float32([-40.0, -25.0, -3.0, 0.5, 3.0, 25.0, 40.0])
+    exact = exact_values(parse_expression(expression, {"x": x}), x, points, digits=60)
+    np.testing.assert_allclose(f(points), exact, rtol=1e-5)
 
 
 def test_a_traceback_needs_debug(tmp_path, capsys):

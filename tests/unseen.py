@@ -43,7 +43,9 @@ def truth(activation: Activation, order: int, params, xs) -> np.ndarray:
     """The exact ``order``-th derivative in x, by mpmath, rounded to float64."""
     expr = sp.diff(activation.formulas[0].source, activation.x, order)
     expr = expr.subs(dict(zip(activation.params, map(sp.Rational, params), strict=True)))
-    return exact_values(expr, activation.x, xs, digits=60)
+    # x - 1 at x = 1e100 needs 100 digits before the 60 the result keeps.
+    digits = 60 + int(np.log10(np.max(np.abs(xs)) + 1))
+    return exact_values(expr, activation.x, xs, digits=digits)
 
 
 def computed(function, order: int, params, xs) -> np.ndarray:
