@@ -93,3 +93,24 @@ def _one_plus_exp(u: sp.Expr) -> bool:
         and sp.S.One in u.args
         and any(isinstance(t, sp.exp) for t in u.args)
     )
+
+
+def log_sum_exp(e: sp.Expr) -> sp.Expr | None:
+    """log(exp(a) + exp(b)) -> a + softplus(b - a), and log(c + exp(b)) for c > 0
+    likewise with a = log(c): exp(a) alone overflows past a = 89."""
+    if not (isinstance(e, sp.log) and e.args[0].is_Add and len(e.args[0].args) == 2):
+        return None
+    exponents = [_exponent(term) for term in e.args[0].args]
+    if None in exponents or not any(isinstance(t, sp.exp) for t in e.args[0].args):
+        return None
+    a, b = exponents
+    return a + softplus(_minus(b, a))
+
+
+def _exponent(term: sp.Expr) -> sp.Expr | None:
+    """u for exp(u), log(c) for a positive number c, else None."""
+    if isinstance(term, sp.exp):
+        return term.args[0]
+    if term.is_number and term.is_positive:
+        return sp.log(term)
+    return None

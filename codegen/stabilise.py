@@ -10,7 +10,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import FuncMinusOneOptim, ReplaceOptim, log1p_opt, optimize
 
-from codegen.differences import difference, log_ratio
+from codegen.differences import difference, log_ratio, log_sum_exp
 from codegen.primitives import erfc, sigmoid, softplus
 
 
@@ -187,6 +187,7 @@ def _rule(rewrite) -> ReplaceOptim:
 _RULES = [
     _rule(log_ratio),
     _rule(_softplus),
+    _rule(log_sum_exp),
     _rule(_exp_times_sigmoid),
     _rule(_sigmoid),
     _rule(_log_sigmoid),

@@ -103,6 +103,20 @@ def test_an_activation_may_not_shadow_the_package(name):
         codegen.activation("x*sigmoid(x)", name=name)
 
 
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("log(exp(-x) + exp(x))", [200.0, 200.0]),
+        ("log(2 + exp(x))", [np.log(2), 200.0]),
+        ("log(exp(x) + exp(2*x))", [-200.0, 400.0]),
+    ],
+)
+def test_a_log_of_a_sum_of_exponentials_does_not_overflow(expression, expected):
+    f = codegen.activation(expression)
+    np.testing.assert_allclose(f(jnp.float32([-200.0, 200.0])), expected, rtol=1e-6)
+    assert np.isfinite(jax.vmap(jax.grad(f))(jnp.float32([-200.0, 200.0]))).all()
+
+
 def test_log_cosh_does_not_overflow():
     f = codegen.activation("log(cosh(x))")
     np.testing.assert_allclose(f(jnp.float32([100.0, -1e4])), [100 - np.log(2), 1e4 - np.log(2)])
