@@ -150,16 +150,23 @@ class polynomial(sp.Function):
         return all(arg.is_real for arg in self.args)
 
 
-class isfinite(BooleanFunction):
-    """Whether ``u`` is neither inf nor NaN, element-wise."""
+class _Test(BooleanFunction):
+    """An element-wise test of a float, printed as the same-named NumPy function."""
 
     nargs = 1
 
     def _numpycode(self, printer) -> str:
-        return f"isfinite({printer._print(self.args[0])})"
+        return f"{type(self).__name__}({printer._print(self.args[0])})"
 
-    def _mpmathcode(self, printer) -> str:
-        return f"isfinite({printer._print(self.args[0])})"
+    _mpmathcode = _numpycode
+
+
+class isfinite(_Test):
+    """Whether ``u`` is neither inf nor NaN."""
+
+
+class isinf(_Test):
+    """Whether ``u`` is inf or -inf."""
 
 
 class Where(sp.Function):

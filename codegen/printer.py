@@ -12,8 +12,9 @@ from sympy.codegen.cfunctions import expm1, log1p
 from sympy.printing.numpy import JaxPrinter
 from sympy.printing.precedence import PRECEDENCE
 
-from codegen.primitives import Where, sigmoid
+from codegen.primitives import Where, isfinite, isinf, sigmoid
 
+_CALLS_AS_IS = (sp.Function, isfinite, isinf)  # printed as calls: never parenthesised
 _PREFIXES = {"jax.numpy.": "jnp.", "jax.lax.": "lax.", "jax.scipy.special.": "special."}
 _CALLS = {
     sp.erf: "special.erf",
@@ -94,7 +95,10 @@ class JnpPrinter(JaxPrinter):
     def _print_boolean_op(self, expr, operator: str) -> str:
         # & and | bind tighter than comparisons in Python: always parenthesise.
         return f" {operator} ".join(
-            self._print(arg) if arg.is_Atom else f"({self._print(arg)})" for arg in expr.args
+            self._print(arg)
+            if arg.is_Atom or isinstance(arg, _CALLS_AS_IS)
+            else f"({self._print(arg)})"
+            for arg in expr.args
         )
 
     def _print_And(self, expr) -> str:
@@ -105,7 +109,7 @@ class JnpPrinter(JaxPrinter):
 
     def _print_Not(self, expr) -> str:
         (argument,) = expr.args
-        if isinstance(argument, sp.Function):  # a call needs no parentheses
+        if isinstance(argument, _CALLS_AS_IS):  # a call needs no parentheses
             return f"~{self._print(argument)}"
         return f"~({self._print(argument)})"
 
@@ -117,6 +121,9 @@ class JnpPrinter(JaxPrinter):
 
     def _print_isfinite(self, expr) -> str:
         return f"jnp.isfinite({self._print(expr.args[0])})"
+
+    def _print_isinf(self, expr) -> str:
+        return f"jnp.isinf({self._print(expr.args[0])})"
 
     def _print_Where(self, expr: Where) -> str:
         condition, if_true, if_false = (self._print(arg) for arg in expr.args)

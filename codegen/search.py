@@ -59,6 +59,7 @@ _MPMATH = {
     "reciprocal": lambda u: 1 / u,
     "polynomial": lambda x, _, *c: mpmath.polyval(c[::-1], x),
     "isfinite": mpmath.isfinite,
+    "isinf": mpmath.isinf,
 }
 NUMPY_FUNCTIONS = {
     "sigmoid": lambda u: _special("expit")(u),
@@ -72,6 +73,7 @@ NUMPY_FUNCTIONS = {
     "Where": np.where,
     "polynomial": lambda x, n, *c: np.polyval(np.array(c[: int(n)][::-1], np.float32), x),
     "isfinite": np.isfinite,
+    "isinf": np.isinf,
 }
 
 

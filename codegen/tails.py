@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 
 from codegen.lower import lower
-from codegen.primitives import Where, isfinite
+from codegen.primitives import Where, isfinite, isinf
 from codegen.search import exact_values, float32_values, float64_values
 
 # Magnitudes from 1 to each float type's largest, 4 a decade, then infinity.
@@ -26,6 +26,7 @@ _FAR = {
     np.float32: np.append(np.logspace(0, 38, 153), np.finfo(np.float32).max),
     np.float64: np.append(np.logspace(0, 308, 309), np.finfo(np.float64).max),
 }
+_INFINITY = float(np.inf)  # the threshold where only x = +-inf breaks
 _CHECKED = 24  # broken points where the truth is computed, log-spaced by index
 _EVALUATE = {np.float32: float32_values, np.float64: float64_values}
 
@@ -44,11 +45,21 @@ def tails(expr: sp.Expr, x: sp.Symbol, domain: tuple, samples: tuple = ((),)) ->
 def guarded(lowered: sp.Expr, found: tuple) -> sp.Expr:
     """``lowered``, the computed form of an expression, with its ``tails``.
 
-    NaN fails both comparisons on x, so a NaN input still gives NaN.
+    NaN fails both comparisons on x, so a NaN input still gives NaN.  Where
+    only x = +-inf breaks, x alone is tested: one select for both sides.
     """
+    at_infinity = {b.args[1]: limit for limit, b in found if b.has(isinf)}
     for limit, beyond in reversed(found):
-        lowered = Where(sp.And(beyond, sp.Not(isfinite(lowered))), limit, lowered)
-    return lowered
+        if not beyond.has(isinf):
+            lowered = Where(sp.And(beyond, sp.Not(isfinite(lowered))), limit, lowered)
+    if not at_infinity:
+        return lowered
+    (x,) = {b.args[0].args[0] for _, b in found if b.has(isinf)}
+    limits = list(at_infinity.values())
+    if len(at_infinity) == 2 and limits[0] != limits[1]:
+        return Where(isinf(x), Where(x > 0, at_infinity[x > 0], at_infinity[x < 0]), lowered)
+    condition = isinf(x) if len(at_infinity) == 2 else sp.And(isinf(x), *at_infinity)
+    return Where(condition, limits[0], lowered)
 
 
 def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | None:
@@ -82,6 +93,8 @@ def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | Non
     # closed form first breaks: a pole nearer 0 (x/(x - 3) at 3) stays inf.
     threshold = max(min(firsts), max(settles))
     value = sp.Integer(int(limit)) if float(limit).is_integer() else sp.Float(float(limit), 17)
+    if threshold >= _INFINITY:  # only x = +-inf itself breaks
+        return value, sp.And(isinf(x), x > 0 if sign > 0 else x < 0, evaluate=False)
     beyond = x >= threshold if sign > 0 else x <= -threshold
     return value, beyond
 
@@ -116,8 +129,7 @@ def _settled(concrete, x, points, mask, dtype) -> tuple | None:
     limit = exact[-1]
     if not np.isfinite(limit) or abs(limit) > np.finfo(dtype).max:
         return None
-    # Only infinity breaks: float32's largest stands for it, past every pole.
-    first = float(abs(points[broken[0]])) if len(broken) else float(np.finfo(np.float32).max)
+    first = float(abs(points[broken[0]])) if len(broken) else _INFINITY
     with np.errstate(over="ignore"):
         wrong = checked[mask[checked] & (dtype(exact) != dtype(limit))]
     if not len(wrong):
