@@ -14,6 +14,8 @@ import sympy as sp
 
 from codegen.printer import fold_constants, to_code
 
+_CALLED = sp.Symbol("_called_", real=True)  # stands for a value that a call computes
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -66,13 +68,17 @@ def jvp_body(
     partials: Sequence[sp.Expr],
     inputs: Sequence[sp.Symbol],
     calls: Mapping[str, str] | None = None,
+    value_call: str | None = None,
 ) -> Body:
     """The JVP rule's body: shared work ending in ``y``, then one block per partial.
 
     ``calls`` maps an input's name to code that computes its partial instead,
-    such as a call to the next generated derivative.
+    such as a call to the next generated derivative; ``value_call`` does the
+    same for ``y``, which then shares no work with the partials.
     """
     calls = calls or {}
+    if value_call is not None:
+        expr = _CALLED
     computed = [(s, d) for s, d in zip(inputs, partials, strict=True) if s.name not in calls]
     replacements, outputs = _eliminate([expr, *(d for _, d in computed)], inputs)
     y = sp.Symbol("y", real=True)
@@ -96,7 +102,10 @@ def jvp_body(
     }
     for name, call in calls.items():
         blocks[name] = Partial(name, f"dy_d{name}", (), call)
-    return Body(_code(shared), "y", tuple(blocks[s.name] for s in inputs))
+    assignments = tuple(
+        Assignment(a.name, value_call) if a.code == _CALLED.name else a for a in _code(shared)
+    )
+    return Body(assignments, "y", tuple(blocks[s.name] for s in inputs))
 
 
 def _code(pairs) -> tuple[Assignment, ...]:

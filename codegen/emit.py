@@ -167,7 +167,9 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
                 names[level],
                 doc,
                 primal_body(derivative.primal, inputs),
-                jvp_body(value, partials, inputs, calls),
+                # y is the kernel itself, as jax.nn's rules reuse the primal:
+                # its body has no clamps, and its derivative is its own rule.
+                jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)"),
                 "narrow" if level == 0 else "cast",
                 "" if level == 0 else ", " + ", ".join(s.name for s in inputs),
             )

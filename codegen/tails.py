@@ -49,9 +49,17 @@ def guarded(lowered: sp.Expr, found: tuple) -> sp.Expr:
     only x = +-inf breaks, x alone is tested: one select for both sides.
     """
     at_infinity = {b.args[1]: limit for limit, b in found if b.has(isinf)}
-    for limit, beyond in reversed(found):
-        if not beyond.has(isinf):
-            lowered = Where(sp.And(beyond, sp.Not(isfinite(lowered))), limit, lowered)
+    finite = [(limit, b) for limit, b in found if not b.has(isinf)]
+    if len(finite) == 2 and finite[0][1].rhs == -finite[1][1].rhs:
+        # Both sides from the same |x|: one test of the value, one select.
+        (high, above), (low, _) = finite
+        x, threshold = above.lhs, above.rhs
+        limit = high if high == low else Where(x > 0, high, low)
+        beyond = sp.Abs(x) >= threshold
+        lowered = Where(sp.And(beyond, sp.Not(isfinite(lowered))), limit, lowered)
+        finite = []
+    for limit, beyond in reversed(finite):
+        lowered = Where(sp.And(beyond, sp.Not(isfinite(lowered))), limit, lowered)
     if not at_infinity:
         return lowered
     (x,) = {b.args[0].args[0] for _, b in found if b.has(isinf)}
