@@ -124,10 +124,10 @@ def _partials(spec, field, expr, current, inputs, defaults, order) -> tuple[sp.E
 def _derivative(spec, current, partials, inputs, defaults, order) -> Derivative:
     """``current`` and its partials with their regimes, lowered to selects.
 
-    JAX differentiates the JVP rules' code, at the next order up: there
-    every branch reads a clamped x, so that an untaken branch puts no inf or
-    NaN into a derivative.  A kernel's own body is never differentiated,
-    and needs no clamps.
+    JAX differentiates the partials' code in a JVP rule, at the next order
+    up: there every branch reads a clamped x, so that an untaken branch puts
+    no inf or NaN into a derivative.  The value is its kernel's own body,
+    which JAX never differentiates, and needs no clamps.
     """
     x, domain = inputs[0], spec.domain
     orders = (order, *[order + 1] * len(partials))
@@ -139,9 +139,11 @@ def _derivative(spec, current, partials, inputs, defaults, order) -> Derivative:
     samples = parameter_samples(defaults)
     found = [tails(e, x, domain, samples) for e in regimes]
     stage(f"lower, order {order}")
-    lowered = tuple(guarded(lower(e, x, defaults), t) for e, t in zip(regimes, found, strict=True))
-    primal = guarded(lower(regimes[0], x, defaults, clamp=False), found[0])
-    return Derivative(order, current, partials, lowered, primal)
+    value = guarded(lower(regimes[0], x, defaults, clamp=False), found[0])
+    lowered = [
+        guarded(lower(e, x, defaults), t) for e, t in zip(regimes[1:], found[1:], strict=True)
+    ]
+    return Derivative(order, current, partials, (value, *lowered))
 
 
 def _partial(expr, symbol: sp.Symbol, x, defaults, domain, order, direct=None) -> sp.Expr:

@@ -166,7 +166,7 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
             Kernel(
                 names[level],
                 doc,
-                primal_body(derivative.primal, inputs),
+                primal_body(value, inputs),
                 # y is the kernel itself, as jax.nn's rules reuse the primal:
                 # its body has no clamps, and its derivative is its own rule.
                 jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)"),

@@ -83,17 +83,16 @@ class Derivative:
 
     ``partials`` follows ``Activation.inputs``: d/dx first, then one per
     parameter.  ``expr`` and ``partials`` are the formulas, with ``Piecewise``;
-    ``lowered`` holds what the JVP rule computes, ``expr`` first: the same
-    expressions with Taylor and tail regimes, in branch-safe selects.
-    ``primal`` is the kernel's own body: ``expr`` lowered without clamps,
-    since JAX never differentiates it.
+    ``lowered`` holds what is computed, ``expr`` first: the same expressions
+    with Taylor and tail regimes, in selects.  The partials' selects are
+    branch-safe, since JAX differentiates them; ``expr``'s, the kernel's own
+    body, which JAX never differentiates, are not.
     """
 
     order: int
     expr: sp.Expr
     partials: tuple[sp.Expr, ...]
     lowered: tuple[sp.Expr, ...]
-    primal: sp.Expr
 
 
 @dataclass(frozen=True)
