@@ -4,7 +4,8 @@ gelu' = sigmoid(2u) + x*u'*sigmoid(2u)*sigmoid(-2u) holds x**3 in u: beyond
 |x| = 7e12 float32's x**3 is inf, and inf * 0 is NaN, though gelu' tends to
 1; mish(-inf) is -inf * 0.  Where the closed form is not finite, x is past
 a threshold, and the truth there has settled on its limit, the limit is
-returned instead: ``where((x >= T) & ~isfinite(f), limit, f)``.
+returned instead: ``where((x >= T) & ~isfinite(f), limit, f)``, or
+``where(isinf(x), limit, f)`` where only x = +-inf itself breaks.
 
 The regime fires on the computed value, not on x alone, so it holds at every
 parameter value and in every dtype: it is checked in float32 and float64,
