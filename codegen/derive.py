@@ -40,19 +40,17 @@ def check(spec: Spec) -> tuple[tuple[sp.Symbol, ...], list[tuple[str, sp.Expr]]]
 def derive(spec: Spec) -> Activation:
     """Build the analysis model of ``spec``, or raise :class:`SpecError`."""
     inputs, exprs = check(spec)
-    spec = _with_domain(spec, inputs, exprs)
-    params = inputs[1:]
-    defaults = {s: p.default for s, p in zip(params, spec.params, strict=True)}
+    defaults = {s: p.default for s, p in zip(inputs[1:], spec.params, strict=True)}
+    spec = _with_domain(spec, inputs, exprs, defaults)
     formulas = tuple(_formula(spec, field, e, inputs, defaults) for field, e in exprs)
     return Activation(spec=spec, inputs=inputs, formulas=formulas)
 
 
-def _with_domain(spec: Spec, inputs, exprs) -> Spec:
+def _with_domain(spec: Spec, inputs, exprs, defaults) -> Spec:
     """``spec``, with the interval where its formulas are real if it gives none."""
     if spec.domain != (-math.inf, math.inf):
         return spec
     stage("domain")
-    defaults = {s: p.default for s, p in zip(inputs[1:], spec.params, strict=True)}
     found = []
     for field, expr in exprs:
         try:
