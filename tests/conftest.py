@@ -1,30 +1,55 @@
-"""Shared fixtures: the analysed catalogue, parametrised by activation."""
+"""Shared fixtures: the analysed catalogue, parametrised by activation.
+
+Collection reads only the spec files; the catalogue is analysed once, by the
+session fixture ``catalogue``, when the first test that needs it runs.
+"""
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from codegen.accuracy import kinks
-from codegen.build import analyse
-from codegen.model import Activation, AxisActivation
+from codegen.analysis.model import Activation, AxisActivation
+from codegen.build.pipeline import analyse, spec_paths
+from codegen.spec.load import load_spec
+from codegen.tools.accuracy import kinks
 
 ROOT = Path(__file__).resolve().parents[1]
-ANALYSED = analyse(ROOT)
-CATALOGUE = [a for a in ANALYSED if isinstance(a, Activation)]  # the elementwise ones
-AXISWISE = [a for a in ANALYSED if isinstance(a, AxisActivation)]
+SPECS = [load_spec(path, ROOT) for path in spec_paths(ROOT)]
+
+# Fixture name -> the specs a test taking it runs on.
+GROUPS = {
+    "activation": [s for s in SPECS if not s.axis],  # the elementwise ones
+    "paired": [s for s in SPECS if not s.axis and s.jax_nn],
+    "parameterised": [s for s in SPECS if not s.axis and s.params],
+    "axiswise": [s for s in SPECS if s.axis],
+    "counterpart": [s for s in SPECS if s.jax_nn],  # either kind, with a jax.nn counterpart
+}
 
 
-PAIRED = [a for a in CATALOGUE if a.spec.jax_nn]
-PARAMETERISED = [a for a in CATALOGUE if a.spec.params]
+@pytest.fixture(scope="session")
+def catalogue() -> dict[str, Activation | AxisActivation]:
+    """Every spec analysed (from the cache where it can be), by name."""
+    return {a.spec.name: a for a in analyse(ROOT)}
 
 
 def pytest_generate_tests(metafunc):
-    """Run a test on every spec (``activation``), on those with a jax.nn
-    counterpart (``paired``) or on those with parameters (``parameterised``)."""
-    groups = [("activation", CATALOGUE), ("paired", PAIRED), ("parameterised", PARAMETERISED)]
-    for name, activations in groups:
+    """Run a test once per spec of each group fixture it takes."""
+    for name, specs in GROUPS.items():
         if name in metafunc.fixturenames:
-            metafunc.parametrize(name, activations, ids=[a.spec.name for a in activations])
+            names = [s.name for s in specs]
+            metafunc.parametrize(name, names, ids=names, indirect=True)
+
+
+def _member(request, catalogue):
+    return catalogue[request.param]
+
+
+activation = pytest.fixture(_member, name="activation")
+paired = pytest.fixture(_member, name="paired")
+parameterised = pytest.fixture(_member, name="parameterised")
+axiswise = pytest.fixture(_member, name="axiswise")
+counterpart = pytest.fixture(_member, name="counterpart")
 
 
 def sample(

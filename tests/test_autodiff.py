@@ -1,6 +1,6 @@
 """Closed-form derivatives against JAX autodiff of the same formula.
 
-The reference is ``codegen.reference.plain_function``: the spec's formula as
+The reference is ``codegen.tools.reference.plain_function``: the spec's formula as
 written, printed to jax.numpy with no custom rule.  Comparisons run in
 float64, where both sides are accurate, so any algebra slip in a derivative
 shows up far above the tolerance.
@@ -18,7 +18,7 @@ from jax.ad_checkpoint import print_saved_residuals
 from jax.test_util import check_grads
 
 import generated
-from codegen.reference import plain_function
+from codegen.tools.reference import plain_function
 from conftest import sample
 
 RTOL = 1e-9

@@ -3,11 +3,10 @@
 import re
 
 import jax
-import pytest
 
 import generated
-from codegen.bench import EXTRA_WORK, candidates, cost, main, residuals, sample
-from conftest import ANALYSED, ROOT
+from codegen.tools.bench import EXTRA_WORK, candidates, cost, main, residuals, sample
+from conftest import ROOT
 
 
 def test_quick_benchmark_writes_a_report(tmp_path):
@@ -37,9 +36,6 @@ def test_quick_benchmark_writes_a_report(tmp_path):
     assert "import generated after jax" in text
 
 
-@pytest.mark.parametrize(
-    "counterpart", [a for a in ANALYSED if a.spec.jax_nn], ids=lambda a: a.spec.name
-)
 def test_gradient_does_no_more_work_than_jax_nn(counterpart):
     found = candidates(counterpart, generated)
     x = sample(counterpart, 4096)

@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-import codegen.build
-import codegen.cache
-from codegen.build import analyse, build
-from codegen.cli import main
-from codegen.reference import plain_function
-from codegen.stamp import edited, stamp
-from codegen.write import on_disk
-from conftest import ANALYSED, ROOT
+import codegen.build.cache
+import codegen.build.pipeline
+from codegen.build.pipeline import analyse, build
+from codegen.build.stamp import edited, stamp
+from codegen.build.write import on_disk
+from codegen.tools.cli import main
+from codegen.tools.reference import plain_function
+from conftest import ROOT, SPECS
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -53,8 +53,8 @@ def test_build_into_empty_folder_matches_committed_files_byte_for_byte(tmp_path,
     assert main(["--root", str(tmp_path), "--no-cache"]) == 0  # derived, not read back
     assert snapshot(tmp_path / "generated") == snapshot(ROOT / "generated")
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(ANALYSED) + 1
-    assert lines[-1].startswith(f"{len(ANALYSED)} activations")
+    assert len(lines) == len(SPECS) + 1
+    assert lines[-1].startswith(f"{len(SPECS)} activations")
 
 
 @pytest.mark.parametrize("seed", ["0", "4242"])
@@ -115,13 +115,13 @@ def derived(monkeypatch, tmp_path):
     """The names of the specs each build derives, with a cache of its own."""
     monkeypatch.setenv("SYMJVP_CACHE", str(tmp_path / "cache"))
     calls = []
-    build_all = codegen.build._build_all
+    build_all = codegen.build.pipeline._build_all
 
     def recording(specs, *options):
         calls.append(sorted(s.name for s in specs))
         return build_all(specs, *options)
 
-    monkeypatch.setattr(codegen.build, "_build_all", recording)
+    monkeypatch.setattr(codegen.build.pipeline, "_build_all", recording)
     return calls
 
 
@@ -139,7 +139,7 @@ def test_unchanged_specs_come_from_the_cache(project, derived, monkeypatch):
     assert derived[-1] == ["elu"]  # only the edited spec
     assert changed["generated/_elu.py"] != first["generated/_elu.py"]
     assert changed["generated/_relu.py"] == first["generated/_relu.py"]
-    monkeypatch.setattr(codegen.cache, "fingerprint", lambda: "another generator")
+    monkeypatch.setattr(codegen.build.cache, "fingerprint", lambda: "another generator")
     build(project)
     assert derived[-1] == ["elu", "relu"]  # a changed generator misses
     build(project, cached=False)

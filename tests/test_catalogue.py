@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 import generated
-from codegen.search import exact_values
+from codegen.numerics.evaluate import exact_values
 from conftest import kinks, sample
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from test_build import import_package
 
-from codegen.cli import main
+from codegen.tools.cli import main
 from conftest import ROOT
 
 BENT = "x + (sqrt(x**2 + 1) - 1)/2"

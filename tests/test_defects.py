@@ -9,10 +9,10 @@ import sympy as sp
 
 import codegen
 import generated
-from codegen.cli import main
-from codegen.parse import parse_expression
-from codegen.search import exact_values
-from codegen.spec import SpecError
+from codegen.numerics.evaluate import exact_values
+from codegen.spec.load import SpecError
+from codegen.spec.parse import parse_expression
+from codegen.tools.cli import main
 
 
 def _grad(f, argnums, *args) -> float:

@@ -16,9 +16,9 @@ from flax import linen, nnx  # noqa: E402
 
 import generated.linen  # noqa: E402
 import generated.nnx  # noqa: E402
-from codegen.build import analyse  # noqa: E402
-from codegen.cli import main  # noqa: E402
-from codegen.reference import plain_function  # noqa: E402
+from codegen.build.pipeline import analyse  # noqa: E402
+from codegen.tools.cli import main  # noqa: E402
+from codegen.tools.reference import plain_function  # noqa: E402
 
 X = jnp.asarray(np.random.default_rng(0).normal(size=(4, 6)) * 3, jnp.float32)
 

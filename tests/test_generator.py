@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from unseen import check
 
-from codegen.build import build_one
-from codegen.runtime import load_module
-from codegen.spec import SpecError, read_spec
+from codegen.build.pipeline import build_one
+from codegen.build.runtime import load_module
+from codegen.spec.load import SpecError, read_spec
 
 UNARY = (
     "tanh({})",

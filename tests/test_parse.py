@@ -3,8 +3,8 @@
 import pytest
 import sympy as sp
 
-from codegen.parse import ExpressionError, parse_expression
-from codegen.primitives import erfc, sigmoid
+from codegen.numerics.primitives import erfc, sigmoid
+from codegen.spec.parse import ExpressionError, parse_expression
 
 x = sp.Symbol("x", real=True)
 alpha = sp.Symbol("alpha", real=True)

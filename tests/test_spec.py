@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen.spec import SpecError, load_spec
+from codegen.spec.load import SpecError, load_spec
 
 
 def write(tmp_path: Path, text: str, name: str = "act") -> Path:

@@ -8,22 +8,20 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 import generated
-from codegen.lower import interval
-from codegen.primitives import erfc, offset, polynomial, sigmoid, softplus
-from codegen.search import (
+from codegen.analysis.lower import interval
+from codegen.analysis.search import best_form, most_accurate
+from codegen.analysis.series import with_series
+from codegen.analysis.stabilise import rationalise, stabilise
+from codegen.analysis.tails import guarded, tails
+from codegen.numerics.evaluate import (
     TARGETS,
-    best_form,
     exact_values,
     float32_values,
     float64_values,
-    most_accurate,
     parameter_samples,
     ulp_errors,
 )
-from codegen.series import with_series
-from codegen.stabilise import rationalise, stabilise
-from codegen.tails import guarded, tails
-from conftest import ANALYSED
+from codegen.numerics.primitives import erfc, offset, polynomial, sigmoid, softplus
 from generated._support import horner
 
 x = sp.Symbol("x", real=True)
@@ -133,10 +131,9 @@ def test_interval_agrees_with_sympy(condition):
     assert interval(condition) == condition.as_set()
 
 
-def _beside_roots(name: str, order: int, dtype):
-    """Derivative ``order`` of ``name``, generated and true, beside the roots
+def _beside_roots(activation, order: int, dtype):
+    """Derivative ``order`` of ``activation``, generated and true, beside the roots
     where that derivative has a series regime."""
-    (activation,) = [a for a in ANALYSED if a.spec.name == name]
     kernel = activation.formulas[0].tower[order].lowered[0]
     centres = [float(o.args[1]) for o in kernel.atoms(offset)]
     assert centres, "no regime about a root"
@@ -145,7 +142,7 @@ def _beside_roots(name: str, order: int, dtype):
     points = np.concatenate([points, np.nextafter(points, -np.inf)])
     source = activation.formulas[0].source
     truth = exact_values(sp.diff(source, activation.x, order), activation.x, points)
-    function = getattr(generated, name)
+    function = getattr(generated, activation.spec.name)
     for _ in range(order):
         function = jax.grad(function)
     return np.asarray(jax.vmap(function)(jnp.asarray(points)), np.float64), truth
@@ -155,23 +152,23 @@ REGIMES = [("silu", 1), ("silu", 2), ("mish", 2), ("gelu", 2), ("tanh", 3)]
 
 
 @pytest.mark.parametrize(("name", "order"), REGIMES)
-def test_regime_keeps_relative_accuracy_beside_a_root_through_xla(name, order):
+def test_regime_keeps_relative_accuracy_beside_a_root_through_xla(name, order, catalogue):
     """XLA once folded (x - hi) - lo into x - (hi + lo), losing the root's low part."""
-    values, truth = _beside_roots(name, order, np.float32)
+    values, truth = _beside_roots(catalogue[name], order, np.float32)
     assert ulp_errors(values, truth).max() <= TARGETS[order]
 
 
 @pytest.mark.parametrize(("name", "order"), REGIMES)
-def test_regime_serves_float64_with_its_full_polynomial(name, order):
+def test_regime_serves_float64_with_its_full_polynomial(name, order, catalogue):
     """float32's shorter polynomial would be off by 1e-10 at 0.1 from the root;
     atol allows for the formula's constants, rounded to float64."""
     with jax.enable_x64(True):
-        values, truth = _beside_roots(name, order, np.float64)
+        values, truth = _beside_roots(catalogue[name], order, np.float64)
     np.testing.assert_allclose(values, truth, rtol=1e-13, atol=1e-16)
 
 
-def test_float32_evaluates_fewer_terms_than_float64():
-    (silu,) = [a for a in ANALYSED if a.spec.name == "silu"]
+def test_float32_evaluates_fewer_terms_than_float64(catalogue):
+    silu = catalogue["silu"]
     (regime,) = silu.formulas[0].tower[1].lowered[0].atoms(polynomial)
     _, float32_terms, *coefficients = regime.args
     assert float32_terms < len(coefficients)

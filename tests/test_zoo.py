@@ -10,8 +10,8 @@ import pytest
 from test_build import import_package
 from unseen import check
 
-from codegen.build import build
-from codegen.write import replace_generated
+from codegen.build.pipeline import build
+from codegen.build.write import replace_generated
 
 ZOO = Path(__file__).parent / "zoo"
 NAMES = sorted(p.stem for p in ZOO.glob("*.toml"))

@@ -6,8 +6,8 @@ import jax
 import numpy as np
 import sympy as sp
 
-from codegen.model import Activation
-from codegen.search import exact_values
+from codegen.analysis.model import Activation
+from codegen.numerics.evaluate import exact_values
 
 # Parameter values as multiples of the defaults (a default of 0 becomes the scale).
 SCALES = (1.0, 0.01, 0.1, 10.0, 100.0)

@@ -1,0 +1,171 @@
+"""Spec -> Activation: parse, stabilise and differentiate each formula."""
+
+import dataclasses
+import math
+
+import sympy as sp
+
+from codegen.analysis.budget import stage
+from codegen.analysis.lower import lower
+from codegen.analysis.model import Activation, Derivative, Formula
+from codegen.analysis.search import best_form, most_accurate
+from codegen.analysis.series import with_series
+from codegen.analysis.stabilise import stabilise
+from codegen.analysis.tails import guarded, tails
+from codegen.numerics.evaluate import parameter_samples
+from codegen.spec.domain import DomainError, real_domain
+from codegen.spec.load import SpecError
+from codegen.spec.model import Spec
+from codegen.spec.parse import ExpressionError, parse_expression
+
+# What a closed-form derivative must not contain.
+_UNPRINTABLE = (sp.Derivative, sp.Subs, sp.Integral, sp.DiracDelta)
+
+
+def check(spec: Spec) -> tuple[tuple[sp.Symbol, ...], list[tuple[str, sp.Expr]]]:
+    """Parse the formulas of ``spec`` and check their names: the cheap part.
+
+    Returns the inputs (x, then the parameters) and each field's formula.
+    """
+    x = sp.Symbol("x", real=True)
+    params = tuple(sp.Symbol(p.name, real=True) for p in spec.params)
+    inputs = (x, *params)
+    names = {s.name: s for s in inputs}
+    sources = [("expression", spec.expression)]
+    if spec.switch is not None:
+        sources.append(("switch.expression", spec.switch.expression))
+    exprs = [(field, _parse(spec, field, text, names)) for field, text in sources]
+    _check_uses(spec, inputs, exprs)
+    return inputs, exprs
+
+
+def derive(spec: Spec) -> Activation:
+    """Build the analysis model of ``spec``, or raise :class:`SpecError`."""
+    inputs, exprs = check(spec)
+    defaults = {s: p.default for s, p in zip(inputs[1:], spec.params, strict=True)}
+    spec = _with_domain(spec, inputs, exprs, defaults)
+    formulas = tuple(_formula(spec, field, e, inputs, defaults) for field, e in exprs)
+    return Activation(spec=spec, inputs=inputs, formulas=formulas)
+
+
+def _with_domain(spec: Spec, inputs, exprs, defaults) -> Spec:
+    """``spec``, with the interval where its formulas are real if it gives none."""
+    if spec.domain != (-math.inf, math.inf):
+        return spec
+    stage("domain")
+    found = []
+    for field, expr in exprs:
+        try:
+            found.append(real_domain(expr.subs(defaults), inputs[0]))
+        except DomainError as error:
+            raise SpecError(
+                spec.path, field, f"{error}; give the interval to use with domain = [low, high]"
+            ) from None
+    bounds = [d for d in found if d is not None]
+    if not bounds:
+        return spec
+    low, high = max(d[0] for d in bounds), min(d[1] for d in bounds)
+    return dataclasses.replace(spec, domain=(low, high), domain_inferred=True)
+
+
+def _parse(spec: Spec, field: str, text: str, names) -> sp.Expr:
+    try:
+        expr = parse_expression(text, names)
+    except ExpressionError as error:
+        raise SpecError(spec.path, field, str(error)) from None
+    if not isinstance(expr, sp.Expr):
+        raise SpecError(spec.path, field, f"must be a number-valued formula, not {text!r}")
+    return expr
+
+
+def _check_uses(spec: Spec, inputs, exprs) -> None:
+    used = set().union(*(e.free_symbols for _, e in exprs))
+    for field, expr in exprs:
+        if inputs[0] not in expr.free_symbols:
+            raise SpecError(spec.path, field, "does not use the input x")
+    for symbol in inputs[1:]:
+        if symbol not in used:
+            raise SpecError(spec.path, f"params.{symbol.name}", "is declared but never used")
+
+
+def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula:
+    tower = []
+    # The value as written stays unless a rewrite is clearly better: NumPy,
+    # which scores the forms, and XLA round differently near exact zeros.
+    current = _stable_form(expr, inputs[0], defaults, spec.domain, margin=2.0)
+    for order in range(spec.closed_form_order + 1):
+        stage(f"differentiate and search, order {order + 1}")
+        partials = _partials(spec, field, expr, current, inputs, defaults, order)
+        tower.append(_derivative(spec, current, partials, inputs, defaults, order))
+        current = partials[0]
+    return Formula(source=expr, tower=tuple(tower))
+
+
+def _partials(spec, field, expr, current, inputs, defaults, order) -> tuple[sp.Expr, ...]:
+    """The stable partials of ``current``, the derivative of ``order``, in each input."""
+    x = inputs[0]
+    try:
+        # Differentiating the formula as written is a second candidate: a
+        # stable form of f^(k) can cancel once differentiated, as
+        # squareplus's rationalised branch does near 0 at order 3.
+        direct = sp.diff(expr, x, order + 1)
+        partials = (
+            _partial(current, x, x, defaults, spec.domain, order + 1, direct),
+            *(_partial(current, s, x, defaults, spec.domain, order + 1) for s in inputs[1:]),
+        )
+    except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
+        raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
+    for s, d in zip(inputs, partials, strict=True):
+        if d.has(*_UNPRINTABLE) or d.has(sp.nan, sp.zoo):
+            raise SpecError(spec.path, field, f"has no closed-form derivative in {s}: {d}")
+    return partials
+
+
+def _derivative(spec, current, partials, inputs, defaults, order) -> Derivative:
+    """``current`` and its partials with their regimes, lowered to selects.
+
+    JAX differentiates the partials' code in a JVP rule, at the next order
+    up: there every branch reads a clamped x, so that an untaken branch puts
+    no inf or NaN into a derivative.  The value is its kernel's own body,
+    which JAX never differentiates, and needs no clamps.
+    """
+    x, domain = inputs[0], spec.domain
+    orders = (order, *[order + 1] * len(partials))
+    stage(f"series, order {order}")
+    regimes = [
+        with_series(e, x, domain, k) for e, k in zip((current, *partials), orders, strict=True)
+    ]
+    stage(f"tails, order {order}")
+    samples = parameter_samples(defaults)
+    found = [tails(e, x, domain, samples) for e in regimes]
+    stage(f"lower, order {order}")
+    value = guarded(lower(regimes[0], x, defaults, clamp=False), found[0])
+    lowered = [
+        guarded(lower(e, x, defaults), t) for e, t in zip(regimes[1:], found[1:], strict=True)
+    ]
+    return Derivative(order, current, partials, (value, *lowered))
+
+
+def _partial(expr, symbol: sp.Symbol, x, defaults, domain, order, direct=None) -> sp.Expr:
+    """The most accurate stable form of d expr / d symbol among a few rewrites.
+
+    ``direct`` is the same derivative found another way, competing with it.
+    """
+    candidates = [_stable_form(sp.diff(expr, symbol), x, defaults, domain)]
+    if direct is None:
+        return candidates[0]
+    candidates.append(_stable_form(direct, x, defaults, domain))
+    # Scored as computed: a series regime can mend one where it cancels.
+    computed = {with_series(c, x, domain, order): c for c in reversed(candidates)}
+    return computed[most_accurate(list(computed), x, defaults, domain)]
+
+
+def _stable_form(d: sp.Expr, x, defaults, domain, margin: float = 1.0) -> sp.Expr:
+    if len(d.atoms(sp.Piecewise)) <= 2:  # folding more is slow and gains little
+        d = sp.piecewise_fold(d)
+    return best_form(stabilise(d), _rewrites, x, defaults, domain, margin)
+
+
+def _rewrites(expr: sp.Expr) -> list[sp.Expr]:
+    """Equivalent forms for the search to score."""
+    return [stabilise(sp.factor_terms(expr)), stabilise(sp.together(expr))]

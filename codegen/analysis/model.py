@@ -1,0 +1,111 @@
+"""The analysis model: what the generator derives from a spec."""
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from codegen.spec.model import Spec
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """d^k f / dx^k in stable form, and its own partial derivatives.
+
+    ``partials`` follows ``Activation.inputs``: d/dx first, then one per
+    parameter.  ``expr`` and ``partials`` are the formulas, with ``Piecewise``;
+    ``lowered`` holds what is computed, ``expr`` first: the same expressions
+    with Taylor and tail regimes, in selects.  The partials' selects are
+    branch-safe, since JAX differentiates them; ``expr``'s, the kernel's own
+    body, which JAX never differentiates, are not.
+    """
+
+    order: int
+    expr: sp.Expr
+    partials: tuple[sp.Expr, ...]
+    lowered: tuple[sp.Expr, ...]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula as written, and its tower of closed-form derivatives.
+
+    ``tower[k]`` is the k-th derivative in x; each one's JVP calls the next,
+    and the last one's JVP is its own partials, which autodiff takes further.
+    """
+
+    source: sp.Expr
+    tower: tuple[Derivative, ...]
+
+    @property
+    def expr(self) -> sp.Expr:
+        return self.tower[0].expr
+
+    @property
+    def partials(self) -> tuple[sp.Expr, ...]:
+        return self.tower[0].partials
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A spec together with everything derived from it."""
+
+    spec: Spec
+    inputs: tuple[sp.Symbol, ...]  # x, then the parameters in spec order
+    formulas: tuple[Formula, ...]  # the default formula, then the switch's
+
+    @property
+    def x(self) -> sp.Symbol:
+        return self.inputs[0]
+
+    @property
+    def params(self) -> tuple[sp.Symbol, ...]:
+        return self.inputs[1:]
+
+    @property
+    def defaults(self) -> dict[sp.Symbol, float | int]:
+        """Each parameter's symbol and its default value."""
+        return {s: p.default for s, p in zip(self.params, self.spec.params, strict=True)}
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A named value reduced along the axis: ``formula`` of ``inner``.
+
+    ``inner`` is ``kind`` ("sum" or "mean") of ``summand`` over the axis;
+    ``formula`` may also use earlier reductions and the parameters.
+    """
+
+    symbol: sp.Symbol
+    kind: str
+    inner: sp.Symbol
+    summand: sp.Expr
+    formula: sp.Expr
+    override: str | None  # the argument that can supply this value instead
+    tangent: sp.Expr  # d(symbol), in the inputs' and earlier reductions' tangents
+
+
+@dataclass(frozen=True)
+class AxisActivation:
+    """An axis-wise spec and its derived closed-form JVP.
+
+    The inputs are x, or the parts it is split into.  With ``shifted``, each
+    is the input minus its maximum along the axis (the symbol ``m``), which
+    the formulas were rewritten for.  ``tangent`` is dy in the inputs'
+    tangents and the reductions' (``<name>_dot``); where the formula could
+    be solved for the input it uses ``y`` instead, so that y is the one
+    array the backward pass keeps.
+    """
+
+    spec: Spec
+    inputs: tuple[sp.Symbol, ...]
+    params: tuple[sp.Symbol, ...]
+    reductions: tuple[Reduction, ...]
+    shifted: bool
+    expr: sp.Expr
+    tangent: sp.Expr
+    variants: tuple[tuple[str, "AxisActivation"], ...] = ()  # by the choice's value
+
+    @property
+    def reduces(self) -> bool:
+        """Whether the output is reduced along the axis (logsumexp), not elementwise."""
+        return not self.expr.has(*self.inputs)

@@ -1,0 +1,101 @@
+"""Choose among equivalent forms of an expression by measured accuracy.
+
+After Herbie: every candidate is evaluated in float32 (NumPy, as a stand-in
+for XLA) at sample points, its error is measured in ulps against mpmath, and
+the most accurate candidate wins; fewer operations break ties.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from codegen.analysis.lower import interval
+from codegen.numerics.evaluate import (
+    exact_values,
+    float32_values,
+    parameter_samples,
+    sample_points,
+    ulp_errors,
+)
+
+
+def most_accurate(
+    candidates: Sequence[sp.Expr],
+    x: sp.Symbol,
+    defaults: Mapping[sp.Symbol, float],
+    domain: tuple[float, float],
+    margin: float = 1.0,
+) -> sp.Expr:
+    """The candidate with the smallest worst-case float32 error (NumPy's, a
+    stand-in for XLA's) at the sample points, with the parameters at their
+    defaults and at a hundredth, a tenth and ten times them: a form that is
+    accurate only at the defaults would be wrong at other values."""
+    unique = list(dict.fromkeys(candidates))
+    if len(unique) == 1:
+        return unique[0]
+    points = sample_points(domain)
+    samples = [dict(s) for s in parameter_samples(defaults)[: 4 if defaults else 1]]
+    exact = [exact_values(unique[0].subs(s), x, points) for s in samples]
+
+    def cost(candidate: sp.Expr) -> tuple[float, int, str]:
+        errors = [
+            ulp_errors(float32_values(candidate.subs(s), x, points), e)
+            for s, e in zip(samples, exact, strict=True)
+        ]
+        error = float(max(np.max(e, initial=0.0) for e in errors))
+        return (error, sp.count_ops(candidate), sp.srepr(candidate))
+
+    costs = {candidate: cost(candidate) for candidate in unique}
+    best = min(unique, key=costs.get)
+    # The first candidate, as written, stays unless another is ``margin`` times better.
+    return unique[0] if costs[unique[0]][0] <= margin * costs[best][0] else best
+
+
+def best_form(
+    expr: sp.Expr,
+    rewrites: Callable[[sp.Expr], list[sp.Expr]],
+    x: sp.Symbol,
+    defaults: Mapping[sp.Symbol, float],
+    domain: tuple[float, float],
+    margin: float = 1.0,
+) -> sp.Expr:
+    """The most accurate of ``expr`` and its ``rewrites``, chosen branch by branch."""
+    return by_branch(
+        expr,
+        x,
+        domain,
+        lambda branch, where: most_accurate(
+            [branch, *rewrites(branch)], x, defaults, where, margin
+        ),
+    )
+
+
+def by_branch(
+    expr: sp.Expr,
+    x: sp.Symbol,
+    domain: tuple[float, float],
+    transform: Callable[[sp.Expr, tuple[float, float]], sp.Expr],
+) -> sp.Expr:
+    """``transform(branch, interval)`` applied to each branch of a Piecewise.
+
+    Each branch is given the interval where it is taken.
+    """
+    if not isinstance(expr, sp.Piecewise):
+        return transform(expr, domain)
+    pairs, earlier = [], []
+    for branch, condition in expr.args:
+        where = _interval(sp.And(condition, *earlier), x, domain)
+        pairs.append((by_branch(branch, x, where, transform), condition))
+        earlier.append(sp.Not(condition))
+    return sp.Piecewise(*pairs)
+
+
+def _interval(condition: sp.Basic, x: sp.Symbol, domain: tuple[float, float]):
+    """The bounds of the interval where ``condition`` holds inside ``domain``."""
+    if condition.free_symbols != {x}:
+        return domain
+    where = interval(condition).intersect(sp.Interval(*domain))
+    if not isinstance(where, sp.Interval):
+        return domain
+    return (float(where.start), float(where.end))

@@ -1,0 +1,207 @@
+"""Series regimes: Taylor polynomials where every closed form cancels.
+
+Herbie's series regime.  Near 0 an odd derivative of an even function, or a
+removable singularity such as (1 - cos(x))/x**2, cancels in any closed form;
+so does any function near a root of its own, where it is a difference of
+terms that are not small (mish' near x = -1.19).  There its Taylor
+polynomial about the float32 c nearest x0, in x - c, which is exact there,
+is accurate instead.
+
+A regime costs a select and a polynomial, so it is added only where it wins
+and only to formulas in x alone: a polynomial's coefficients would hold
+one value of each parameter.
+"""
+
+import functools
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from codegen.analysis.lower import one_exponential
+from codegen.analysis.search import by_branch
+from codegen.numerics.evaluate import (
+    DIGITS,
+    TARGETS,
+    TINY,
+    exact_values,
+    float32_values,
+    mpmath_function,
+    sample_points,
+    ulp_errors,
+)
+from codegen.numerics.primitives import offset, polynomial
+
+FLOAT64_TRUNCATION = 1e-15  # the polynomial must serve float64 inputs too
+FLOAT32_TRUNCATION = 2.0**-26  # a quarter of float32's ulp, relative
+_TRUNCATIONS = (FLOAT32_TRUNCATION, FLOAT64_TRUNCATION)
+_CIRCLE = 64  # points of the Cauchy integral: aliasing is (radius/R)**64
+# A regime is added where the error exceeds this share of the order's target:
+# the sample points here are not the accuracy report's.
+_SHARE = 0.5
+_AT_ZERO = (10, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.001))  # terms, thresholds
+# Away from 0 the cancellation spreads wider, so the polynomial reaches further.
+_AT_ROOT = (20, (0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01))
+
+
+@functools.cache
+def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order: int) -> sp.Expr:
+    """``expr``, derivative ``order`` of a function, with Taylor regimes where
+    it misses that order's accuracy target, branch by branch."""
+    if expr.free_symbols != {x} or order >= len(TARGETS):
+        return expr  # past the third derivative, accuracy has no target
+    tolerance = _SHARE * TARGETS[order]
+    return by_branch(expr, x, domain, lambda branch, where: _regimes(branch, x, where, tolerance))
+
+
+def _regimes(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], tolerance) -> sp.Expr:
+    if expr.is_polynomial(x):
+        return expr  # its own Taylor polynomial: factoring, not a series, helps it
+    low, high = domain
+    centres = [mpmath.mpf(0)] if low <= 0 <= high else []
+    centres += _roots(expr, x, domain)
+    pairs = []
+    for centre in centres:
+        terms, thresholds = _AT_ZERO if centre == 0 else _AT_ROOT
+        regime = _regime(expr, x, domain, centre, terms, thresholds, tolerance)
+        if regime is not None:
+            pairs.append(regime)
+    return sp.Piecewise(*pairs, (expr, True)) if pairs else expr
+
+
+def _roots(expr: sp.Expr, x: sp.Symbol, domain) -> list[mpmath.mpf]:
+    """The roots of ``expr`` other than 0 bracketed by the sample points."""
+    points = sample_points(domain)
+    exact = exact_values(expr, x, points)
+    function = mpmath_function(expr, x)
+    # A sign change across a sample point where the function is exactly 0.
+    roots = [
+        mpmath.mpf(float(points[i]))
+        for i in range(1, len(points) - 1)
+        if exact[i] == 0 and points[i] != 0 and exact[i - 1] * exact[i + 1] < 0
+    ]
+    for a, b, fa, fb in zip(points.tolist(), points[1:].tolist(), exact, exact[1:], strict=False):
+        if (
+            not (np.isfinite(fa) and np.isfinite(fb))
+            or np.sign(fa) * np.sign(fb) >= 0
+            or a * b <= 0
+        ):
+            continue
+        with mpmath.workdps(DIGITS):
+            try:
+                root = mpmath.findroot(function, (mpmath.mpf(a), mpmath.mpf(b)), solver="anderson")
+            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                continue
+            if a <= root <= b and abs(function(root)) < mpmath.mpf(10) ** (-DIGITS // 2):
+                roots.append(root)  # a root, not a pole where the sign flips
+    return roots
+
+
+def _regime(expr, x, domain, centre, terms, thresholds, tolerance):
+    """(polynomial, |x - centre| < threshold) for the best threshold, or None.
+
+    Scored as computed, with one exponential for sigmoids, as lowering does.
+    """
+    points = _points_near(centre, thresholds, domain)
+    exact = exact_values(expr, x, points)
+    closed = float32_values(one_exponential(expr), x, points)
+    before = _error(closed, exact)
+    if before <= tolerance:
+        return None
+    # About the float32 nearest the root, so that x - centre is exact.
+    centre = mpmath.mpf(float(np.float32(centre)))
+    coefficients = _taylor(expr, x, centre, terms)
+    if coefficients is None:
+        return None
+    step = offset(x, sp.Float(float(centre), 17)) if centre != 0 else x
+    steps = points.astype(np.float64) - float(centre)
+    steps32 = points - np.float32(centre)
+    scored = []
+    for threshold in thresholds:
+        inside = np.abs(steps) < threshold
+        needed = [_terms(coefficients, steps, exact, inside, t) for t in _TRUNCATIONS]
+        if None in needed:
+            continue
+        float32_terms, float64_terms = needed
+        taylor = np.polyval(np.float32(coefficients[:float32_terms][::-1]), steps32)
+        computed = np.where(np.abs(steps32) < np.float32(threshold), taylor, closed)
+        shifted = polynomial(
+            step, float32_terms, *(sp.Float(c, 17) for c in coefficients[:float64_terms])
+        )
+        scored.append(
+            (_error(computed, exact), float32_terms, -threshold, shifted, sp.Abs(step) < threshold)
+        )
+    if not scored:
+        return None
+    # The cheapest polynomial that meets the tolerance, else the most accurate.
+    error, *_, shifted, condition = min(scored, key=lambda s: (max(s[0], tolerance), s[1], s[2]))
+    return (shifted, condition) if error < before else None
+
+
+def _terms(coefficients, steps, exact, inside, truncation) -> int | None:
+    """The fewest leading coefficients within ``truncation`` at the ``inside`` points."""
+    for n in range(1, len(coefficients) + 1):
+        if _truncation(coefficients[:n], steps, exact, inside) <= truncation:
+            return n
+    return None
+
+
+def _points_near(centre: mpmath.mpf, thresholds, domain) -> np.ndarray:
+    """Sample points near ``centre``, a root's float32 neighbours, and both
+    sides of each threshold, where the closed form is least accurate."""
+    c = float(centre)
+    nearest = np.float32(c)
+    around = [np.nextafter(nearest, np.float32(-np.inf)), nearest, np.nextafter(nearest, np.inf)]
+    around = around if c != 0 else []
+    width = max(thresholds)
+    edges = np.outer(thresholds, [-1.02, -0.98, 0.98, 1.02]).ravel()
+    local = c + np.concatenate([np.linspace(-width, width, 41), edges])
+    low, high = max(domain[0], c - width), min(domain[1], c + width)
+    points = np.concatenate([sample_points((low, high)), local, around]).astype(np.float32)
+    return np.unique(points[(points > low) & (points < high)])
+
+
+def _truncation(coefficients, steps, exact, inside) -> float:
+    """The polynomial's relative error in float64 at the ``inside`` points."""
+    inside = inside & np.isfinite(exact)
+    values = np.polyval(coefficients[::-1], steps[inside])
+    scale = np.maximum(np.abs(exact[inside]), TINY)
+    return float(np.max(np.abs(values - exact[inside]) / scale, initial=0.0))
+
+
+def _error(values: np.ndarray, exact: np.ndarray) -> float:
+    return float(np.max(ulp_errors(values, exact), initial=0.0))
+
+
+def _taylor(expr: sp.Expr, x: sp.Symbol, centre, terms: int) -> list[float] | None:
+    """The first Taylor coefficients of ``expr`` at ``centre``, or None.
+
+    Cauchy's integral formula on a circle of radius 1/4, by a discrete
+    Fourier transform: it never evaluates at the centre, which may be a
+    removable singularity such as that of (1 - cos(x))/x**2.  Where the
+    circle meets a singularity the coefficients are wrong, and the float64
+    check of the polynomial against the function rejects them.
+    """
+    function = mpmath_function(expr, x)
+    with mpmath.workdps(DIGITS):
+        radius = mpmath.mpf(1) / 4
+        roots = [mpmath.expjpi(mpmath.mpf(2 * j) / _CIRCLE) for j in range(_CIRCLE)]
+        half = _CIRCLE // 2 + 1
+        try:
+            samples = [mpmath.mpc(function(centre + radius * w)) for w in roots[:half]]
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            return None
+        # A real function takes conjugate values at conjugate points.
+        samples += [mpmath.conj(f) for f in reversed(samples[1 : half - 1])]
+        coefficients = [
+            mpmath.fsum(f * roots[-j * k % _CIRCLE] for j, f in enumerate(samples))
+            / (_CIRCLE * radius**k)
+            for k in range(terms)
+        ]
+    if not all(mpmath.isfinite(c) for c in coefficients):
+        return None
+    largest = max(abs(c) for c in coefficients)
+    if any(abs(mpmath.im(c)) > 1e-20 * largest for c in coefficients):
+        return None  # not a real analytic function on the circle
+    # Drop what is rounding noise of the transform.
+    return [float(mpmath.re(c)) if abs(c) > 1e-25 * largest else 0.0 for c in coefficients]

@@ -1,0 +1,154 @@
+"""Tail regimes: a function's limit at +-inf where its closed form overflows.
+
+gelu' = sigmoid(2u) + x*u'*sigmoid(2u)*sigmoid(-2u) holds x**3 in u: beyond
+|x| = 7e12 float32's x**3 is inf, and inf * 0 is NaN, though gelu' tends to
+1; mish(-inf) is -inf * 0.  Where the closed form is not finite, x is past
+a threshold, and the truth there has settled on its limit, the limit is
+returned instead: ``where((x >= T) & ~isfinite(f), limit, f)``, or
+``where(isinf(x), limit, f)`` where only x = +-inf itself breaks.
+
+The regime fires on the computed value, not on x alone, so it holds at every
+parameter value and in every dtype: it is checked in float32 and float64,
+at the defaults and at parameter values spread over four decades, and is
+left out unless the limit is the same for all of them.
+"""
+
+import functools
+
+import numpy as np
+import sympy as sp
+
+from codegen.analysis.lower import lower
+from codegen.numerics.evaluate import exact_values, float32_values, float64_values
+from codegen.numerics.primitives import Where, isfinite, isinf
+
+# Magnitudes from 1 to each float type's largest, 4 a decade, then infinity.
+_FAR = {
+    np.float32: np.append(np.logspace(0, 38, 153), np.finfo(np.float32).max),
+    np.float64: np.append(np.logspace(0, 308, 309), np.finfo(np.float64).max),
+}
+_INFINITY = float(np.inf)  # the threshold where only x = +-inf breaks
+_CHECKED = 24  # broken points where the truth is computed, log-spaced by index
+_EVALUATE = {np.float32: float32_values, np.float64: float64_values}
+
+
+@functools.cache
+def tails(expr: sp.Expr, x: sp.Symbol, domain: tuple, samples: tuple = ((),)) -> tuple:
+    """(limit, condition on x) for each side where ``expr`` overflows.
+
+    ``samples`` holds parameter values to check the limits at, each a tuple
+    of (symbol, value) pairs; the default, one empty tuple, is for ``expr``
+    in x alone.
+    """
+    return tuple(t for t in (_tail(expr, x, domain, s, samples) for s in (1, -1)) if t)
+
+
+def guarded(lowered: sp.Expr, found: tuple) -> sp.Expr:
+    """``lowered``, the computed form of an expression, with its ``tails``.
+
+    NaN fails both comparisons on x, so a NaN input still gives NaN.  Where
+    only x = +-inf breaks, x alone is tested: one select for both sides.
+    """
+    at_infinity = {b.args[1]: limit for limit, b in found if b.has(isinf)}
+    finite = [(limit, b) for limit, b in found if not b.has(isinf)]
+    if len(finite) == 2 and finite[0][1].rhs == -finite[1][1].rhs:
+        # Both sides from the same |x|: one test of the value, one select.
+        (high, above), (low, _) = finite
+        x, threshold = above.lhs, above.rhs
+        limit = high if high == low else Where(x > 0, high, low)
+        beyond = sp.Abs(x) >= threshold
+        lowered = Where(sp.And(beyond, sp.Not(isfinite(lowered))), limit, lowered)
+        finite = []
+    for limit, beyond in reversed(finite):
+        lowered = Where(sp.And(beyond, sp.Not(isfinite(lowered))), limit, lowered)
+    if not at_infinity:
+        return lowered
+    (x,) = {b.args[0].args[0] for _, b in found if b.has(isinf)}
+    limits = list(at_infinity.values())
+    if len(at_infinity) == 2 and limits[0] != limits[1]:
+        return Where(isinf(x), Where(x > 0, at_infinity[x > 0], at_infinity[x < 0]), lowered)
+    condition = isinf(x) if len(at_infinity) == 2 else sp.And(isinf(x), *at_infinity)
+    return Where(condition, limits[0], lowered)
+
+
+def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | None:
+    low, high = domain
+    if (sign > 0 and high < np.inf) or (sign < 0 and low > -np.inf):
+        return None
+    concrete = [expr.subs(dict(s)) for s in samples]
+    broken = {
+        dtype: [_broken(c, x, sign, dtype) for c in concrete] for dtype in (np.float32, np.float64)
+    }
+    if not any(b.any() for bs in broken.values() for b in bs):
+        return None  # the common case, found without mpmath
+    limit, firsts, settles = None, [], [1.0]
+    for dtype, masks in broken.items():
+        points = sign * _FAR[dtype]
+        for c, mask in zip(concrete, masks, strict=True):
+            found = _settled(c, x, points, mask, dtype)
+            if found is None:
+                return None
+            if found[0] is None:
+                continue
+            value, first, settle = found
+            if limit is not None and not _same(value, limit):
+                return None  # the limit depends on the parameters
+            limit = value if dtype is np.float64 or limit is None else limit
+            firsts.append(first)
+            settles.append(settle)
+    if limit is None:
+        return None
+    # Past every point where the truth has not settled, and not before the
+    # closed form first breaks: a pole nearer 0 (x/(x - 3) at 3) stays inf.
+    threshold = max(min(firsts), max(settles))
+    value = sp.Integer(int(limit)) if float(limit).is_integer() else sp.Float(float(limit), 17)
+    if threshold >= _INFINITY:  # only x = +-inf itself breaks
+        return value, sp.And(isinf(x), x > 0 if sign > 0 else x < 0, evaluate=False)
+    beyond = x >= threshold if sign > 0 else x <= -threshold
+    return value, beyond
+
+
+def _broken(concrete, x, sign, dtype) -> np.ndarray:
+    """Where the closed form is not finite at the far points and at infinity."""
+    points = sign * np.append(_FAR[dtype], np.inf).astype(dtype)
+    computed = _EVALUATE[dtype](lower(concrete, x, {}, clamp=False), x, points)
+    return ~np.isfinite(computed)
+
+
+def _settled(concrete, x, points, mask, dtype) -> tuple | None:
+    """(limit, first, settle) where the closed form breaks (``mask``, whose
+    last entry is infinity) at the far ``points``: the truth's limit, the
+    first point that breaks, and the first past every broken point where the
+    truth is not yet the limit in ``dtype``.  (None,) if it never breaks or
+    the formula is undefined here; None if it breaks where it has no finite
+    limit."""
+    if not mask.any():
+        return (None,)
+    # The truth where it breaks, at most _CHECKED points (those nearest 0
+    # first), and at the last finite point, where it stands for the limit.
+    broken = np.flatnonzero(mask[:-1])
+    spread = np.geomspace(1, max(len(broken), 1), _CHECKED).astype(int) - 1
+    checked = np.unique(np.append(broken[spread] if len(broken) else [], len(points) - 1))
+    checked = checked.astype(int)
+    exact = exact_values(concrete, x, points[checked])
+    defined = ~np.isnan(exact)  # mpmath gives NaN for inf * 0 beyond its bound on exp
+    if not defined.any():
+        return (None,)  # undefined at these parameter values
+    checked, exact = checked[defined], exact[defined]
+    limit = exact[-1]
+    if not np.isfinite(limit) or abs(limit) > np.finfo(dtype).max:
+        return None
+    first = float(abs(points[broken[0]])) if len(broken) else _INFINITY
+    with np.errstate(over="ignore"):
+        wrong = checked[mask[checked] & (dtype(exact) != dtype(limit))]
+    if not len(wrong):
+        return limit, first, 1.0
+    if wrong[-1] + 1 >= len(points):
+        return None
+    return limit, first, float(abs(points[wrong[-1] + 1]))
+
+
+def _same(a: float, b: float) -> bool:
+    """Whether two limits agree in float32."""
+    with np.errstate(over="ignore"):
+        return bool(np.float32(a) == np.float32(b))

@@ -1,0 +1,275 @@
+"""AxisActivation -> Python source, through templates/axiswise.py.j2."""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from codegen.analysis.axiswise import SHIFT, dot
+from codegen.analysis.model import AxisActivation, Reduction
+from codegen.emit.activation import ENVIRONMENT, _imports, _latex_name, header
+from codegen.emit.cse import primal_body
+from codegen.emit.printer import to_code
+from codegen.numerics.evaluate import NUMPY_FUNCTIONS
+from codegen.spec.load import SpecError
+
+EXAMPLE_INPUT = (0.5, 2.0, -1.0, 4.0)
+_DOCS = {
+    "axis": "the axis or axes along which to compute: an integer, a tuple of integers, "
+    "or ``None`` for all axes (default: {default!r}).",
+    "keepdims": "whether to keep the reduced axes, with size 1 (default: False).",
+    "where": "elements to include along the axis (default: all). {masked}",
+    "where_reduced": "elements to include in the reduction (default: all).",
+}
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    annotation: str
+    default: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One custom_jvp function and its rule: the formulas of one choice."""
+
+    name: str
+    activation: AxisActivation
+    value: str  # the choice's value that selects it; "" for the default
+    body: list[str]
+    reduction_tangents: list[str]
+    tangent: str
+    tangent_assignments: list[str]
+    sign: str | None
+
+
+def emit_axiswise(activation: AxisActivation) -> str:
+    spec, axis = activation.spec, activation.spec.axis
+    arguments = _arguments(activation)
+    static = ["axis", "keepdims"] if activation.reduces else ["axis"]
+    if axis.sign:
+        static.append("return_sign")
+    choice = [axis.choice.name] if axis.choice else []
+    primals = [axis.input, *(a.name for a in arguments if a.name not in static + choice)]
+    kernels = [_kernel(activation, f"_{spec.name}", "")]
+    kernels += [_kernel(a, f"_{spec.name}_{value}", value) for value, a in activation.variants]
+    context = dict(
+        header=header(spec.path),
+        spec=spec,
+        activation=activation,
+        arguments=[a for a in arguments if a.name not in choice],
+        choice=[a for a in arguments if a.name in choice],
+        static=static,
+        static_names=repr(tuple(static + choice)),
+        nondiff=repr(tuple(range(len(static)))),
+        primals=primals,
+        tangents=[f"{p}_dot" if p != "where" else "_" for p in primals],
+        kernels=kernels,
+        choice_values=", ".join(repr(v) for v in [axis.choice.default, *dict(axis.choice.variants)])
+        if axis.choice
+        else "",
+        tangent_prologue=_tangent_prologue(activation),
+        optional_tangents=[
+            f"{p.name}_dot = 0.0 if {p.name} is None else {p.name}_dot"
+            for p in spec.params
+            if p.optional
+        ],
+        latex=_latex(activation),
+        example_input=repr(list(EXAMPLE_INPUT)),
+        example=_example(activation),
+        returns=_returns(activation),
+    )
+    template = ENVIRONMENT.get_template("axiswise.py.j2")
+    code = template.render(imports=[], **context)
+    return template.render(imports=_imports(code), **context)
+
+
+def _kernel(activation: AxisActivation, name: str, value: str) -> Kernel:
+    names = set().union(
+        activation.tangent.free_symbols, *(r.formula.free_symbols for r in activation.reductions)
+    )
+    tangent = primal_body(activation.tangent, sorted(names, key=str))
+    return Kernel(
+        name,
+        activation,
+        value,
+        _body(activation),
+        [_tangent_line(r) for r in _named_tangents(activation)],
+        tangent.value,
+        [f"{a.name} = {a.code}" for a in tangent.assignments],
+        _sign(activation),
+    )
+
+
+def _arguments(activation: AxisActivation) -> list[Argument]:
+    axis = activation.spec.axis
+    masked = (
+        f"The output is {axis.masked!r} where it is False."
+        if axis.masked is not None
+        else "The output is computed everywhere."
+    )
+    axis_doc = _DOCS["axis"].format(default=axis.default)
+    table = {"axis": Argument("axis", "Axis", repr(axis.default), axis_doc)}
+    formulas = dict(axis.reductions)
+    for reduction, name in axis.overrides:
+        doc = f"the value to use for {reduction} = {formulas[reduction]} (default: computed)."
+        table[name] = Argument(name, "ArrayLike | None", "None", doc)
+    for p in activation.spec.params:
+        default = f"None, meaning {p.default!r}" if p.optional else repr(p.default)
+        doc = f"{p.doc or 'scalar or array parameter'} (default: {default}). Differentiable."
+        if p.optional:
+            table[p.name] = Argument(p.name, "ArrayLike | None", "None", doc)
+        else:
+            table[p.name] = Argument(p.name, "ArrayLike", repr(p.default), doc)
+    if activation.reduces:
+        table["keepdims"] = Argument("keepdims", "bool", "False", _DOCS["keepdims"])
+    if axis.sign:
+        table["return_sign"] = Argument(
+            "return_sign",
+            "bool",
+            "False",
+            f"whether to return the sign of {axis.sign} too, and compute with |{axis.sign}|, "
+            f"so that a negative {axis.sign} gives a result rather than NaN (default: False).",
+        )
+    if activation.reductions:
+        doc = _DOCS["where_reduced"] if activation.reduces else _DOCS["where"].format(masked=masked)
+        table["where"] = Argument("where", "ArrayLike | None", "None", doc)
+    if axis.choice:
+        doc = f"{axis.choice.doc} (default: {axis.choice.default!r})."
+        table[axis.choice.name] = Argument(axis.choice.name, "str", repr(axis.choice.default), doc)
+    order = axis.arguments or tuple(table)
+    if sorted(order) != sorted(table):
+        raise SpecError(activation.spec.path, "axis.arguments", f"must order {sorted(table)}")
+    return [table[name] for name in order]
+
+
+def _body(activation: AxisActivation) -> list[str]:
+    """The lines shared by the function and its JVP rule, ending with y."""
+    spec, axis = activation.spec, activation.spec.axis
+    names = ", ".join([axis.input, *(p.name for p in spec.params)])
+    lines = [
+        f"{p.name} = {p.default!r} if {p.name} is None else {p.name}"
+        for p in spec.params
+        if p.optional
+    ]
+    lines.append(f"{names}, dtype = widen({names})")
+    if axis.input != "x" and not axis.split:
+        lines.append(f"x = {axis.input}")
+    if axis.split:
+        parts = ", ".join(s.name for s in activation.inputs)
+        lines.append(f"{parts} = jnp.split({axis.input}, {len(axis.split)}, axis)")
+    if activation.shifted:
+        shift = "m" if activation.expr.has(SHIFT) else "_"
+        lines.append(f"x, {shift} = shifted(x, axis, where)")
+    for r in activation.reductions:
+        reduce = "jnp.sum" if r.kind == "sum" else "jnp.mean"
+        summand = f"{reduce}({to_code(r.summand)}, axis, keepdims=True, where=where)"
+        if r.inner != r.symbol:
+            lines.append(f"{r.inner.name} = {summand}")
+            summand = to_code(r.formula)
+        if r.override:
+            summand = f"{summand} if {r.override} is None else {r.override}"
+        lines.append(f"{r.symbol.name} = {summand}")
+    y = to_code(activation.expr)
+    if axis.sign:
+        magnitude = sp.Abs(sp.Symbol(axis.sign, real=True))
+        signed = to_code(activation.expr.xreplace({sp.Symbol(axis.sign, real=True): magnitude}))
+        y = f"{signed} if return_sign else {y}"
+    lines.append(f"y = {y}")
+    if axis.masked is not None:
+        lines.append(f"y = masked(y, where, {_number(axis.masked)})")
+    return lines
+
+
+def _number(value: float) -> str:
+    return repr(value) if math.isfinite(value) else f"{'-' if value < 0 else ''}jnp.inf"
+
+
+def _tangent_prologue(activation: AxisActivation) -> list[str]:
+    """The tangents of the inputs the formulas use, from the argument's."""
+    axis = activation.spec.axis
+    lines = []
+    if axis.split:
+        parts = ", ".join(dot(s).name for s in activation.inputs)
+        return [*lines, f"{parts} = jnp.split({axis.input}_dot, {len(axis.split)}, axis)"]
+    return [*lines, f"x_dot = {axis.input}_dot"] if axis.input != "x" else lines
+
+
+def _returns(activation: AxisActivation) -> str:
+    axis = activation.spec.axis
+    if activation.reduces:
+        return "An array reduced along the axis, unless ``keepdims``."
+    if axis.split:
+        return f"An array {len(axis.split)} times smaller than ``{axis.input}`` along the axis."
+    return f"An array of the same shape as ``{axis.input}``."
+
+
+def _sign(activation: AxisActivation) -> str | None:
+    """The code of the sign that return_sign=True returns, if the spec has one."""
+    sign = activation.spec.axis.sign
+    if sign is None:
+        return None
+    return (
+        f"reduced(jnp.sign({sign}), axis, keepdims)" if activation.reduces else f"jnp.sign({sign})"
+    )
+
+
+def _named_tangents(activation: AxisActivation) -> list[Reduction]:
+    """The reductions whose tangent the JVP names: those used after inlining."""
+    used = set(activation.tangent.free_symbols)
+    named = []
+    for r in reversed(activation.reductions):
+        if dot(r.symbol) in used:
+            named.append(r)
+            used |= r.tangent.free_symbols
+    return named[::-1]
+
+
+def _tangent_line(reduction: Reduction) -> str:
+    code = to_code(reduction.tangent)
+    if reduction.override:
+        code = f"{code} if {reduction.override} is None else {reduction.override}_dot"
+    return f"{dot(reduction.symbol).name} = {code}"
+
+
+def _latex(activation: AxisActivation) -> list[str]:
+    """The formula, then each reduction, as LaTeX."""
+    spec = activation.spec
+    args = ", ".join(s.name for s in activation.inputs)
+    name = _latex_name(spec.name)
+    lines = [rf"\mathrm{{{name}}}({args}) = {sp.latex(activation.expr)}"]
+    if activation.shifted:
+        lines.append(r"m = \max x \text{ (held constant)}")
+    for r in activation.reductions:
+        total = r"\sum" if r.kind == "sum" else r"\frac{1}{n} \sum"
+        inner = sp.Symbol(rf"{total} {sp.latex(r.summand)}")
+        lines.append(rf"{sp.latex(r.symbol)} = {sp.latex(r.formula.xreplace({r.inner: inner}))}")
+    return lines
+
+
+def _example(activation: AxisActivation) -> str:
+    """The output at EXAMPLE_INPUT, along the last axis, printed to 4 decimals."""
+    x = np.array(EXAMPLE_INPUT)
+    values = {p.name: p.default for p in activation.spec.params}
+    parts = np.split(x, len(activation.inputs))
+    values.update({s.name: part for s, part in zip(activation.inputs, parts, strict=True)})
+    if activation.shifted:
+        values["m"] = x.max()
+        values["x"] = x - x.max()
+    for r in activation.reductions:
+        reduce = np.sum if r.kind == "sum" else np.mean
+        values[r.inner.name] = reduce(_numpy(r.summand, values))
+        values[r.symbol.name] = _numpy(r.formula, values)
+    y = np.asarray(_numpy(activation.expr, values), np.float32)
+    if activation.reduces:
+        return f"{float(y):.4f}"
+    return np.array2string(y, precision=4, suppress_small=True)
+
+
+def _numpy(expr: sp.Expr, values: dict):
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    function = sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
+    return function(*(values[s.name] for s in symbols))

@@ -1,0 +1,126 @@
+"""Helpers shared by the generated functions and their custom_jvp rules."""
+
+import functools
+import operator
+
+import jax.numpy as jnp
+from jax import Array, lax
+from jax.custom_derivatives import SymbolicZero
+
+_NARROW = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
+
+
+def widen(*inputs):
+    """The inputs to compute with, as arrays, then the dtype of the result.
+
+    A JVP rule is not jitted, so its primals can be Python floats: as arrays
+    (weakly typed, like the floats) they divide by 0 and have a dtype.
+
+    bfloat16 and float16 are computed in float32 and rounded once at the end,
+    so that a narrow result is within half an ulp of the float32 one.
+    """
+    dtype = jnp.result_type(*inputs)
+    if dtype in _NARROW:
+        return (*(jnp.asarray(value, jnp.float32) for value in inputs), dtype)
+    return (*map(jnp.asarray, inputs), dtype)
+
+
+def native(*inputs):
+    """The inputs as arrays, then the dtype of the result: no widening."""
+    return (*map(jnp.asarray, inputs), jnp.result_type(*inputs))
+
+
+def narrow(value: Array, dtype) -> Array:
+    """``value`` rounded to ``dtype`` if that is bfloat16 or float16.
+
+    Other dtypes are left as computed, so that integer inputs give what
+    jax.nn gives: integers for relu, floats for gelu.
+    """
+    return value.astype(dtype) if dtype in _NARROW else value
+
+
+def cast(value: Array, dtype, *inputs) -> Array:
+    """``value`` with ``dtype`` and the inputs' broadcast shape.
+
+    A derivative has the type and shape of its input even where it is a
+    constant, such as identity's 1 or relu's 0 and 1.
+    """
+    shape = jnp.broadcast_shapes(*(jnp.shape(value) for value in inputs))
+    return jnp.broadcast_to(jnp.asarray(value, dtype), shape)
+
+
+def horner(x: Array, coefficients: tuple[float, ...], float32_terms: int | None = None) -> Array:
+    """The polynomial with ``coefficients``, constant term first, at ``x``.
+
+    float32 needs only the first ``float32_terms``; float64 needs them all.
+    Python floats are weakly typed, so the result keeps ``x``'s dtype.
+    """
+    if float32_terms is not None and jnp.result_type(x) == jnp.float32:
+        coefficients = coefficients[:float32_terms]
+    result = coefficients[-1]
+    for coefficient in reversed(coefficients[:-1]):
+        result = result * x + coefficient
+    return result
+
+
+def shifted(x: Array, axis, where) -> tuple[Array, Array]:
+    """``x`` minus its largest entry along ``axis``, and that entry, held constant.
+
+    Masked entries become 0, so they stay finite; a row with no finite
+    largest entry (all masked, empty, or all -inf) is shifted by 0.
+    """
+    m = jnp.max(x, axis, keepdims=True, where=where, initial=-jnp.inf)
+    m = lax.stop_gradient(jnp.where(jnp.isfinite(m), m, 0))
+    x = x - m
+    return (x if where is None else jnp.where(where, x, 0)), m
+
+
+def masked(y: Array, where, fill: float) -> Array:
+    """``y`` where ``where`` holds, ``fill`` elsewhere."""
+    return y if where is None else jnp.where(where, y, fill)
+
+
+def zeroed(tangent: Array, where) -> Array:
+    """``tangent`` where ``where`` holds, 0 elsewhere.
+
+    The zeros are ``tangent * 0``, linear in the tangent: zeros made from
+    ``where`` alone would be an array kept for the backward pass.
+    """
+    return tangent if where is None else jnp.where(where, tangent, tangent * 0)
+
+
+def axis_sum(tangent: Array, axis, where) -> Array:
+    """The sum of ``tangent`` along ``axis`` where ``where`` holds, keeping dimensions."""
+    return jnp.sum(zeroed(tangent, where), axis, keepdims=True)
+
+
+def axis_mean(tangent: Array, axis, where) -> Array:
+    """The mean of ``tangent`` along ``axis`` where ``where`` holds, keeping dimensions."""
+    if where is None:
+        return jnp.mean(tangent, axis, keepdims=True)
+    count = jnp.sum(jnp.broadcast_to(where, tangent.shape), axis, keepdims=True)
+    return axis_sum(tangent, axis, where) / count
+
+
+def reduced(y: Array, axis, keepdims: bool) -> Array:
+    """``y``, computed with the reduced axes kept, without them unless ``keepdims``."""
+    if keepdims:
+        return y
+    axes = range(y.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    return jnp.squeeze(y, tuple(a % y.ndim for a in axes)) if y.ndim else y
+
+
+def is_zero(tangent) -> bool:
+    """Whether ``tangent`` is a symbolic zero: its input is not differentiated."""
+    return isinstance(tangent, SymbolicZero)
+
+
+def sum_tangents(primal_out: Array, terms: list[Array]) -> Array:
+    """The sum of ``terms``, with the shape and dtype of ``primal_out``.
+
+    A term can be smaller than the output (a scalar parameter's partial that
+    does not depend on ``x``) or of a wider type (an array parameter, or a
+    float32 partial of a bfloat16 input), so the sum is broadcast and cast.
+    """
+    total = functools.reduce(operator.add, terms)
+    return jnp.broadcast_to(total, jnp.shape(primal_out)).astype(jnp.result_type(primal_out))

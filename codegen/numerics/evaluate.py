@@ -1,0 +1,188 @@
+"""Evaluating formulas: exactly by mpmath, in float32 or float64 by NumPy.
+
+The sample points and parameter values every stage measures at, and the
+error in float32 ulps that the form search and the accuracy report score.
+"""
+
+import functools
+import math
+from collections.abc import Callable, Mapping
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+TINY = 1e-30  # errors of smaller results are measured against this
+TARGETS = (4, 4, 16, 64)  # most float32 ulps allowed at derivative order 0, 1, 2, 3
+DIGITS = 40
+# mpmath's exp(u) holds a binary exponent of about 1.44u bits, so exp(exp(x))
+# at x = 5e6 never returns.  Beyond this argument the result is taken as
+# overflow (inf) or underflow (0): far outside float64's range either way.
+_HUGE = mpmath.mpf(2) ** 20
+
+
+def _exp(u):
+    """mpmath's exp, bounded: inf or 0 for real parts beyond +-2**20."""
+    real = mpmath.re(u)
+    if real > _HUGE:
+        return mpmath.inf
+    if real < -_HUGE:
+        return mpmath.mpf(0)
+    return mpmath.exp(u)
+
+
+def _bounded(function, below):
+    """cosh, sinh or expm1, with exp's bound: +inf above it, ``below`` under it."""
+
+    def bounded(u):
+        if abs(mpmath.re(u)) > _HUGE:
+            return below if mpmath.re(u) < 0 else mpmath.inf
+        return function(u)
+
+    return bounded
+
+
+_MPMATH = {
+    "exp": _exp,
+    "cosh": _bounded(mpmath.cosh, mpmath.inf),
+    "sinh": _bounded(mpmath.sinh, -mpmath.inf),
+    "expm1": _bounded(mpmath.expm1, mpmath.mpf(-1)),
+    "sigmoid": lambda u: 1 / (1 + _exp(-u)),
+    "softplus": lambda u: u + mpmath.log1p(_exp(-u)) if mpmath.re(u) > 0 else mpmath.log1p(_exp(u)),
+    "erfc": mpmath.erfc,
+    "log1p": mpmath.log1p,
+    "offset": lambda x, centre: x - centre,
+    "reciprocal": lambda u: 1 / u,
+    "polynomial": lambda x, _, *c: mpmath.polyval(c[::-1], x),
+    "isfinite": mpmath.isfinite,
+    "isinf": mpmath.isinf,
+}
+NUMPY_FUNCTIONS = {
+    "sigmoid": lambda u: _special("expit")(u),
+    "softplus": lambda u: np.logaddexp(u, np.float32(0)),
+    "erfc": lambda u: _special("erfc")(u),
+    "erf": lambda u: _special("erf")(u),
+    "log1p": np.log1p,
+    "expm1": np.expm1,
+    "offset": lambda x, centre: x - np.float32(centre),
+    "reciprocal": lambda u: np.float32(1) / u,
+    "Where": np.where,
+    "polynomial": lambda x, n, *c: np.polyval(np.array(c[: int(n)][::-1], np.float32), x),
+    "isfinite": np.isfinite,
+    "isinf": np.isinf,
+}
+
+
+def _special(name: str) -> Callable:
+    """A scipy.special function, imported when first needed: a build from
+    the cache never scores a formula, and the import takes 0.15 s."""
+    import scipy.special
+
+    return getattr(scipy.special, name)
+
+
+# Parameter values a regime must hold at: the defaults scaled over four decades.
+_SCALES = (1.0, 0.01, 0.1, 10.0, 100.0, -1.0)
+
+
+def parameter_samples(defaults: Mapping[sp.Symbol, float]) -> tuple[tuple, ...]:
+    """The defaults and scaled copies of them, each as sorted (symbol, value) pairs.
+
+    A default of 0 is replaced by the scale itself.  Values where the
+    formula is undefined (a negative scale of a square root's offset) are
+    the caller's to skip.
+    """
+    if not defaults:
+        return ((),)
+    # Exact rationals: a Float would round SymPy's own folding, exp(-50.0)
+    # included, to 15 digits, and the truth with it.
+    return tuple(
+        tuple(
+            sorted(
+                ((s, sp.Rational(v * scale if v else scale)) for s, v in defaults.items()), key=str
+            )
+        )
+        for scale in _SCALES
+    )
+
+
+def sample_points(domain: tuple[float, float]) -> np.ndarray:
+    """float32 points of both signs: 4 a decade from 1e-8 to 1e3, and 1/4 apart to 4."""
+    magnitudes = np.concatenate([np.logspace(-8, 3, 45), np.linspace(0.25, 4, 16)])
+    points = np.concatenate([-magnitudes, [0.0], magnitudes]).astype(np.float32)
+    low, high = domain
+    return np.unique(points[(points > low) & (points < high)])
+
+
+def exact_values(
+    expr: sp.Expr, x: sp.Symbol, points: np.ndarray, digits: int = DIGITS
+) -> np.ndarray:
+    """``expr`` at ``points`` by mpmath, rounded to float64; NaN where undefined."""
+    expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    return np.array([_exact(expr, x, float(p), digits) for p in points])
+
+
+@functools.cache  # the search scores many forms of one function at the same points
+def _exact(expr: sp.Expr, x: sp.Symbol, point: float, digits: int) -> float:
+    with mpmath.workdps(digits):
+        try:
+            value = complex(mpmath_function(expr, x)(mpmath.mpf(point)))
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            return math.nan
+    return value.real if value.imag == 0 else math.nan
+
+
+@functools.cache
+def mpmath_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
+    """``expr`` as a function of ``x`` evaluated by mpmath."""
+    return sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"])
+
+
+def float32_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
+    """``expr`` at ``points`` computed in float32 by NumPy."""
+    return float64_values(expr, x, np.asarray(points, np.float32))
+
+
+def float64_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
+    """``expr`` at ``points`` computed by NumPy in the points' own dtype."""
+    function = _float32_function(expr, x)
+    with np.errstate(all="ignore"):
+        values = np.broadcast_to(function(points), points.shape)
+    return np.asarray(values, dtype=np.float64)
+
+
+@functools.cache
+def _float32_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
+    return sp.lambdify(x, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
+
+
+def ulp_errors(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """Errors in float32 ulps of max(|exact|, 1e-30), where ``exact`` is defined.
+
+    A truth beyond float32's range is expected to overflow to inf; inf or NaN
+    where the truth is finite in float32 counts as an infinite error.
+    """
+    big = np.finfo(np.float32).max
+    with np.errstate(invalid="ignore"):
+        exact = np.where(np.abs(exact) > big, np.sign(exact) * np.inf, exact)
+    defined = ~np.isnan(exact)
+    values, exact = values[defined], exact[defined]
+    finite = np.isfinite(exact)
+    errors = np.where(values == exact, 0.0, np.inf)  # right for infinite truths
+    scale = np.spacing(np.maximum(np.abs(exact[finite]), TINY).astype(np.float32))
+    with np.errstate(invalid="ignore", over="ignore"):
+        errors[finite] = np.abs(values[finite] - exact[finite]) / scale.astype(np.float64)
+    errors[np.isnan(errors)] = np.inf
+    return errors
+
+
+def fold_constants(expr: sp.Basic) -> sp.Basic:
+    """Replace irrational constants such as sqrt(2)/pi by float literals."""
+    if isinstance(expr, sp.Expr) and expr.is_number and not expr.is_Rational:
+        value = expr.evalf(30)
+        return sp.Float(value, 17) if value.is_real and value.is_finite else expr
+    if isinstance(expr, sp.Pow) and expr.exp.is_Rational:  # keep x**2 an integer power
+        return sp.Pow(fold_constants(expr.base), expr.exp)
+    if not expr.args:
+        return expr
+    return expr.func(*(fold_constants(arg) for arg in expr.args))

@@ -1,0 +1,303 @@
+"""Benchmark the generated functions against jax.nn and plain autodiff.
+
+``python -m codegen.tools.bench`` times, for every activation, the jitted forward
+pass and ``jax.jit(jax.grad(lambda x: f(x).sum()))`` of the generated
+function, of jax.nn's (where it has one) and of JAX autodiff of the same
+formula with no custom rule. Candidates run interleaved, A B A B, and the
+report gives the median of the pairwise time ratios: single timings on a
+shared machine are noisy. It also reports XLA's cost analysis of each
+compiled gradient and the arrays saved for the backward pass, and writes
+docs/benchmarks.md. ``--quick`` is the smoke mode that CI runs.
+"""
+
+import argparse
+import contextlib
+import io
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.ad_checkpoint import print_saved_residuals
+
+from codegen.analysis.model import Activation
+from codegen.build.pipeline import analyse
+from codegen.tools import plots
+from codegen.tools.reference import plain_axis_function, plain_function
+
+_SAMPLE_SECONDS = 0.005
+_LIMIT = 1.25  # the most grad time, as a ratio to jax.nn's, allowed to any activation
+
+# More transcendentals than jax.nn's, each for accuracy jax.nn lacks (docs/accuracy.md).
+EXTRA_WORK = {
+    "mish": "softplus computed without overflow, and tanh(softplus) from one exponential",
+    "log1mexp": "log(-expm1(-x)) and log1p(-exp(-x)) by branch, each accurate on its side",
+}
+
+# Why a gradient is slower than jax.nn's, where it is: found in the HLO.
+CAUSES = {
+    "silu": (
+        "silu' has a zero at x = -1.278 where its two terms cancel; a Taylor polynomial "
+        "(10 float32 terms) about it keeps the error within 4 ulps, where jax.nn's is "
+        "unbounded (docs/accuracy.md), and a select evaluates it for every element. "
+        "Without it the gradient measured 1.07-1.13."
+    ),
+    "gelu": (
+        "as for silu: polynomials about the zeros of gelu' and gelu'', each evaluated "
+        "for every element, buy the accuracy near them that jax.nn lacks."
+    ),
+    "mish": (
+        "softplus without overflow, tanh(softplus) and sigmoid from one exponential: five "
+        "transcendentals to jax.nn's four, and a polynomial about the zero of mish'."
+    ),
+    "tanh": (
+        "tanh' = 4e/(1 + e)^2 with e = exp(-2|x|) costs an exponential and a division; "
+        "jax.nn's 1 - tanh(x)^2 reuses the forward tanh, which XLA computes as a rational "
+        "function, but is off by 1.4e7 ulps for |x| above 9."
+    ),
+    "sigmoid": (
+        "sigmoid' = e/(1 + e)^2 from e = exp(-|x|), where jax.nn reuses the forward "
+        "logistic in s(1 - s), which loses all accuracy above x = 17."
+    ),
+    "glu": (
+        "as for sigmoid: a * sigmoid(b) * sigmoid(-b) from one exponential takes more "
+        "operations than jax.nn's s * (1 - s), which loses all accuracy above b = 17."
+    ),
+    "softmax": (
+        "a row whose largest entry is not finite (all masked, or all -inf) is shifted by "
+        "0, not by NaN: a select, and an extra fusion that shows on small arrays."
+    ),
+    "log_softmax": "as for softmax: the guard on rows whose largest entry is not finite.",
+    "standardize": (
+        "measured from 1.02 to 1.67 in runs on this machine. Its gradient does 13 flops "
+        "an element to jax.nn's 8: the fast variance clipped at 0, and the clip's step in "
+        "the tangent."
+    ),
+    "squareplus": (
+        "the rationalised branch b/(s - x) for x < 0, where jax.nn's x + s cancels (off by "
+        "1.4e7 ulps), costs a second division and a select: 11 flops an element to 6."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One activation at one size: ratios to jax.nn and autodiff, and costs."""
+
+    name: str
+    size: int
+    forward: dict[str, float]  # median time ratio, ours / theirs, by baseline
+    backward: dict[str, float]
+    costs: dict[str, dict[str, float]]  # by candidate: flops, transcendentals, bytes
+    residuals: dict[str, int]  # by candidate: saved arrays of the input's size
+
+
+def candidates(activation, generated) -> dict[str, object]:
+    """The functions to compare: ours first, then the baselines that exist."""
+    spec = activation.spec
+    found = {"generated": getattr(generated, spec.name)}
+    if spec.jax_nn and hasattr(jax.nn, spec.jax_nn):
+        found["jax.nn"] = getattr(jax.nn, spec.jax_nn)
+    plain = plain_function if isinstance(activation, Activation) else plain_axis_function
+    found["autodiff"] = plain(activation)
+    return found
+
+
+def sample(activation, size: int) -> jax.Array:
+    """float32 inputs inside the spec's domain; rows of 128 for axis-wise specs."""
+    x = np.random.default_rng(0).normal(0.0, 3.0, size).astype(np.float32)
+    low = getattr(activation.spec, "domain", (-np.inf, np.inf))[0]
+    if np.isfinite(low):
+        x = low + np.abs(x) + np.float32(1e-3)
+    return jnp.asarray(x.reshape(-1, 128) if activation.spec.axis else x)
+
+
+def paired_ratio(mine, theirs, x, repeats: int) -> float:
+    """The median of time(mine) / time(theirs), timed alternately.
+
+    Each time is of enough calls to last a few milliseconds: one call on a
+    small array is mostly dispatch, and noisier than the work it times.
+    """
+    for f in (mine, theirs):
+        jax.block_until_ready(f(x))  # compile
+    start = time.perf_counter()
+    jax.block_until_ready(theirs(x))
+    calls = max(1, math.ceil(_SAMPLE_SECONDS / (time.perf_counter() - start)))
+    ratios = []
+    for _ in range(repeats):
+        times = []
+        for f in (mine, theirs):
+            start = time.perf_counter()
+            for _ in range(calls):
+                jax.block_until_ready(f(x))
+            times.append(time.perf_counter() - start)
+        ratios.append(times[0] / times[1])
+    return statistics.median(ratios)
+
+
+def cost(function, x) -> dict[str, float]:
+    analysis = jax.jit(function).lower(x).compile().cost_analysis()
+    analysis = analysis[0] if isinstance(analysis, list) else analysis or {}
+    keys = {"flops": "flops", "transcendentals": "transcendentals", "bytes": "bytes accessed"}
+    # XLA leaves out the counts that are zero.
+    return {k: float(analysis.get(v, 0.0)) / x.size for k, v in keys.items()}
+
+
+def residuals(function, x) -> int:
+    """How many arrays of at least half x's size the backward pass keeps (glu's are half)."""
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        print_saved_residuals(lambda x: function(x).sum(), x)
+    sizes = [
+        math.prod(int(n) for n in re.findall(r"\d+", line.split("]")[0].split("[")[1]))
+        for line in report.getvalue().splitlines()
+        if "[" in line.split(" ")[0]
+    ]
+    return sum(size >= x.size // 2 for size in sizes)
+
+
+def measure(activation, generated, size: int, repeats: int) -> Row:
+    found = candidates(activation, generated)
+    x = sample(activation, size)
+    forward = {name: jax.jit(f) for name, f in found.items()}
+    backward = {name: jax.jit(jax.grad(lambda x, f=f: f(x).sum())) for name, f in found.items()}
+    ours = "generated"
+    return Row(
+        name=activation.spec.name,
+        size=size,
+        forward={
+            n: paired_ratio(forward[ours], f, x, repeats) for n, f in forward.items() if n != ours
+        },
+        backward={
+            n: paired_ratio(backward[ours], f, x, repeats) for n, f in backward.items() if n != ours
+        },
+        costs={n: cost(jax.grad(lambda x, f=f: f(x).sum()), x) for n, f in found.items()},
+        residuals={n: residuals(f, x) for n, f in found.items()},
+    )
+
+
+def generator_times(root: Path, quick: bool) -> dict[str, float]:
+    """Seconds for a full and a no-op build (``--check`` in a fresh process,
+    without and with the cache), and for ``import generated`` beyond
+    ``import jax``."""
+    times = {}
+    if not quick:
+        check = [sys.executable, "-m", "codegen", "--check", "--root", str(root)]
+        for name, command in (("full build", [*check, "--no-cache"]), ("no-op build", check)):
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=False)
+            times[name] = time.perf_counter() - start
+    script = (
+        "import time; t = time.perf_counter(); import jax; u = time.perf_counter(); "
+        "import generated; print(u - t, time.perf_counter() - u)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root)
+    jax_import, extra = map(float, out.stdout.split())
+    return {**times, "import jax": jax_import, "import generated after jax": extra}
+
+
+def _ratio(ratios: dict[str, float], baseline: str) -> str:
+    return f"{ratios[baseline]:.2f}" if baseline in ratios else "—"
+
+
+def _geomean(values) -> float:
+    values = [v for v in values if v > 0]
+    return math.exp(sum(map(math.log, values)) / len(values)) if values else math.nan
+
+
+def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str:
+    cpu = f"{platform.machine()} {platform.processor() or ''}".strip()
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `python -m codegen.tools.bench`. Do not edit.",
+        "",
+        f"JAX {jax.__version__} on {jax.default_backend()}, {cpu}, "
+        f"{os.cpu_count()} cores; float32 inputs of {', '.join(map(str, sizes))} elements.",
+        f"Times are medians of {repeats} interleaved pairwise ratios, generated / baseline:",
+        "below 1 means the generated function is faster. `fwd` is the jitted function,",
+        "`grad` is `jit(grad(lambda x: f(x).sum()))`. Costs are XLA's cost analysis of",
+        "that gradient per element; `kept` is how many arrays of at least half the input's",
+        "size the backward pass saves.",
+        "",
+        "| function | size | fwd vs jax.nn | grad vs jax.nn | fwd vs autodiff | grad vs autodiff "
+        "| transcendentals ours / jax.nn | kept ours / jax.nn / autodiff |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in rows:
+        kept = " / ".join(str(r.residuals.get(k, "—")) for k in ("generated", "jax.nn", "autodiff"))
+        ours_t = r.costs["generated"]["transcendentals"]
+        theirs_t = r.costs.get("jax.nn", {}).get("transcendentals")
+        work = f"{ours_t:.1f} / {theirs_t:.1f}" if theirs_t is not None else f"{ours_t:.1f} / —"
+        ratios = [_ratio(d, k) for k in ("jax.nn", "autodiff") for d in (r.forward, r.backward)]
+        lines.append(f"| {r.name} | {r.size} | {' | '.join(ratios)} | {work} | {kept} |")
+    paired = [r.backward["jax.nn"] for r in rows if "jax.nn" in r.backward]
+    lines += [
+        "",
+        "## Summary",
+        "",
+        f"- grad vs jax.nn: geometric mean {_geomean(paired):.2f}, "
+        f"largest {max(paired, default=math.nan):.2f}.",
+        f"- grad vs autodiff: geometric mean {_geomean(r.backward['autodiff'] for r in rows):.2f}.",
+        "- Arrays kept for the backward pass, ours: "
+        + ", ".join(sorted({f"{r.residuals['generated']}" for r in rows}))
+        + ".",
+        *(f"- {name}: {seconds:.2f} s" for name, seconds in times.items()),
+        *_slower(rows),
+        "",
+        "## More transcendentals than jax.nn",
+        "",
+        *(f"- {name}: {why}." for name, why in EXTRA_WORK.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _slower(rows: list[Row]) -> list[str]:
+    """Each activation whose grad is above the limit at some size, with its cause."""
+    worst: dict[str, float] = {}
+    for r in rows:
+        if "jax.nn" in r.backward:
+            worst[r.name] = max(worst.get(r.name, 0.0), r.backward["jax.nn"])
+    slower = {name: ratio for name, ratio in worst.items() if ratio > _LIMIT}
+    lines = ["", f"## Gradients more than {_LIMIT} times jax.nn's time", ""]
+    if not slower:
+        return [*lines, "None."]
+    return lines + [
+        f"- {name} ({ratio:.2f}): {CAUSES.get(name, 'not analysed yet; may be noise.')}"
+        for name, ratio in slower.items()
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen.tools.bench", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--only", nargs="*", help="activations to measure (default: all)")
+    parser.add_argument("--output", type=Path, help="default: ROOT/docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    import generated
+
+    sizes, repeats = ((2**10,), 3) if args.quick else ((2**16, 2**22), 15)
+    activations = [a for a in analyse(args.root) if not args.only or a.spec.name in args.only]
+    rows = [measure(a, generated, n, repeats) for a in activations for n in sizes]
+    text = report(rows, generator_times(args.root, args.quick), sizes, repeats)
+    output = args.output or args.root / "docs" / "benchmarks.md"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if plots.write_ratios(rows, output.with_suffix(".png")):
+        text += f"\n![grad time ratios]({output.with_suffix('.png').name})\n"
+    print(text)
+    output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

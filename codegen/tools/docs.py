@@ -1,0 +1,98 @@
+"""``docs``: docs/activations.md, a section per activation, with its plots.
+
+The page is text made from the specs, the analysis and docs/accuracy.md, so
+``--check`` keeps it current.  The plots need matplotlib (the ``plot``
+extra) and are not checked: their bytes depend on its version.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sympy as sp
+
+from codegen.analysis.model import Activation, AxisActivation
+from codegen.emit.activation import ENVIRONMENT, _latex_name
+from codegen.emit.axiswise import _latex as axis_latex
+from codegen.spec.load import Param
+
+PAGE = "docs/activations.md"
+_ROW = re.compile(r"^\| ([a-z_0-9]+)(\([^)]*\))? \|")
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    summary: str
+    description: str
+    facts: list[str]
+    latex: list[str]
+    params: tuple[Param, ...]
+    accuracy: list[str]
+    plot: bool
+
+
+def docs_text(activations: list[Activation | AxisActivation], accuracy: str) -> str:
+    """The text of docs/activations.md; ``accuracy`` is docs/accuracy.md's."""
+    rows: dict[str, list[str]] = {}
+    for line in accuracy.splitlines():
+        match = _ROW.match(line)
+        if match:
+            rows.setdefault(match.group(1), []).append(line)
+    pages = [_page(a, rows.get(a.spec.name, [])) for a in activations]
+    text = ENVIRONMENT.get_template("activations.md.j2").render(pages=pages)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _page(activation: Activation | AxisActivation, accuracy: list[str]) -> Page:
+    spec = activation.spec
+    facts = []
+    if spec.aliases:
+        facts.append(f"Also exported as {', '.join(f'`{a}`' for a in spec.aliases)}.")
+    if spec.jax_nn:
+        facts.append(f"A drop-in for `jax.nn.{spec.jax_nn}`.")
+    facts.append(f"Spec: [{spec.path}](../{spec.path}).")
+    return Page(
+        name=spec.name,
+        summary=spec.summary,
+        description=" ".join(spec.description.split()),
+        facts=facts,
+        latex=_latex(activation),
+        params=spec.params,
+        accuracy=accuracy,
+        plot=isinstance(activation, Activation),
+    )
+
+
+def _latex(activation: Activation | AxisActivation) -> list[str]:
+    name = rf"\mathrm{{{_latex_name(activation.spec.name)}}}"
+    if isinstance(activation, AxisActivation):
+        return [*axis_latex(activation), rf"\dot{{y}} = {sp.latex(activation.tangent)}"]
+    lines = []
+    for formula in activation.formulas:
+        for derivative in formula.tower[:3]:
+            k = derivative.order
+            left = f"{name}{chr(39) * k}(x)" if k else f"{name}(x)"
+            lines.append(f"{left} = {sp.latex(derivative.expr)}")
+    return lines
+
+
+def write_page(root: Path, activations) -> Path:
+    """Write docs/activations.md."""
+    page = root / PAGE
+    page.parent.mkdir(exist_ok=True)
+    page.write_text(page_text(root, activations), encoding="utf-8")
+    return page
+
+
+def page_text(root: Path, activations) -> str:
+    """What docs/activations.md should hold, from the analysis and docs/accuracy.md."""
+    accuracy = root / "docs" / "accuracy.md"
+    return docs_text(activations, accuracy.read_text() if accuracy.exists() else "")
+
+
+def write_docs(root: Path, activations) -> list[Path]:
+    """Write the page, and the plots if matplotlib is installed."""
+    from codegen.tools import plots
+
+    return [write_page(root, activations), *plots.write_plots(root / "docs", activations)]
