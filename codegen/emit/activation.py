@@ -126,8 +126,7 @@ def emit_init(activations: list[Activation]) -> str:
 def emit_support() -> str:
     """The support module every generated package carries: a copy of support.py."""
     source = importlib.resources.files("codegen.emit").joinpath("support.py").read_text()
-    first = "# Copied from symjvp's codegen/emit/support.py. Do not edit: run `python -m codegen`."
-    return f"{first}\n{source}"
+    return header("symjvp's codegen/emit/support.py") + "\n" + source
 
 
 def _kernels(activation: Activation, docstring: str) -> dict[bool | None, list[Kernel]]:
