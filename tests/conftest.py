@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from codegen.analysis.model import Activation, AxisActivation
-from codegen.build.pipeline import analyse, spec_paths
+from codegen.build.layout import find_layout
+from codegen.build.pipeline import analyse
 from codegen.spec.load import load_spec
 from codegen.tools.accuracy import kinks
 
 ROOT = Path(__file__).resolve().parents[1]
-SPECS = [load_spec(path, ROOT) for path in spec_paths(ROOT)]
+SPECS = [load_spec(path, ROOT) for path in find_layout(ROOT).spec_paths()]
 
 # Fixture name -> the specs a test taking it runs on.
 GROUPS = {

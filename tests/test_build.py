@@ -53,8 +53,9 @@ def test_build_into_empty_folder_matches_committed_files_byte_for_byte(tmp_path,
     assert main(["--root", str(tmp_path), "--no-cache"]) == 0  # derived, not read back
     assert snapshot(tmp_path / "generated") == snapshot(ROOT / "generated")
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(SPECS) + 1
-    assert lines[-1].startswith(f"{len(SPECS)} activations")
+    assert len(lines) == len(SPECS) + 2
+    assert lines[-2].startswith(f"{len(SPECS)} activations")
+    assert lines[-1] == "Import them with: import generated"
 
 
 @pytest.mark.parametrize("seed", ["0", "4242"])

@@ -25,7 +25,9 @@ class Layout:
 
     def relative(self, path: Path) -> str:
         """``path`` as written in messages: from the root if it is inside it."""
-        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
+        return (
+            path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
+        )
 
     @property
     def out_name(self) -> str:
@@ -52,9 +54,7 @@ class Layout:
         return f"{self.out_name}/{name}"
 
 
-def find_layout(
-    root: Path, specs: Path | None = None, out: Path | None = None, where: str = "pyproject.toml"
-) -> Layout:
+def find_layout(root: Path, specs: Path | None = None, out: Path | None = None) -> Layout:
     """The layout of the project in ``root``: flags, then [tool.symjvp], then defaults.
 
     ``specs`` and ``out`` (the flags) are relative to the current folder;
@@ -71,7 +71,7 @@ def find_layout(
     if bad:
         field = "--out" if out else "[tool.symjvp] out"
         raise SpecError(
-            "pyproject.toml" if not out else "(command line)",
+            "pyproject.toml" if not out else "command line",
             field,
             f"{layout.out_name!r} is not an importable package path ({bad[0]!r} is not a"
             " Python identifier)",
@@ -90,7 +90,14 @@ def _configuration(pyproject: Path) -> dict[str, str]:
     config = table.get("symjvp", {})
     for key, value in config.items():
         if key not in ("specs", "out"):
-            raise SpecError("pyproject.toml", f"[tool.symjvp] {key}", "is not a key: use specs or out")
+            raise SpecError(
+                "pyproject.toml", f"[tool.symjvp] {key}", "is not a key: use specs or out"
+            )
         if not isinstance(value, str) or not value:
             raise SpecError("pyproject.toml", f"[tool.symjvp] {key}", "must be a folder path")
     return config
+
+
+def as_layout(project: "Layout | Path") -> Layout:
+    """``project`` itself, or the layout of the project folder it names."""
+    return project if isinstance(project, Layout) else find_layout(project)

@@ -1,4 +1,4 @@
-"""The whole pipeline: specs/ -> the text of every file in generated/."""
+"""The whole pipeline: a project's specs -> the text of every file of its package."""
 
 import functools
 import multiprocessing
@@ -13,19 +13,13 @@ from codegen.analysis.budget import SECONDS, OverBudget, budget, current, stage
 from codegen.analysis.derive import check, derive
 from codegen.analysis.model import Activation, AxisActivation
 from codegen.build import cache
+from codegen.build.layout import Layout, as_layout
 from codegen.build.stamp import stamp
 from codegen.emit.activation import emit_activation, emit_init, emit_support
 from codegen.emit.axiswise import emit_axiswise
 from codegen.emit.flax import emit_flax
 from codegen.emit.format import format_source
 from codegen.spec.load import Spec, SpecError, load_spec
-
-SPECS = "specs"
-GENERATED = "generated"
-
-
-def spec_paths(root: Path) -> list[Path]:
-    return sorted((root / SPECS).glob("*.toml"))
 
 
 def analyse_spec(spec: Spec) -> Activation | AxisActivation:
@@ -34,21 +28,22 @@ def analyse_spec(spec: Spec) -> Activation | AxisActivation:
 
 
 def build_one(
-    spec: Spec, seconds: float | None = SECONDS, debug: bool = False
+    spec: Spec, seconds: float | None = SECONDS, debug: bool = False, package: str = "generated"
 ) -> tuple[Activation | AxisActivation, str]:
     """The analysis model of ``spec`` and its module's text, within ``seconds``.
 
     Any failure becomes a :class:`SpecError` naming the spec and the stage,
-    unless ``debug``, which lets the original exception through.
+    unless ``debug``, which lets the original exception through.  ``package``
+    is the import name the docstring examples use.
     """
     try:
         with budget(seconds):
             activation = analyse_spec(spec)
             stage("emit")
             emit = emit_axiswise if spec.axis else emit_activation
-            text = emit(activation)
+            text = emit(activation, package)
             stage("format")
-            return activation, format_source(text, module_path(activation))
+            return activation, format_source(text, f"{package}._{spec.name}")
     except SpecError:
         raise
     except OverBudget as error:
@@ -69,72 +64,89 @@ def build_one(
         ) from None
 
 
-def _build_all(specs: list[Spec], seconds: float | None, debug: bool):
+def _build_all(specs: list[Spec], seconds: float | None, debug: bool, package: str):
     """Build ``specs`` in parallel, yielding results in order."""
     if not specs:
         return
     workers = max(1, min(len(specs), os.cpu_count() or 1))
     # Forking is fast, but not safe once JAX has started its threads.
     context = multiprocessing.get_context("spawn" if "jax" in sys.modules else "fork")
-    work = functools.partial(build_one, seconds=seconds, debug=debug)
+    work = functools.partial(build_one, seconds=seconds, debug=debug, package=package)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from pool.map(work, specs)
 
 
-def module_path(activation: Activation) -> str:
-    return f"{GENERATED}/_{activation.spec.name}.py"
+def module_path(activation: Activation, layout: Layout) -> str:
+    return layout.file(f"_{activation.spec.name}.py")
 
 
 def build(
-    root: Path,
+    project: Layout | Path,
     progress: Callable[[Activation], None] = lambda a: None,
     cached: bool = True,
     seconds: float | None = SECONDS,
     debug: bool = False,
 ) -> tuple[list[Activation], dict[str, str]]:
-    """Every spec analysed, and every generated file by its path from ``root``.
+    """Every spec analysed, and every generated file by its path from the root.
 
     A spec unchanged since the last build comes from the cache, unless not
-    ``cached``; the cache then holds this build's results.  The others
+    ``cached``, which neither reads nor writes the cache.  The others
     are built in parallel, a process per core: SymPy is nearly all of the
     generator's time, and each spec is independent of the others.  The first
     bad spec raises :class:`SpecError`, as does one whose analysis takes
     more than ``seconds``.
     """
-    specs = [load_spec(path, root) for path in spec_paths(root)]
+    layout = as_layout(project)
+    specs = [load_spec(path, layout.root) for path in layout.spec_paths()]
     exported: dict[str, str] = {}
     for spec in specs:  # the cheap checks first, so that a bad spec fails fast
         if spec.axis is None:
             check(spec)
         _check_exports(spec, exported)
-    results = {s.path: cache.load(cache.key(s)) for s in specs} if cached else {}
+    keys = {s.path: cache.key(s, layout.package) for s in specs}
+    results = {s.path: cache.load(keys[s.path]) for s in specs} if cached else {}
     for result in results.values():
         if result is not None:
             progress(result[0])
     missing = [s for s in specs if results.get(s.path) is None]
-    for spec, result in zip(missing, _build_all(missing, seconds, debug), strict=True):
+    for spec, result in zip(
+        missing, _build_all(missing, seconds, debug, layout.package), strict=True
+    ):
         progress(result[0])
         results[spec.path] = result
-    cache.store({cache.key(s): results[s.path] for s in specs})
+    if cached:
+        cache.store({keys[s.path]: results[s.path] for s in specs})
     activations = [results[s.path][0] for s in specs]
-    files = {module_path(a): results[a.spec.path][1] for a in activations}
+    files = {module_path(a, layout): results[a.spec.path][1] for a in activations}
     activations.sort(key=lambda a: a.spec.name)
     shared = {
-        f"{GENERATED}/__init__.py": emit_init(activations),
-        f"{GENERATED}/_support.py": emit_support(),
+        layout.file("__init__.py"): emit_init(activations, layout.specs_name),
+        layout.file("_support.py"): emit_support(),
     }
     for kind in ("linen", "nnx"):  # Flax modules, for specs with learnable parameters
-        text = emit_flax(activations, kind)
+        text = emit_flax(activations, kind, layout.specs_name, layout.package)
         if text is not None:
-            shared[f"{GENERATED}/{kind}.py"] = text
+            shared[layout.file(f"{kind}.py")] = text
     for path, text in shared.items():
         files[path] = format_source(text, path)
     return activations, {path: stamp(text) for path, text in sorted(files.items())}
 
 
-def analyse(root: Path) -> list[Activation | AxisActivation]:
+def build_file(layout: Layout, path: Path) -> tuple[Activation | AxisActivation, str]:
+    """One spec file of ``layout`` analysed and its module emitted, from the
+    cache where it can be: ``symjvp show`` needs one, not a whole build."""
+    spec = load_spec(path, layout.root)
+    key = cache.key(spec, layout.package)
+    found = cache.load(key)
+    if found is None:
+        found = build_one(spec, package=layout.package)
+        cache.store({key: found})
+    return found
+
+
+def analyse(project: Layout | Path) -> list[Activation | AxisActivation]:
     """Every spec analysed, in name order: a build, from the cache where it can be."""
-    return build(root)[0]
+    return build(project)[0]
 
 
 def _check_exports(spec, exported: dict[str, str]) -> None:

@@ -10,14 +10,15 @@ import functools
 import itertools
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from codegen.analysis.budget import SECONDS
 from codegen.build.pipeline import build_one
 from codegen.emit.activation import emit_support
+from codegen.emit.flax import emit_flax
 from codegen.spec.load import read_spec
 
-_PACKAGE = "codegen._built"  # the in-memory package the modules live in
+_ROOT = "codegen._built"  # the in-memory packages live under it, one per activation
 _COUNTER = itertools.count()
 
 
@@ -25,6 +26,7 @@ def activation(
     expression: str,
     *,
     name: str = "activation",
+    learnable: Iterable[str] = (),
     domain: tuple[float, float] | None = None,
     seconds: float | None = SECONDS,
     **params: float,
@@ -32,43 +34,61 @@ def activation(
     """The generated function for ``expression`` in ``x`` and ``params``.
 
     Each keyword parameter is a parameter of the formula with its default,
-    in signature order.  Raises :class:`~codegen.spec.SpecError` for a bad
-    formula, or one that takes more than ``seconds`` to analyse.  Cached by
-    its arguments.
+    in signature order.  With ``learnable`` (names among ``params``) the
+    function also carries the Flax module classes that learn them, as
+    ``.linen`` and ``.nnx`` (this needs Flax: ``pip install 'symjvp[flax]'``).  Raises
+    :class:`~codegen.spec.load.SpecError` for a bad formula, or one that takes
+    more than ``seconds`` to analyse.  Cached by its arguments.
     """
     bounds = None if domain is None else tuple(float(b) for b in domain)
-    return _built(expression, name, bounds, seconds, tuple(params.items()))
+    return _built(expression, name, tuple(learnable), bounds, seconds, tuple(params.items()))
 
 
 @functools.cache
-def _built(expression: str, name: str, domain, seconds, params: tuple) -> Callable:
+def _built(expression: str, name: str, learnable, domain, seconds, params: tuple) -> Callable:
     data = {
         "summary": f"The {name} activation function.",
         "expression": expression,
-        "params": dict(params),
+        "params": {p: {"default": v, "learnable": p in learnable} for p, v in params},
     }
     if domain is not None:
         data["domain"] = list(domain)
+    unknown = sorted(set(learnable) - dict(params).keys())
+    if unknown:
+        raise ValueError(f"learnable {unknown[0]!r} is not a parameter: give its default too")
     spec = read_spec(f"<activation {name}>", data, default_name=name)
-    _, text = build_one(spec, seconds)
-    return getattr(load_module(text, name), spec.name)
+    activation, text = build_one(spec, seconds)
+    package = _package()
+    function = getattr(load_module(text, name, package), spec.name)
+    for kind in ("linen", "nnx") if learnable else ():  # Flax is imported only here
+        module = _exec(emit_flax([activation], kind, "<memory>", package), f"{package}.{kind}")
+        setattr(function, kind, getattr(module, spec.module))
+    return function
 
 
-def load_module(text: str, name: str) -> types.ModuleType:
-    """A generated module's ``text``, imported from memory."""
-    module = types.ModuleType(f"{_package()}._{name}_{next(_COUNTER)}")
-    module.__package__ = _PACKAGE
-    exec(compile(text, f"<symjvp {name}>", "exec"), module.__dict__)  # our own emitted code
+def load_module(text: str, name: str, package: str | None = None) -> types.ModuleType:
+    """A generated module's ``text``, imported from memory as ``package._name``."""
+    return _exec(text, f"{package or _package()}._{name}")
+
+
+def _exec(text: str, qualified: str) -> types.ModuleType:
+    module = types.ModuleType(qualified)
+    module.__package__ = qualified.rpartition(".")[0]
+    exec(compile(text, f"<symjvp {qualified}>", "exec"), module.__dict__)  # our own code
+    sys.modules[qualified] = module  # so the Flax modules' relative imports find it
     return module
 
 
 def _package() -> str:
-    """The in-memory package, with the support module the code imports."""
-    if _PACKAGE not in sys.modules:
-        package = types.ModuleType(_PACKAGE)
-        package.__path__ = []
-        support = types.ModuleType(f"{_PACKAGE}._support")
-        exec(compile(emit_support(), "<symjvp support>", "exec"), support.__dict__)
-        sys.modules[_PACKAGE] = package
-        sys.modules[support.__name__] = support
-    return _PACKAGE
+    """A fresh in-memory package with the support module the code imports."""
+    if _ROOT not in sys.modules:
+        root = types.ModuleType(_ROOT)
+        root.__path__ = []
+        sys.modules[_ROOT] = root
+        _exec(emit_support(), f"{_ROOT}._support")
+    name = f"{_ROOT}.p{next(_COUNTER)}"
+    package = types.ModuleType(name)
+    package.__path__ = []
+    sys.modules[name] = package
+    sys.modules[f"{name}._support"] = sys.modules[f"{_ROOT}._support"]
+    return name

@@ -89,11 +89,12 @@ class Export:
     name: str
 
 
-def emit_activation(activation: Activation) -> str:
+def emit_activation(activation: Activation, package: str = "generated") -> str:
+    """The module of one element-wise activation; its examples import ``package``."""
     spec = activation.spec
     docstring = (
         ENVIRONMENT.get_template("docstring.j2")
-        .render(spec=spec, forms=_forms(activation), example=_example(activation))
+        .render(spec=spec, forms=_forms(activation), example=_example(activation), package=package)
         .rstrip()
     )
     towers = _kernels(activation, docstring)
@@ -113,13 +114,13 @@ def emit_activation(activation: Activation) -> str:
     return template.render(imports=_imports(code), **context)
 
 
-def emit_init(activations: list[Activation]) -> str:
+def emit_init(activations: list[Activation], specs: str = "specs") -> str:
     exports = []
     for a in activations:
         module = f"_{a.spec.name}"
         exports += [Export(module, a.spec.name, n) for n in (a.spec.name, *a.spec.aliases)]
     return ENVIRONMENT.get_template("init.py.j2").render(
-        header=header("the specs in specs/"), exports=exports
+        header=header(f"the specs in {specs}/"), exports=exports
     )
 
 

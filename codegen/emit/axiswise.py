@@ -46,7 +46,7 @@ class Kernel:
     sign: str | None
 
 
-def emit_axiswise(activation: AxisActivation) -> str:
+def emit_axiswise(activation: AxisActivation, package: str = "generated") -> str:
     spec, axis = activation.spec, activation.spec.axis
     arguments = _arguments(activation)
     static = ["axis", "keepdims"] if activation.reduces else ["axis"]
@@ -58,6 +58,7 @@ def emit_axiswise(activation: AxisActivation) -> str:
     kernels += [_kernel(a, f"_{spec.name}_{value}", value) for value, a in activation.variants]
     context = dict(
         header=header(spec.path),
+        package=package,
         spec=spec,
         activation=activation,
         arguments=[a for a in arguments if a.name not in choice],

@@ -51,10 +51,12 @@ def modules(activations: list) -> list[Module]:
     return found
 
 
-def emit_flax(activations: list, kind: str) -> str | None:
-    """generated/linen.py or generated/nnx.py (``kind``), or None without modules."""
+def emit_flax(
+    activations: list, kind: str, specs: str = "specs", package: str = "generated"
+) -> str | None:
+    """The package's linen.py or nnx.py (``kind``), or None without modules."""
     found = modules(activations)
     if not found:
         return None
     template = ENVIRONMENT.get_template(f"{kind}.py.j2")
-    return template.render(header=header("the specs in specs/"), modules=found)
+    return template.render(header=header(f"the specs in {specs}/"), modules=found, package=package)

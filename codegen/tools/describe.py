@@ -54,7 +54,7 @@ def _primes(order: int) -> str:
     return "'" * order if order <= 3 else f"^({order})"
 
 
-def catalogue(activations: list[Activation | AxisActivation], jax_nn: set[str]) -> str:
+def listing(activations: list[Activation | AxisActivation], jax_nn: set[str]) -> str:
     """A table: name, parameters, the jax.nn function it matches, formula."""
     header = ("name", "parameters", "jax.nn", "formula")
     rows = [header]

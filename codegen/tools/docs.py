@@ -5,6 +5,7 @@ The page is text made from the specs, the analysis and docs/accuracy.md, so
 extra) and are not checked: their bytes depend on its version.
 """
 
+import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,19 +33,24 @@ class Page:
     plot: bool
 
 
-def docs_text(activations: list[Activation | AxisActivation], accuracy: str) -> str:
-    """The text of docs/activations.md; ``accuracy`` is docs/accuracy.md's."""
+def docs_text(
+    activations: list[Activation | AxisActivation], accuracy: str, plots: bool = True
+) -> str:
+    """The text of docs/activations.md; ``accuracy`` is docs/accuracy.md's.
+
+    The page links a plot of each element-wise function only if ``plots``.
+    """
     rows: dict[str, list[str]] = {}
     for line in accuracy.splitlines():
         match = _ROW.match(line)
         if match:
             rows.setdefault(match.group(1), []).append(line)
-    pages = [_page(a, rows.get(a.spec.name, [])) for a in activations]
+    pages = [_page(a, rows.get(a.spec.name, []), plots) for a in activations]
     text = ENVIRONMENT.get_template("activations.md.j2").render(pages=pages)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def _page(activation: Activation | AxisActivation, accuracy: list[str]) -> Page:
+def _page(activation: Activation | AxisActivation, accuracy: list[str], plots: bool) -> Page:
     spec = activation.spec
     facts = []
     if spec.aliases:
@@ -60,7 +66,7 @@ def _page(activation: Activation | AxisActivation, accuracy: list[str]) -> Page:
         latex=_latex(activation),
         params=spec.params,
         accuracy=accuracy,
-        plot=isinstance(activation, Activation),
+        plot=plots and isinstance(activation, Activation),
     )
 
 
@@ -88,11 +94,21 @@ def write_page(root: Path, activations) -> Path:
 def page_text(root: Path, activations) -> str:
     """What docs/activations.md should hold, from the analysis and docs/accuracy.md."""
     accuracy = root / "docs" / "accuracy.md"
-    return docs_text(activations, accuracy.read_text() if accuracy.exists() else "")
+    report = accuracy.read_text() if accuracy.exists() else ""
+    return docs_text(activations, report, plots=can_plot())
 
 
-def write_docs(root: Path, activations) -> list[Path]:
-    """Write the page, and the plots if matplotlib is installed."""
+def can_plot() -> bool:
+    """Whether matplotlib, which draws the plots, is installed."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def write_docs(root: Path, activations) -> tuple[list[Path], str]:
+    """Write the page, and the plots if matplotlib is installed; the files
+    written, and why there are no plots ("" if there are)."""
+    page = write_page(root, activations)
+    if not can_plot():
+        return [page], "matplotlib is not installed (pip install 'symjvp[plot]')."
     from codegen.tools import plots
 
-    return [write_page(root, activations), *plots.write_plots(root / "docs", activations)]
+    return [page, *plots.write_plots(root / "docs", activations)], ""
