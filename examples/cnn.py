@@ -5,7 +5,8 @@ Two models: one with ``generated.relu`` and ``generated.log_softmax``, one with
 steps on 8x8 images of 10 noisy templates; the loss curve is printed, and
 plotted to cnn_loss.png when matplotlib is installed.
 
-Run: ``python examples/cnn.py [--steps 300]`` (needs ``pip install symjvp[flax]``).
+Run, from the project root: ``python -m examples.cnn [--steps 300]``
+(needs ``pip install symjvp[flax]``).
 """
 
 import argparse

@@ -37,6 +37,7 @@ NAIVE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(NAIVE))
 def test_naive_specs_come_out_accurate(tmp_path, name):
     """Formulas written the obvious way, which no spec in the catalogue uses."""

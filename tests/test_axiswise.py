@@ -95,6 +95,7 @@ def test_jvp_matches_autodiff_of_the_same_formula(name, kwargs, catalogue):
         np.testing.assert_allclose(y_dot[finite], y_dot_ref[finite], rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "kwargs"), calls())
 def test_check_grads_to_order_two(name, kwargs):
     f = getattr(generated, name)
@@ -225,6 +226,7 @@ TEMPERATURE = """
 """
 
 
+@pytest.mark.slow
 def test_unseen_axiswise_spec(tmp_path):
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "tempered.toml").write_text(textwrap.dedent(TEMPERATURE))

@@ -3,12 +3,14 @@
 import re
 
 import jax
+import pytest
 
 import generated
 from codegen.tools.bench import EXTRA_WORK, candidates, cost, main, residuals, sample
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_quick_benchmark_writes_a_report(tmp_path):
     output = tmp_path / "benchmarks.md"
     assert (

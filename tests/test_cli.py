@@ -33,6 +33,7 @@ def run(project: Path, capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_new_build_show_list_docs(project, capsys):
     # c is declared but unused: the spec is refused and nothing is written.
     code, _, err = run(project, capsys, "new", "bent", "--expression", BENT, "--param", "c=1")

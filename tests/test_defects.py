@@ -14,6 +14,8 @@ from codegen.spec.load import SpecError
 from codegen.spec.parse import parse_expression
 from codegen.tools.cli import main
 
+pytestmark = pytest.mark.slow  # builds formulas from scratch
+
 
 def _grad(f, argnums, *args) -> float:
     with jax.enable_x64(True):

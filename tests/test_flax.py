@@ -75,6 +75,7 @@ LEARNABLE_SWISH = """
 """
 
 
+@pytest.mark.slow
 def test_unseen_learnable_spec_gets_modules_with_closed_form_gradients(tmp_path):
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "learnable_swish.toml").write_text(textwrap.dedent(LEARNABLE_SWISH))
@@ -103,6 +104,7 @@ def load_example():
     return module
 
 
+@pytest.mark.slow
 def test_cnn_example_matches_flax_activations_and_learns():
     cnn = load_example()
     images, labels = cnn.dataset(jax.random.key(0), count=64)

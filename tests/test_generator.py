@@ -14,6 +14,8 @@ from codegen.build.pipeline import build_one
 from codegen.build.runtime import load_module
 from codegen.spec.load import SpecError, read_spec
 
+pytestmark = pytest.mark.slow  # builds formulas from scratch
+
 UNARY = (
     "tanh({})",
     "sigmoid({})",

@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # a process of its own, with 8 devices
 
 CHECK = Path(__file__).with_name("sharding_check.py")
 
@@ -19,6 +23,7 @@ def test_sharded_inputs_give_unsharded_results_and_keep_their_sharding():
         **os.environ,
         "XLA_FLAGS": "--xla_force_host_platform_device_count=8",
         "JAX_PLATFORMS": "cpu",
+        "PYTHONPATH": str(ROOT),  # generated/ is this checkout's, not an installed package
     }
     result = subprocess.run(
         [sys.executable, str(CHECK)], env=env, cwd=ROOT, capture_output=True, text=True

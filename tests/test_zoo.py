@@ -13,6 +13,8 @@ from unseen import check
 from codegen.build.pipeline import build
 from codegen.build.write import replace_generated
 
+pytestmark = pytest.mark.slow  # builds formulas from scratch
+
 ZOO = Path(__file__).parent / "zoo"
 NAMES = sorted(p.stem for p in ZOO.glob("*.toml"))
 

@@ -1,0 +1,81 @@
+"""One stage at a time: a small formula in, the exact SymPy or text out.
+
+After CPython's cases_generator tests.  The last test is a golden record:
+the whole module emitted for a small spec, byte for byte; rerun with
+SYMJVP_UPDATE_GOLDEN=1 to rewrite it after a deliberate change.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from sympy.codegen.cfunctions import expm1
+
+from codegen.analysis.lower import lower
+from codegen.analysis.stabilise import stabilise
+from codegen.build.pipeline import build_one
+from codegen.emit.cse import Assignment, Body, primal_body
+from codegen.emit.printer import to_code
+from codegen.numerics.primitives import Where, sigmoid, softplus
+from codegen.spec.load import read_spec
+from codegen.spec.parse import parse_expression
+
+x = sp.Symbol("x", real=True)
+a = sp.Symbol("a", real=True)
+GOLDEN = Path(__file__).with_name("golden")
+
+
+def test_parse_translates_without_evaluating():
+    assert parse_expression("x/(1 + exp(-x))", {"x": x}) == x / (1 + sp.exp(-x))
+    assert str(parse_expression("-1 < x < 1", {"x": x})) == "(-1 < x) & (x < 1)"
+
+
+@pytest.mark.parametrize(
+    ("formula", "stable"),
+    [
+        (x / (1 + sp.exp(-x)), x * sigmoid(x)),
+        (sp.log(1 + sp.exp(x)), softplus(x)),
+        (sp.exp(x) - 1, expm1(x)),
+    ],
+)
+def test_stabilise_rewrites_into_stable_primitives(formula, stable):
+    assert stabilise(formula) == stable
+
+
+def test_lower_clamps_the_untaken_branch():
+    lowered = lower(sp.Piecewise((x, x > 0), (a * expm1(x), True)), x, {a: 1})
+    assert lowered == Where(x > 0, x, a * expm1(Where(x > 0, 0, x)))
+
+
+@pytest.mark.parametrize(
+    ("expr", "code"),
+    [
+        (Where(x > 0, x, a * expm1(Where(x > 0, 0, x))),
+         "jnp.where(x > 0, x, a*jnp.expm1(jnp.where(x > 0, 0, x)))"),
+        (sigmoid(x) * softplus(-x), "lax.logistic(x)*jnp.logaddexp(-x, 0.0)"),
+        (sp.sqrt(2) * x, "1.4142135623730951*x"),
+    ],
+)  # fmt: skip
+def test_printer_writes_jax_numpy(expr, code):
+    assert to_code(expr) == code
+
+
+def test_cse_shares_one_exponential():
+    body = primal_body(lower(x * sigmoid(x) * sigmoid(-x), x, {}), [x])
+    assert body == Body((Assignment("t0", "jnp.exp(-jnp.abs(x))"),), "t0*x/(t0 + 1)**2")
+
+
+def test_emitted_module_matches_its_golden_record():
+    data = {
+        "summary": "A leaky unit with a learnable slope.",
+        "expression": "Piecewise((x, x >= 0), (a*x, True))",
+        "params": {"a": {"default": 0.1, "learnable": True}},
+        "closed_form_order": 1,
+    }
+    spec = read_spec("specs/leaky.toml", data, default_name="leaky")
+    _, text = build_one(spec, package="acts")
+    golden = GOLDEN / "leaky.py.txt"  # not .py: neither linted nor collected
+    if os.environ.get("SYMJVP_UPDATE_GOLDEN"):
+        golden.write_text(text)
+    assert text == golden.read_text()
