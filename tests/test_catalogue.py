@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 
 import generated
+from codegen.analysis.residual import cheap
 from codegen.numerics.evaluate import exact_values
 from conftest import kinks, sample
 
@@ -201,4 +202,12 @@ def test_narrow_floats_are_computed_in_float32_and_rounded_once(activation, dtyp
     x = jnp.asarray(sample(activation, count=32), dtype)
     wide = x.astype(jnp.float32)
     np.testing.assert_array_equal(f(x), f(wide).astype(dtype))
-    np.testing.assert_array_equal(elementwise_grad(f)(x), elementwise_grad(f)(wide).astype(dtype))
+    grad, rounded = elementwise_grad(f)(x), elementwise_grad(f)(wide).astype(dtype)
+    output = activation.formulas[0].output
+    if output is not None and not cheap(output):
+        # dy/dx from the narrow output y (softplus's -expm1(-y)): y is rounded
+        # once already, so the derivative is within one ulp of the narrow type.
+        eps = float(jnp.finfo(dtype).eps)
+        np.testing.assert_allclose(np.float32(grad), np.float32(rounded), rtol=eps, atol=0)
+    else:
+        np.testing.assert_array_equal(grad, rounded)

@@ -8,6 +8,7 @@ import sympy as sp
 from codegen.analysis.budget import stage
 from codegen.analysis.lower import lower
 from codegen.analysis.model import Activation, Derivative, Formula
+from codegen.analysis.residual import output_form
 from codegen.analysis.search import best_form, most_accurate
 from codegen.analysis.series import with_series
 from codegen.analysis.stabilise import stabilise
@@ -98,7 +99,9 @@ def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula
         partials = _partials(spec, field, expr, current, inputs, defaults, order)
         tower.append(_derivative(spec, current, partials, inputs, defaults, order))
         current = partials[0]
-    return Formula(source=expr, tower=tuple(tower))
+    stage("residual")
+    output = output_form(tower[0].expr, inputs[0], defaults, spec.domain, spec.residual)
+    return Formula(source=expr, tower=tuple(tower), output=output)
 
 
 def _partials(spec, field, expr, current, inputs, defaults, order) -> tuple[sp.Expr, ...]:

@@ -31,10 +31,12 @@ class Formula:
 
     ``tower[k]`` is the k-th derivative in x; each one's JVP calls the next,
     and the last one's JVP is its own partials, which autodiff takes further.
+    With ``output``, the first JVP rule computes dy/dx from y instead.
     """
 
     source: sp.Expr
     tower: tuple[Derivative, ...]
+    output: sp.Expr | None = None  # dy/dx in y (residual.Y), for the first JVP rule
 
     @property
     def expr(self) -> sp.Expr:

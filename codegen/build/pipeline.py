@@ -1,5 +1,6 @@
 """The whole pipeline: a project's specs -> the text of every file of its package."""
 
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -86,6 +87,7 @@ def build(
     cached: bool = True,
     seconds: float | None = SECONDS,
     debug: bool = False,
+    residual: str | None = None,
 ) -> tuple[list[Activation], dict[str, str]]:
     """Every spec analysed, and every generated file by its path from the root.
 
@@ -94,10 +96,10 @@ def build(
     are built in parallel, a process per core: SymPy is nearly all of the
     generator's time, and each spec is independent of the others.  The first
     bad spec raises :class:`SpecError`, as does one whose analysis takes
-    more than ``seconds``.
+    more than ``seconds``.  ``residual`` replaces "auto" in every spec.
     """
     layout = as_layout(project)
-    specs = [load_spec(path, layout.root) for path in layout.spec_paths()]
+    specs = load_specs(layout, residual)
     exported: dict[str, str] = {}
     for spec in specs:  # the cheap checks first, so that a bad spec fails fast
         if spec.axis is None:
@@ -130,6 +132,17 @@ def build(
     for path, text in shared.items():
         files[path] = format_source(text, path)
     return activations, {path: stamp(text) for path, text in sorted(files.items())}
+
+
+def load_specs(layout: Layout, residual: str | None = None) -> list[Spec]:
+    """The project's specs, with ``residual`` for those that leave it at auto."""
+    specs = [load_spec(path, layout.root) for path in layout.spec_paths()]
+    if residual in (None, "auto"):
+        return specs
+    return [
+        dataclasses.replace(s, residual=residual) if s.residual == "auto" and not s.axis else s
+        for s in specs
+    ]
 
 
 def build_file(layout: Layout, path: Path) -> tuple[Activation | AxisActivation, str]:

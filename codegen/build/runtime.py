@@ -28,27 +28,32 @@ def activation(
     name: str = "activation",
     learnable: Iterable[str] = (),
     domain: tuple[float, float] | None = None,
+    residual: str = "auto",
     seconds: float | None = SECONDS,
     **params: float,
 ) -> Callable:
     """The generated function for ``expression`` in ``x`` and ``params``.
 
     Each keyword parameter is a parameter of the formula with its default,
-    in signature order.  With ``learnable`` (names among ``params``) the
-    function also carries the Flax module classes that learn them, as
-    ``.linen`` and ``.nnx`` (this needs Flax: ``pip install 'symjvp[flax]'``).  Raises
+    in signature order.  ``residual`` is the spec field of that name: what
+    the backward pass keeps (auto, output or derivative).  With
+    ``learnable`` (names among ``params``) the function also carries the
+    Flax module classes that learn them, as ``.linen`` and ``.nnx`` (this
+    needs Flax: ``pip install 'symjvp[flax]'``).  Raises
     :class:`~codegen.spec.load.SpecError` for a bad formula, or one that takes
     more than ``seconds`` to analyse.  Cached by its arguments.
     """
     bounds = None if domain is None else tuple(float(b) for b in domain)
-    return _built(expression, name, tuple(learnable), bounds, seconds, tuple(params.items()))
+    options = (tuple(learnable), bounds, residual, seconds)
+    return _built(expression, name, *options, tuple(params.items()))
 
 
 @functools.cache
-def _built(expression: str, name: str, learnable, domain, seconds, params: tuple) -> Callable:
+def _built(expression: str, name: str, learnable, domain, residual, seconds, params) -> Callable:
     data = {
         "summary": f"The {name} activation function.",
         "expression": expression,
+        "residual": residual,
         "params": {p: {"default": v, "learnable": p in learnable} for p, v in params},
     }
     if domain is not None:

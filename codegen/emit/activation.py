@@ -15,6 +15,7 @@ import sympy as sp
 
 from codegen.analysis.model import Activation, Formula
 from codegen.emit.cse import Body, jvp_body, primal_body
+from codegen.emit.printer import to_code
 
 EXAMPLE_POINTS = (-2.0, -0.5, 0.0, 0.5, 2.0, 1.0, 4.0)
 
@@ -58,6 +59,16 @@ ENVIRONMENT.filters.update(FILTERS)
 
 
 @dataclass(frozen=True)
+class FromOutput:
+    """dy/dx computed from y, whose own derivative is the next kernel's."""
+
+    name: str
+    docstring: str
+    code: str  # in y and the inputs
+    following: str  # the kernel of the second derivative
+
+
+@dataclass(frozen=True)
 class Kernel:
     """One custom_jvp function: a formula's primal body and its JVP rule."""
 
@@ -67,6 +78,7 @@ class Kernel:
     jvp: Body
     rounding: str  # the support function that gives the result its dtype
     shape: str  # and the rest of its arguments
+    from_output: FromOutput | None = None  # emitted before the kernel, for its JVP
 
 
 @dataclass(frozen=True)
@@ -163,6 +175,10 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
         following = None if last else names[level + 1]
         # The next derivative gets the inputs as given, and so has their dtype.
         calls = {"x": f"{following}(*primals)"} if following else {}
+        from_output = None
+        if level == 0 and formula.output is not None:
+            # The backward pass keeps y, which the next layer keeps anyway.
+            calls, from_output = _from_output(formula.output, names[0], following)
         doc = docstring if level == 0 else _ORDINAL_DOC.format(derivative.order, names[0])
         kernels.append(
             Kernel(
@@ -174,6 +190,7 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
                 jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)"),
                 "narrow" if level == 0 else "cast",
                 "" if level == 0 else ", " + ", ".join(s.name for s in inputs),
+                from_output,
             )
         )
         if last:
@@ -182,6 +199,17 @@ def _tower(activation: Activation, formula: Formula, name: str, docstring: str) 
 
 
 _ORDINAL_DOC = "Derivative of order {} in x of :func:`{}`, in closed form."
+
+
+def _from_output(output: sp.Expr, name: str, following: str | None):
+    """The x partial's code from y: inline if the derivative is piecewise
+    constant (no next kernel), else a call to a helper whose own derivative
+    is the next kernel's."""
+    if following is None:
+        return {"x": to_code(output)}, None
+    helper = f"_{name.lstrip('_')}_d1_from_output"
+    doc = f"The derivative of :func:`{name}` from its output y, which a network keeps."
+    return {"x": f"{helper}(y, *primals)"}, FromOutput(helper, doc, to_code(output), following)
 
 
 _SUPPORT = (

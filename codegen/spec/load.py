@@ -24,6 +24,7 @@ _FIELDS = {
     "domain",
     "closed_form_order",
     "widen",
+    "residual",
     "axis",
     "module",
 }
@@ -36,6 +37,12 @@ _GENERATED_NAMES = {
     *("widen", "native", "narrow", "cast", "horner", "is_zero", "sum_tangents"),
     *("shifted", "masked", "zeroed", "reduced", "axis_sum", "axis_mean", "SymbolicZero"),
 }
+# What the backward pass of an element-wise function keeps, the spec's
+# ``residual``: "output" computes dy/dx from y, which the next layer keeps
+# anyway, wherever dy/dx is a function of y; "derivative" keeps dy/dx from x,
+# accurate everywhere; "auto" takes y where dy/dx from it is cheap and meets
+# the accuracy targets (codegen/analysis/residual.py).
+RESIDUALS = ("auto", "output", "derivative")
 # Python's builtins: a module-level function named ``sum`` would hide one.
 _BUILTINS = {name for name in dir(builtins) if not name.startswith("_")}
 
@@ -97,9 +104,19 @@ class _Reader(AxisReader):
             domain=self.domain(),
             closed_form_order=self.order(),
             widen=self.flag("widen", default=True),
+            residual=self.residual(),
             axis=self.axis(),
             module=self.module(name, params),
         )
+
+    def residual(self) -> str:
+        """What the backward pass keeps: see :data:`RESIDUALS`."""
+        value = self.data.get("residual", "auto")
+        if value not in RESIDUALS:
+            raise self.error("residual", f"must be one of {', '.join(RESIDUALS)}, not {value!r}")
+        if value != "auto" and "axis" in self.data:
+            raise self.error("residual", "is for element-wise specs: axis-wise ones keep y")
+        return value
 
     def text(self, field: str, *, required: bool = False) -> str:
         value = self.data.get(field)

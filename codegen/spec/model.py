@@ -70,6 +70,7 @@ class Spec:
     domain: tuple[float, float] = (float("-inf"), float("inf"))
     closed_form_order: int = 3
     widen: bool = True
+    residual: str = "auto"  # what the backward pass keeps: auto, output or derivative
     axis: Axis | None = None  # set for softmax-like specs, which reduce along an axis
     module: str = ""  # the Flax module's name, for specs with learnable parameters
     domain_inferred: bool = False  # the domain is where the formula is real, not the spec's

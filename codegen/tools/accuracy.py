@@ -25,6 +25,7 @@ from codegen.build.pipeline import analyse
 from codegen.numerics.evaluate import TARGETS, exact_values, ulp_errors
 from codegen.numerics.primitives import offset
 from codegen.tools.reference import forms
+from codegen.tools.residuals import residual_rows
 
 DIGITS = 50
 
@@ -170,7 +171,7 @@ def table(scores: list[Score]) -> list[str]:
     return rows
 
 
-def report(scores: list[Score], count: int) -> str:
+def report(scores: list[Score], count: int, residuals: list[str]) -> str:
     misses = [f"{s.label} at order {k}" for s in scores for k in s.misses()]
     short = [
         f"- {s.label}, order {k}: {_ulps(e)} ulps. "
@@ -206,6 +207,18 @@ def report(scores: list[Score], count: int) -> str:
         "",
         *([f"- {m}" for m in misses] or ["None."]),
         "",
+        "## What the backward pass keeps",
+        "",
+        "Where dy/dx is a function of the output y, the first JVP rule can compute it from",
+        "y, which the next layer keeps anyway: in a network that costs no extra memory.",
+        "A spec's `residual` (or `symjvp --residual`) chooses; `auto` keeps y only where",
+        "dy/dx from y is arithmetic and selects and within the order-1 target of f' in",
+        "ulps of f''s largest magnitude within 1 of x. With `output`, these functions",
+        "trade accuracy in the tails for memory by the amounts below; the second and",
+        "third derivatives stay the closed-form kernels' either way.",
+        "",
+        *residuals,
+        "",
         "## Cost of float32 for bfloat16 and float16",
         "",
         "bfloat16 and float16 inputs are computed in float32 and rounded once, so their",
@@ -228,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
 
     elementwise = [a for a in analyse(args.root) if isinstance(a, Activation)]
     scores = [s for a in elementwise for s in score(a, generated, args.points)]
-    text = report(scores, args.points)
+    text = report(scores, args.points, residual_rows(elementwise))
     print("\n".join(table(scores)))
     output = args.output or args.root / "docs" / "accuracy.md"
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -110,6 +110,13 @@ def _build_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     ]:
         parser.add_argument(name, action="store_true", default=flag, help=text)
     parser.add_argument(
+        "--residual",
+        choices=("auto", "output", "derivative"),
+        default=argparse.SUPPRESS if suppress else None,
+        help="what backward passes keep, for specs that leave it at auto: y, wherever"
+        " dy/dx is a function of it (less memory), or dy/dx (accurate everywhere)",
+    )
+    parser.add_argument(
         "--budget",
         type=float,
         default=argparse.SUPPRESS if suppress else SECONDS,

@@ -6,9 +6,9 @@ import time
 
 from codegen.build import cache
 from codegen.build.layout import Layout, find_layout
-from codegen.build.pipeline import build, build_file, module_path
+from codegen.build.pipeline import build, build_file, load_specs, module_path
 from codegen.build.write import changes, edited_files, replace_generated
-from codegen.spec.load import SpecError, load_spec
+from codegen.spec.load import SpecError
 from codegen.tools import catalogue, scaffold
 from codegen.tools.describe import listing, show
 from codegen.tools.docs import PAGE, page_text, write_docs
@@ -74,7 +74,7 @@ def _outputs(layout: Layout, args) -> tuple[int, dict[str, str], str | None]:
     """How many activations, every generated file, and docs/activations.md's
     text if the project keeps one.  Unchanged specs, generator and accuracy
     report give the last build's outputs, from the cache: no SymPy at all."""
-    specs = [load_spec(p, layout.root) for p in layout.spec_paths()]
+    specs = load_specs(layout, args.residual)
     accuracy = layout.root / "docs" / "accuracy.md"
     keeps_page = (layout.root / PAGE).exists()
     report = accuracy.read_text(encoding="utf-8") if keeps_page and accuracy.exists() else ""
@@ -92,7 +92,12 @@ def _outputs(layout: Layout, args) -> tuple[int, dict[str, str], str | None]:
             print(f"        real only on [{low:g}, {high:g}]: sampled there; a domain line sets it")
 
     activations, files = build(
-        layout, progress=progress, cached=not args.no_cache, seconds=args.budget, debug=args.debug
+        layout,
+        progress=progress,
+        cached=not args.no_cache,
+        seconds=args.budget,
+        debug=args.debug,
+        residual=args.residual,
     )
     page = page_text(layout.root, activations) if keeps_page else None
     if not args.no_cache:

@@ -1,0 +1,159 @@
+"""dy/dx as a function of the output y: the residual a network keeps anyway.
+
+In a network an activation's output is the next matmul's input, which that
+matmul keeps for its own backward pass.  A derivative computed from y is a
+cheap function of an array that is kept anyway, and XLA fuses it into the
+backward pass: no extra memory.  One computed from x keeps a new array per
+layer.  So where f'(x) = g(f(x)) for a g that is accurate enough, the first
+JVP rule uses g(y).  ``residual`` in a spec chooses: "output", "derivative",
+or "auto", which takes g only where it is arithmetic and selects (nothing
+XLA would keep as one more array) and its float32 error stays within the
+order-1 target measured against the local scale of f' (its largest
+magnitude within ``WINDOW`` of x).  So relu's y > 0 is kept, and sigmoid's
+y*(1 - y), which is 0 beyond x = 17 where f' is 4e-8, is refused.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+import sympy as sp
+
+from codegen.analysis.lower import lower
+from codegen.analysis.stabilise import stabilise
+from codegen.numerics.evaluate import (
+    TARGETS,
+    TINY,
+    exact_values,
+    float32_values,
+    parameter_samples,
+    sample_points,
+)
+from codegen.numerics.primitives import Where, sigmoid, softplus
+
+Y = sp.Symbol("y", real=True)  # the output, as the JVP rule names it
+WINDOW = 1.0  # the local scale of f' at x is its largest magnitude on [x - 1, x + 1]
+
+
+def output_form(
+    expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float], domain, policy: str
+) -> sp.Expr | None:
+    """g, lowered to selects, with f'(x) = g(f(x)) for ``expr`` = f, or None.
+
+    None where no such g exists (f is not monotone on each branch), where
+    ``policy`` is "derivative", or where it is "auto" and g is not accurate.
+    """
+    if policy == "derivative":
+        return None
+    agreeing = (
+        g for g in _from_output(_elementary(expr), x) if _agrees(g, expr, x, defaults, domain)
+    )
+    form = next(agreeing, None)
+    if form is None:
+        return None
+    lowered = lower(form, Y, defaults)
+    if policy == "auto" and not (cheap(lowered) and accurate(lowered, expr, x, defaults, domain)):
+        return None
+    return lowered
+
+
+def cheap(form: sp.Expr) -> bool:
+    """Arithmetic and selects only.  XLA may keep a transcendental of y as
+    one more array instead of recomputing it: in an 8-layer MLP,
+    log_sigmoid's -expm1(y) planned 92 MiB where its dy/dx planned 64."""
+    return all(isinstance(f, Where) for f in form.atoms(sp.Function))
+
+
+def _elementary(expr: sp.Expr) -> sp.Expr:
+    """The primitives written out, for sp.solve."""
+    return expr.replace(sigmoid, lambda u: 1 / (1 + sp.exp(-u))).replace(
+        softplus, lambda u: sp.log(1 + sp.exp(u))
+    )
+
+
+def _from_output(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
+    """Candidates for g with f' = g(f), before any check: one per solution of
+    y = f(x) for x, or for a Piecewise, the first of each branch's."""
+    if not isinstance(expr, sp.Piecewise):
+        return _branch(expr, x)
+    pieces = []
+    for branch, condition in expr.args:
+        found, where = _branch(branch, x), _condition(condition, expr, x)
+        if not found or where is None:
+            return []
+        pieces.append((found[0], where))
+    return [sp.Piecewise(*pieces)]
+
+
+def _branch(branch: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
+    derivative = sp.diff(branch, x)
+    if not derivative.has(x):
+        return [derivative]  # relu's 1 and 0, leaky_relu's slope
+    if branch.count(x) != 1:
+        return []  # x once: a chain of functions, which sp.solve peels quickly
+    try:
+        solutions = sp.solve(sp.Eq(Y, branch), x)
+    except (NotImplementedError, ValueError, TypeError):
+        return []
+    # SymPy also gives branches that are complex for every real y, as for
+    # tanh: _agrees keeps the one that is f's inverse.
+    return [stabilise(sp.simplify(derivative.subs(x, s).rewrite(sp.exp))) for s in solutions[:4]]
+
+
+def _condition(condition: sp.Basic, expr: sp.Expr, x: sp.Symbol) -> sp.Basic | None:
+    """``x OP t`` as ``y OP f(t)``; right for an increasing f, which _agrees checks."""
+    if condition is sp.true:
+        return sp.true
+    if not isinstance(condition, sp.core.relational.Relational) or condition.lhs != x:
+        return None
+    if condition.rhs.has(x):
+        return None
+    return condition.func(Y, expr.subs(x, condition.rhs))
+
+
+def _agrees(form, expr, x, defaults, domain) -> bool:
+    """Whether g(f(x)) is f'(x) at the sample points, by mpmath: the same function.
+
+    Only |x| <= 20, and against f''s largest value: 40 digits cannot tell
+    1 - sigmoid(x) from 0 at x = 1000.
+    """
+    points = sample_points(domain)
+    points = points[np.abs(points) <= 20]
+    for sample in parameter_samples(defaults)[:3]:
+        values = dict(sample)
+        got = exact_values(form.subs(Y, expr).subs(values), x, points)
+        want = exact_values(sp.diff(expr, x).subs(values), x, points)
+        defined = np.isfinite(want)
+        # Against f''s largest value: 40 digits lose e**-2000 beside 1.
+        scale = np.max(np.abs(want[defined]), initial=0.0)
+        if not np.all(np.abs(got[defined] - want[defined]) <= 1e-12 * scale):
+            return False
+    return True
+
+
+def accurate(lowered, expr, x, defaults, domain) -> bool:
+    """Whether g(y), in float32 from the float32 y, is within the order-1 target
+    of f' in ulps of f''s largest magnitude within WINDOW of each point."""
+    samples = parameter_samples(defaults)[:3]
+    return all(
+        np.all(
+            local_errors(lowered, expr.subs(dict(s)), x, dict(s), sample_points(domain))
+            <= TARGETS[1]
+        )
+        for s in samples
+    )
+
+
+def local_errors(lowered, expr, x, values, points) -> np.ndarray:
+    """|g(y) - f'(x)| in float32 ulps of f''s largest magnitude within WINDOW of
+    each point (where f' is finite), with y the float32 value of ``expr``."""
+    derivative = sp.diff(expr, x)
+    y = float32_values(expr, x, points)
+    got = float32_values(lowered.subs(values), Y, y.astype(np.float32))
+    want = exact_values(derivative, x, points)
+    near = np.add.outer(points.astype(np.float64), np.linspace(-WINDOW, WINDOW, 9)).ravel()
+    local = np.abs(exact_values(derivative, x, near)).reshape(len(points), -1)
+    with np.errstate(invalid="ignore"):
+        scale = np.maximum(np.nanmax(np.where(np.isfinite(local), local, np.nan), axis=1), TINY)
+        ulp = np.spacing(scale.astype(np.float32)).astype(np.float64)
+        finite = np.isfinite(want)
+        return np.abs(got[finite] - want[finite]) / ulp[finite]

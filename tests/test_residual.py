@@ -1,0 +1,111 @@
+"""What the backward pass keeps: dy/dx from the output y where the spec or
+the automatic policy says so (codegen/analysis/residual.py)."""
+
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sympy as sp
+
+import codegen
+from codegen.analysis.model import Activation
+from codegen.analysis.residual import Y, output_form
+from codegen.numerics.primitives import Where, sigmoid
+from codegen.spec.load import SpecError, read_spec
+from codegen.tools.cli import main
+from conftest import ROOT
+
+x = sp.Symbol("x", real=True)
+ALL = (-np.inf, np.inf)
+
+
+@pytest.mark.parametrize(
+    ("expr", "policy", "form"),
+    [
+        (sigmoid(x), "output", Y * (1 - Y)),
+        (sigmoid(x), "auto", None),  # 0 beyond x = 17, where sigmoid' is 4e-8
+        (sigmoid(x), "derivative", None),
+        (sp.tanh(x), "output", 1 - Y**2),  # of SymPy's two inverses, the real one
+        (sp.Piecewise((x, x > 0), (0, True)), "auto", Where(Y > 0, 1, 0)),
+        (x * sigmoid(x), "output", None),  # silu is not one-to-one
+    ],
+)
+def test_output_form(expr, policy, form):
+    assert output_form(expr, x, {}, ALL, policy) == form
+
+
+def test_auto_keeps_the_output_where_that_is_exact_and_cheap(catalogue):
+    elementwise = [a for a in catalogue.values() if isinstance(a, Activation)]
+    kept = {a.spec.name for a in elementwise if a.formulas[0].output is not None}
+    # softplus by its spec's residual = "output": -expm1(-y) is accurate, not arithmetic.
+    assert kept == {"identity", "relu", "relu6", "leaky_relu", "hard_sigmoid", "softplus"}
+
+
+def _temp_memory(act, layers=4, width=64, batch=256) -> int:
+    """XLA's planned temp bytes for value_and_grad of an MLP: deterministic."""
+    key = jax.random.key(0)
+    weights = [jax.random.normal(jax.random.fold_in(key, i), (width, width)) for i in range(layers)]
+
+    def loss(weights, h):
+        for w in weights:
+            h = act(h @ w)
+        return h.sum()
+
+    inputs = jnp.ones((batch, width))
+    compiled = jax.jit(jax.value_and_grad(loss)).lower(weights, inputs).compile()
+    return compiled.memory_analysis().temp_size_in_bytes
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "softplus"])
+def test_keeping_the_output_costs_an_mlp_less_memory_than_jax_nn(name):
+    import generated
+
+    assert _temp_memory(getattr(generated, name)) < _temp_memory(getattr(jax.nn, name))
+
+
+def test_sigmoid_from_its_output_matches_jax_nn_memory_and_keeps_its_tower():
+    f = codegen.activation("1/(1 + exp(-x))", name="sigmoid_y", residual="output")
+    assert _temp_memory(f) <= _temp_memory(jax.nn.sigmoid)
+    points = jnp.array([-3.0, -0.5, 0.0, 0.5, 3.0])
+    np.testing.assert_allclose(
+        jax.vmap(jax.grad(f))(points), jax.vmap(jax.grad(jax.nn.sigmoid))(points), rtol=1e-6
+    )
+    # The second derivative is the closed-form kernel's, not autodiff of
+    # y*(1 - y), which is 0 at x = 30: the truth is -9.4e-14.
+    second = float(jax.grad(jax.grad(f))(30.0))
+    assert second == pytest.approx(
+        -np.exp(-30.0) * (1 - np.exp(-30.0)) / (1 + np.exp(-30.0)) ** 3, rel=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"expression": "x", "residual": "kept"}, "residual"),
+        (
+            {"expression": "x", "residual": "output", "axis": {"reductions": {"S": "sum(x)"}}},
+            "residual",
+        ),
+    ],
+)
+def test_bad_residual_is_refused(data, field):
+    with pytest.raises(SpecError, match=f"field '{field}'"):
+        read_spec("specs/bad.toml", {"summary": "Bad.", **data}, default_name="bad")
+
+
+def test_the_build_flag_sets_auto_specs(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.setenv("SYMJVP_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "specs").mkdir()
+    for name in ("sigmoid", "elu"):
+        (tmp_path / "specs" / f"{name}.toml").write_text(
+            (ROOT / "specs" / f"{name}.toml").read_text()
+        )
+    assert main(["--root", str(tmp_path), "--residual", "output"]) == 0
+    assert (
+        "def _sigmoid_d1_from_output(y, x):" in (tmp_path / "generated" / "_sigmoid.py").read_text()
+    )
+    assert "_elu_d1_from_output(y, *primals)" in (tmp_path / "generated" / "_elu.py").read_text()
+    assert main(["--root", str(tmp_path)]) == 0
+    assert "from_output" not in (tmp_path / "generated" / "_sigmoid.py").read_text()
