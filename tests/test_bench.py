@@ -33,9 +33,12 @@ def test_quick_benchmark_writes_a_report(tmp_path):
     assert len(rows) == 2
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
-        assert all(re.fullmatch(r"\d+\.\d\d", c) for c in cells[2:6]), row  # four time ratios
+        assert all(re.fullmatch(r"\d+\.\d\d", c) for c in cells[2:8]), row  # six time ratios
         assert cells[-1].startswith("1 / ")  # one array kept by ours
     assert "import generated after jax" in text
+    memory = text.split("## Memory of a training step")[1]
+    (row,) = [line for line in memory.splitlines() if line.startswith("| sigmoid")]
+    assert all(len(cell.split(" / ")) == 3 for cell in row.strip("|").split("|")[1:])
 
 
 def test_gradient_does_no_more_work_than_jax_nn(counterpart):

@@ -11,14 +11,10 @@ docs/benchmarks.md. ``--quick`` is the smoke mode that CI runs.
 """
 
 import argparse
-import contextlib
-import io
 import math
 import os
 import platform
-import re
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -27,11 +23,12 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.ad_checkpoint import print_saved_residuals
 
 from codegen.analysis.model import Activation
 from codegen.build.pipeline import analyse
 from codegen.tools import plots
+from codegen.tools.build_times import generator_times
+from codegen.tools.memory import cost, memory_section, residuals
 from codegen.tools.reference import plain_axis_function, plain_function
 
 _SAMPLE_SECONDS = 0.005
@@ -97,6 +94,7 @@ class Row:
     size: int
     forward: dict[str, float]  # median time ratio, ours / theirs, by baseline
     backward: dict[str, float]
+    step: dict[str, float]  # value and gradient together, as a training step takes them
     costs: dict[str, dict[str, float]]  # by candidate: flops, transcendentals, bytes
     residuals: dict[str, int]  # by candidate: saved arrays of the input's size
 
@@ -144,65 +142,26 @@ def paired_ratio(mine, theirs, x, repeats: int) -> float:
     return statistics.median(ratios)
 
 
-def cost(function, x) -> dict[str, float]:
-    analysis = jax.jit(function).lower(x).compile().cost_analysis()
-    analysis = analysis[0] if isinstance(analysis, list) else analysis or {}
-    keys = {"flops": "flops", "transcendentals": "transcendentals", "bytes": "bytes accessed"}
-    # XLA leaves out the counts that are zero.
-    return {k: float(analysis.get(v, 0.0)) / x.size for k, v in keys.items()}
-
-
-def residuals(function, x) -> int:
-    """How many arrays of at least half x's size the backward pass keeps (glu's are half)."""
-    report = io.StringIO()
-    with contextlib.redirect_stdout(report):
-        print_saved_residuals(lambda x: function(x).sum(), x)
-    sizes = [
-        math.prod(int(n) for n in re.findall(r"\d+", line.split("]")[0].split("[")[1]))
-        for line in report.getvalue().splitlines()
-        if "[" in line.split(" ")[0]
-    ]
-    return sum(size >= x.size // 2 for size in sizes)
-
-
 def measure(activation, generated, size: int, repeats: int) -> Row:
     found = candidates(activation, generated)
     x = sample(activation, size)
     forward = {name: jax.jit(f) for name, f in found.items()}
     backward = {name: jax.jit(jax.grad(lambda x, f=f: f(x).sum())) for name, f in found.items()}
+    step = {n: jax.jit(jax.value_and_grad(lambda x, f=f: f(x).sum())) for n, f in found.items()}
     ours = "generated"
+
+    def ratios(timed):
+        return {n: paired_ratio(timed[ours], f, x, repeats) for n, f in timed.items() if n != ours}
+
     return Row(
         name=activation.spec.name,
         size=size,
-        forward={
-            n: paired_ratio(forward[ours], f, x, repeats) for n, f in forward.items() if n != ours
-        },
-        backward={
-            n: paired_ratio(backward[ours], f, x, repeats) for n, f in backward.items() if n != ours
-        },
+        forward=ratios(forward),
+        backward=ratios(backward),
+        step=ratios(step),
         costs={n: cost(jax.grad(lambda x, f=f: f(x).sum()), x) for n, f in found.items()},
         residuals={n: residuals(f, x) for n, f in found.items()},
     )
-
-
-def generator_times(root: Path, quick: bool) -> dict[str, float]:
-    """Seconds for a full and a no-op build (``--check`` in a fresh process,
-    without and with the cache), and for ``import generated`` beyond
-    ``import jax``."""
-    times = {}
-    if not quick:
-        check = [sys.executable, "-m", "codegen", "--check", "--root", str(root)]
-        for name, command in (("full build", [*check, "--no-cache"]), ("no-op build", check)):
-            start = time.perf_counter()
-            subprocess.run(command, capture_output=True, check=False)
-            times[name] = time.perf_counter() - start
-    script = (
-        "import time; t = time.perf_counter(); import jax; u = time.perf_counter(); "
-        "import generated; print(u - t, time.perf_counter() - u)"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root)
-    jax_import, extra = map(float, out.stdout.split())
-    return {**times, "import jax": jax_import, "import generated after jax": extra}
 
 
 def _ratio(ratios: dict[str, float], baseline: str) -> str:
@@ -225,20 +184,23 @@ def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str
         f"{os.cpu_count()} cores; float32 inputs of {', '.join(map(str, sizes))} elements.",
         f"Times are medians of {repeats} interleaved pairwise ratios, generated / baseline:",
         "below 1 means the generated function is faster. `fwd` is the jitted function,",
-        "`grad` is `jit(grad(lambda x: f(x).sum()))`. Costs are XLA's cost analysis of",
-        "that gradient per element; `kept` is how many arrays of at least half the input's",
-        "size the backward pass saves.",
+        "`grad` is `jit(grad(lambda x: f(x).sum()))`, `step` the value and the gradient",
+        "together (`value_and_grad`), as a training step takes them. Costs are XLA's",
+        "cost analysis of that gradient per element; `kept` is how many arrays of at least",
+        "half the input's size the backward pass saves.",
         "",
-        "| function | size | fwd vs jax.nn | grad vs jax.nn | fwd vs autodiff | grad vs autodiff "
-        "| transcendentals ours / jax.nn | kept ours / jax.nn / autodiff |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| function | size | fwd vs jax.nn | grad vs jax.nn | step vs jax.nn | fwd vs autodiff "
+        "| grad vs autodiff | step vs autodiff | transcendentals ours / jax.nn "
+        "| kept ours / jax.nn / autodiff |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in rows:
         kept = " / ".join(str(r.residuals.get(k, "—")) for k in ("generated", "jax.nn", "autodiff"))
         ours_t = r.costs["generated"]["transcendentals"]
         theirs_t = r.costs.get("jax.nn", {}).get("transcendentals")
         work = f"{ours_t:.1f} / {theirs_t:.1f}" if theirs_t is not None else f"{ours_t:.1f} / —"
-        ratios = [_ratio(d, k) for k in ("jax.nn", "autodiff") for d in (r.forward, r.backward)]
+        timed = (r.forward, r.backward, r.step)
+        ratios = [_ratio(d, k) for k in ("jax.nn", "autodiff") for d in timed]
         lines.append(f"| {r.name} | {r.size} | {' | '.join(ratios)} | {work} | {kept} |")
     paired = [r.backward["jax.nn"] for r in rows if "jax.nn" in r.backward]
     lines += [
@@ -247,18 +209,33 @@ def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str
         "",
         f"- grad vs jax.nn: geometric mean {_geomean(paired):.2f}, "
         f"largest {max(paired, default=math.nan):.2f}.",
+        f"- step vs jax.nn: geometric mean "
+        f"{_geomean(r.step['jax.nn'] for r in rows if 'jax.nn' in r.step):.2f}.",
         f"- grad vs autodiff: geometric mean {_geomean(r.backward['autodiff'] for r in rows):.2f}.",
         "- Arrays kept for the backward pass, ours: "
         + ", ".join(sorted({f"{r.residuals['generated']}" for r in rows}))
         + ".",
         *(f"- {name}: {seconds:.2f} s" for name, seconds in times.items()),
         *_slower(rows),
+        *_ranking(rows),
         "",
         "## More transcendentals than jax.nn",
         "",
         *(f"- {name}: {why}." for name, why in EXTRA_WORK.items()),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _ranking(rows: list[Row]) -> list[str]:
+    """Every activation with a jax.nn counterpart, by its worst time ratio to it
+    (gradient or training step, at any size), largest first."""
+    worst: dict[str, float] = {}
+    for r in rows:
+        for ratios in (r.backward, r.step):
+            if "jax.nn" in ratios:
+                worst[r.name] = max(worst.get(r.name, 0.0), ratios["jax.nn"])
+    ranked = sorted(worst.items(), key=lambda item: -item[1])
+    return ["", "## By gap to jax.nn's time", "", ", ".join(f"{n} {v:.2f}" for n, v in ranked)]
 
 
 def _slower(rows: list[Row]) -> list[str]:
@@ -290,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     activations = [a for a in analyse(args.root) if not args.only or a.spec.name in args.only]
     rows = [measure(a, generated, n, repeats) for a in activations for n in sizes]
     text = report(rows, generator_times(args.root, args.quick), sizes, repeats)
+    elementwise = {a.spec.name: candidates(a, generated) for a in activations if not a.spec.axis}
+    text += "\n" + "\n".join(memory_section(elementwise, args.quick)) + "\n"
     output = args.output or args.root / "docs" / "benchmarks.md"
     output.parent.mkdir(parents=True, exist_ok=True)
     if plots.write_ratios(rows, output.with_suffix(".png")):
