@@ -31,7 +31,8 @@ def residual_rows(activations: list[Activation]) -> list[str]:
         plain = ulp_errors(got, exact_values(expr.diff(x), x, points))
         local = local_errors(form, expr, x, values, points)
         kept = "y" if formula.output is not None else "dy/dx"
-        rows.append(f"| {a.spec.name} | {kept} | `{form}` | {_ulps(plain)} | {_ulps(local)} |")
+        shown = str(form).replace("|", r"\|")  # a pipe would end the table cell
+        rows.append(f"| {a.spec.name} | {kept} | `{shown}` | {_ulps(plain)} | {_ulps(local)} |")
     return rows
 
 
