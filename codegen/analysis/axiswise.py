@@ -32,6 +32,7 @@ def dot(symbol: sp.Symbol) -> sp.Symbol:
 def derive_axiswise(spec: Spec) -> AxisActivation:
     """Build the analysis model of an axis-wise ``spec``, or raise SpecError."""
     axis = spec.axis
+    assert axis is not None, "an axis-wise spec has an [axis] table"
     inputs = tuple(sp.Symbol(n, real=True) for n in (axis.split or ("x",)))
     params = tuple(sp.Symbol(p.name, real=True) for p in spec.params)
     names = {s.name: s for s in (*inputs, *params)}
@@ -51,7 +52,8 @@ def derive_axiswise(spec: Spec) -> AxisActivation:
     # (logsumexp's b). Other parameters are taken as constant along it (epsilon).
     summed = set().union(*(summand.free_symbols for _, _, _, summand, _ in raw))
     varying = (*inputs, *(p for p in params if p in summed))
-    reductions, chained = [], {}
+    reductions: list[Reduction] = []
+    chained: dict = {}
     for symbol, kind, inner, summand, formula in raw:
         tangent = _reduction_tangent(
             kind, inner, summand, formula, symbol, reductions, differentiable
@@ -95,6 +97,7 @@ def derive_axiswise(spec: Spec) -> AxisActivation:
 
 def _variant(spec: Spec, replaced) -> Spec:
     """``spec`` with some reductions' formulas replaced, and no choice."""
+    assert spec.axis is not None
     formulas = dict(spec.axis.reductions) | dict(replaced)
     axis = dataclasses.replace(spec.axis, reductions=tuple(formulas.items()), choice=None)
     return dataclasses.replace(spec, axis=axis)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from codegen.spec.model import Spec
+from codegen.spec.model import Axis, Spec
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,12 @@ class AxisActivation:
     expr: sp.Expr
     tangent: sp.Expr
     variants: tuple[tuple[str, "AxisActivation"], ...] = ()  # by the choice's value
+
+    @property
+    def axis(self) -> Axis:
+        """The spec's [axis] table, which every axis-wise spec has."""
+        assert self.spec.axis is not None
+        return self.spec.axis
 
     @property
     def reduces(self) -> bool:

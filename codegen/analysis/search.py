@@ -47,7 +47,7 @@ def most_accurate(
         return (error, sp.count_ops(candidate), sp.srepr(candidate))
 
     costs = {candidate: cost(candidate) for candidate in unique}
-    best = min(unique, key=costs.get)
+    best = min(unique, key=costs.__getitem__)
     # The first candidate, as written, stays unless another is ``margin`` times better.
     return unique[0] if costs[unique[0]][0] <= margin * costs[best][0] else best
 
@@ -83,7 +83,8 @@ def by_branch(
     """
     if not isinstance(expr, sp.Piecewise):
         return transform(expr, domain)
-    pairs, earlier = [], []
+    pairs: list[tuple[sp.Expr, sp.Basic]] = []
+    earlier: list[sp.Basic] = []
     for branch, condition in expr.args:
         where = _interval(sp.And(condition, *earlier), x, domain)
         pairs.append((by_branch(branch, x, where, transform), condition))

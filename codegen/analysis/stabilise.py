@@ -224,7 +224,8 @@ def rationalise(expr: sp.Expr, known: tuple = ()) -> sp.Expr:
     the rewrite is not made again where the sign is already settled.
     """
     if isinstance(expr, sp.Piecewise):
-        pairs, earlier = [], []
+        pairs: list[tuple[sp.Expr, sp.Basic]] = []
+        earlier: list[sp.Basic] = []
         for branch, condition in expr.args:
             pairs.append((rationalise(branch, (*known, *earlier, condition)), condition))
             earlier.append(sp.Not(condition))

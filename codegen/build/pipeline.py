@@ -41,8 +41,10 @@ def build_one(
         with budget(seconds):
             activation = analyse_spec(spec)
             stage("emit")
-            emit = emit_axiswise if spec.axis else emit_activation
-            text = emit(activation, package)
+            if isinstance(activation, AxisActivation):
+                text = emit_axiswise(activation, package)
+            else:
+                text = emit_activation(activation, package)
             stage("format")
             return activation, format_source(text, f"{package}._{spec.name}")
     except SpecError:
@@ -77,7 +79,7 @@ def _build_all(specs: list[Spec], seconds: float | None, debug: bool, package: s
         yield from pool.map(work, specs)
 
 
-def module_path(activation: Activation, layout: Layout) -> str:
+def module_path(activation: Activation | AxisActivation, layout: Layout) -> str:
     return layout.file(f"_{activation.spec.name}.py")
 
 
@@ -88,7 +90,7 @@ def build(
     seconds: float | None = SECONDS,
     debug: bool = False,
     residual: str | None = None,
-) -> tuple[list[Activation], dict[str, str]]:
+) -> tuple[list[Activation | AxisActivation], dict[str, str]]:
     """Every spec analysed, and every generated file by its path from the root.
 
     A spec unchanged since the last build comes from the cache, unless not

@@ -66,7 +66,9 @@ def _built(expression: str, name: str, learnable, domain, residual, seconds, par
     package = _package()
     function = getattr(load_module(text, name, package), spec.name)
     for kind in ("linen", "nnx") if learnable else ():  # Flax is imported only here
-        module = _exec(emit_flax([activation], kind, "<memory>", package), f"{package}.{kind}")
+        source = emit_flax([activation], kind, "<memory>", package)
+        assert source is not None, "a learnable parameter gives a module"
+        module = _exec(source, f"{package}.{kind}")
         setattr(function, kind, getattr(module, spec.module))
     return function
 

@@ -150,7 +150,8 @@ def _kernels(activation: Activation, docstring: str) -> dict[bool | None, list[K
     """
     spec = activation.spec
     if spec.switch is None:
-        keys, names, docs = [None], [spec.name], [docstring]
+        keys: list[bool | None] = [None]
+        names, docs = [spec.name], [docstring]
     else:
         flag = spec.switch.name
         keys = [spec.switch.default, not spec.switch.default]  # the order of the formulas

@@ -47,7 +47,7 @@ class Kernel:
 
 
 def emit_axiswise(activation: AxisActivation, package: str = "generated") -> str:
-    spec, axis = activation.spec, activation.spec.axis
+    spec, axis = activation.spec, activation.axis
     arguments = _arguments(activation)
     static = ["axis", "keepdims"] if activation.reduces else ["axis"]
     if axis.sign:
@@ -106,7 +106,7 @@ def _kernel(activation: AxisActivation, name: str, value: str) -> Kernel:
 
 
 def _arguments(activation: AxisActivation) -> list[Argument]:
-    axis = activation.spec.axis
+    axis = activation.axis
     masked = (
         f"The output is {axis.masked!r} where it is False."
         if axis.masked is not None
@@ -149,7 +149,7 @@ def _arguments(activation: AxisActivation) -> list[Argument]:
 
 def _body(activation: AxisActivation) -> list[str]:
     """The lines shared by the function and its JVP rule, ending with y."""
-    spec, axis = activation.spec, activation.spec.axis
+    spec, axis = activation.spec, activation.axis
     names = ", ".join([axis.input, *(p.name for p in spec.params)])
     lines = [
         f"{p.name} = {p.default!r} if {p.name} is None else {p.name}"
@@ -191,8 +191,8 @@ def _number(value: float) -> str:
 
 def _tangent_prologue(activation: AxisActivation) -> list[str]:
     """The tangents of the inputs the formulas use, from the argument's."""
-    axis = activation.spec.axis
-    lines = []
+    axis = activation.axis
+    lines: list[str] = []
     if axis.split:
         parts = ", ".join(dot(s).name for s in activation.inputs)
         return [*lines, f"{parts} = jnp.split({axis.input}_dot, {len(axis.split)}, axis)"]
@@ -200,7 +200,7 @@ def _tangent_prologue(activation: AxisActivation) -> list[str]:
 
 
 def _returns(activation: AxisActivation) -> str:
-    axis = activation.spec.axis
+    axis = activation.axis
     if activation.reduces:
         return "An array reduced along the axis, unless ``keepdims``."
     if axis.split:
@@ -210,7 +210,7 @@ def _returns(activation: AxisActivation) -> str:
 
 def _sign(activation: AxisActivation) -> str | None:
     """The code of the sign that return_sign=True returns, if the spec has one."""
-    sign = activation.spec.axis.sign
+    sign = activation.axis.sign
     if sign is None:
         return None
     return (

@@ -104,7 +104,8 @@ def jvp_body(
     for name, call in calls.items():
         blocks[name] = Partial(name, f"dy_d{name}", (), call)
     assignments = tuple(
-        Assignment(a.name, value_call) if a.code == _CALLED.name else a for a in _code(shared)
+        Assignment(a.name, value_call) if value_call and a.code == _CALLED.name else a
+        for a in _code(shared)
     )
     return Body(assignments, "y", tuple(blocks[s.name] for s in inputs))
 

@@ -57,10 +57,10 @@ def horner(x: Array, coefficients: tuple[float, ...], float32_terms: int | None 
     """
     if float32_terms is not None and jnp.result_type(x) == jnp.float32:
         coefficients = coefficients[:float32_terms]
-    result = coefficients[-1]
+    result: Array | float = coefficients[-1]
     for coefficient in reversed(coefficients[:-1]):
         result = result * x + coefficient
-    return result
+    return jnp.asarray(result)
 
 
 def shifted(x: Array, axis, where) -> tuple[Array, Array]:

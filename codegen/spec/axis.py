@@ -24,6 +24,16 @@ class AxisReader:
 
     data: dict[str, Any]
 
+    # The spec reader's, declared for the type checker.
+    def error(self, field: str, message: str) -> ValueError:
+        raise NotImplementedError
+
+    def identifier(self, field: str, value: Any) -> str:
+        raise NotImplementedError
+
+    def symbol(self, field: str, value: Any) -> str:
+        raise NotImplementedError
+
     def axis(self) -> Axis | None:
         table = self.data.get("axis")
         if table is None:

@@ -17,6 +17,7 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,7 @@ class Row:
     residuals: dict[str, int]  # by candidate: saved arrays of the input's size
 
 
-def candidates(activation, generated) -> dict[str, object]:
+def candidates(activation, generated) -> dict[str, Callable]:
     """The functions to compare: ours first, then the baselines that exist."""
     spec = activation.spec
     found = {"generated": getattr(generated, spec.name)}
@@ -115,7 +116,7 @@ def sample(activation, size: int) -> jax.Array:
     x = np.random.default_rng(0).normal(0.0, 3.0, size).astype(np.float32)
     low = getattr(activation.spec, "domain", (-np.inf, np.inf))[0]
     if np.isfinite(low):
-        x = low + np.abs(x) + np.float32(1e-3)
+        x = (low + np.abs(x) + 1e-3).astype(np.float32)
     return jnp.asarray(x.reshape(-1, 128) if activation.spec.axis else x)
 
 

@@ -4,6 +4,7 @@ import difflib
 import sys
 import time
 
+from codegen.analysis.model import Activation, AxisActivation
 from codegen.build import cache
 from codegen.build.layout import Layout, find_layout
 from codegen.build.pipeline import build, build_file, load_specs, module_path
@@ -147,7 +148,8 @@ def _project_or_catalogue(args, layout: Layout):
 
 def _show(args, layout: Layout) -> int:
     """The project's activation ``args.name``, else the catalogue's."""
-    activations, files = [], {}
+    activations: list[Activation | AxisActivation] = []
+    files: dict[str, str] = {}
     if not args.catalogue and layout.spec_paths():
         activations, files = build(layout)
     found = {n: a for a in activations for n in (a.spec.name, *a.spec.aliases)}
@@ -157,7 +159,7 @@ def _show(args, layout: Layout) -> int:
         activation, text = build_file(layout, source)
         found, files = {args.name: activation}, {module_path(activation, layout): text}
     if args.name not in found:
-        names = found or {p.stem: p for p in catalogue.layout().spec_paths()}
+        names = list(found) or [p.stem for p in catalogue.layout().spec_paths()]
         close = difflib.get_close_matches(args.name, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else "; `symjvp list` lists them."
         print(f"error: no activation named {args.name!r}{hint}", file=sys.stderr)

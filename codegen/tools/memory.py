@@ -72,8 +72,9 @@ def chain_memory(act: Callable, dtype, layers: int, size: int) -> float:
 
 
 def _planned(function, *args) -> float:
-    compiled = jax.jit(function).lower(*args).compile()
-    return compiled.memory_analysis().temp_size_in_bytes / MIB
+    planned = jax.jit(function).lower(*args).compile().memory_analysis()
+    assert planned is not None, "XLA's CPU and GPU backends report memory"
+    return planned.temp_size_in_bytes / MIB
 
 
 def memory_section(found: dict[str, dict[str, Callable]], quick: bool) -> list[str]:
