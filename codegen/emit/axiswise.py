@@ -8,8 +8,9 @@ import sympy as sp
 
 from codegen.analysis.axiswise import SHIFT, dot
 from codegen.analysis.model import AxisActivation, Reduction
-from codegen.emit.activation import ENVIRONMENT, _imports, _latex_name, header
+from codegen.emit.activation import _imports
 from codegen.emit.cse import primal_body
+from codegen.emit.environment import ENVIRONMENT, header, latex_name
 from codegen.emit.printer import to_code
 from codegen.numerics.evaluate import NUMPY_FUNCTIONS
 from codegen.spec.load import SpecError
@@ -240,7 +241,7 @@ def _latex(activation: AxisActivation) -> list[str]:
     """The formula, then each reduction, as LaTeX."""
     spec = activation.spec
     args = ", ".join(s.name for s in activation.inputs)
-    name = _latex_name(spec.name)
+    name = latex_name(spec.name)
     lines = [rf"\mathrm{{{name}}}({args}) = {sp.latex(activation.expr)}"]
     if activation.shifted:
         lines.append(r"m = \max x \text{ (held constant)}")

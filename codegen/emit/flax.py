@@ -7,7 +7,7 @@ generated function, so its gradients are the closed-form partials too.
 from dataclasses import dataclass
 
 from codegen.analysis.model import Activation
-from codegen.emit.activation import ENVIRONMENT, header
+from codegen.emit.environment import ENVIRONMENT, header
 from codegen.spec.model import Param
 
 

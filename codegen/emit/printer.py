@@ -151,6 +151,11 @@ class JnpPrinter(JaxPrinter):
         text = f"horner({self._print(x)}, ({', '.join(map(self._print, coefficients))})"
         return f"{text}, float32_terms={terms})" if terms < len(coefficients) else f"{text})"
 
+    def _print_series(self, expr) -> str:
+        x, terms, name, count = expr.args
+        text = f"horner({self._print(x)}, {name}"
+        return f"{text}, float32_terms={terms})" if terms < count else f"{text})"
+
     def _print_axis_sum(self, expr) -> str:
         return f"axis_sum({self._print(expr.args[0])}, axis, where)"
 
@@ -162,6 +167,11 @@ class JnpPrinter(JaxPrinter):
 
     def _print_Symbol(self, expr) -> str:
         return expr.name
+
+
+class series(sp.Function):
+    """A polynomial whose coefficients are a module constant:
+    ``series(x, n, NAME, count)`` prints as ``horner(x, NAME, float32_terms=n)``."""
 
 
 def _call_printer(call: str):

@@ -13,8 +13,8 @@ from pathlib import Path
 import sympy as sp
 
 from codegen.analysis.model import Activation, AxisActivation
-from codegen.emit.activation import ENVIRONMENT, _latex_name
 from codegen.emit.axiswise import _latex as axis_latex
+from codegen.emit.environment import ENVIRONMENT, latex_name
 from codegen.spec.load import Param
 
 PAGE = "docs/activations.md"
@@ -71,7 +71,7 @@ def _page(activation: Activation | AxisActivation, accuracy: list[str], plots: b
 
 
 def _latex(activation: Activation | AxisActivation) -> list[str]:
-    name = rf"\mathrm{{{_latex_name(activation.spec.name)}}}"
+    name = rf"\mathrm{{{latex_name(activation.spec.name)}}}"
     if isinstance(activation, AxisActivation):
         return [*axis_latex(activation), rf"\dot{{y}} = {sp.latex(activation.tangent)}"]
     lines = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from codegen.analysis.derive import check
 from codegen.build.layout import Layout
-from codegen.emit.activation import ENVIRONMENT
+from codegen.emit.environment import ENVIRONMENT
 from codegen.spec.load import SpecError, load_spec
 from codegen.tools import catalogue
 
