@@ -61,9 +61,19 @@ def test_printer_writes_jax_numpy(expr, code):
     assert to_code(expr) == code
 
 
+def test_cse_names_temporaries_for_what_they_hold():
+    s = sp.sqrt(x**2 + a)
+    body = primal_body(sp.exp(-x) / s + s * sp.exp(-x) + 1 / s, [x, a])
+    assert [(p.name, p.code) for p in body.assignments] == [
+        ("s", "jnp.sqrt(a + x**2)"),
+        ("r", "1 / s"),
+        ("e", "jnp.exp(-x)"),
+    ]
+
+
 def test_cse_shares_one_exponential():
     body = primal_body(lower(x * sigmoid(x) * sigmoid(-x), x, {}), [x])
-    assert body == Body((Assignment("t0", "jnp.exp(-jnp.abs(x))"),), "t0*x/(t0 + 1)**2")
+    assert body == Body((Assignment("e", "jnp.exp(-jnp.abs(x))"),), "e*x/(e + 1)**2")
 
 
 def test_emitted_module_matches_its_golden_record():

@@ -14,6 +14,7 @@ import sympy as sp
 
 from codegen.emit.printer import to_code
 from codegen.numerics.evaluate import fold_constants
+from codegen.numerics.primitives import offset, reciprocal, sigmoid
 
 _CALLED = sp.Symbol("_called_", real=True)  # stands for a value that a call computes
 
@@ -53,9 +54,40 @@ def _temporaries(reserved: set[str]):
 
 
 def _eliminate(exprs: Sequence[sp.Expr], inputs: Sequence[sp.Symbol]):
-    reserved = {s.name for s in inputs}
+    reserved = {s.name for s in inputs} | _RESERVED | {f"{s.name}_dot" for s in inputs}
     folded = [fold_constants(e) for e in exprs]
-    return sp.cse(folded, symbols=_temporaries(reserved), order="canonical")
+    replacements, outputs = sp.cse(folded, symbols=_temporaries(reserved), order="canonical")
+    names = _names(replacements, reserved)
+    return (
+        [(names[s], e.xreplace(names)) for s, e in replacements],
+        [o.xreplace(names) for o in outputs],
+    )
+
+
+# The names the generated rules use beside the temporaries.
+_RESERVED = {"y", "dtype", "primals", "tangents", "y_dot"}
+# A temporary's name by what it holds; a second of a kind is e1, s1, ...
+_KINDS = (
+    (lambda e: isinstance(e, sp.exp), "e"),
+    (lambda e: isinstance(e, sp.Pow) and e.exp == sp.S.Half, "s"),
+    (lambda e: isinstance(e, reciprocal) or (isinstance(e, sp.Pow) and e.exp == -1), "r"),
+    (lambda e: isinstance(e, sigmoid), "sig"),
+    (lambda e: isinstance(e, offset), "u"),
+    (lambda e: isinstance(e, sp.Abs), "a"),
+    (lambda e: isinstance(e, sp.logic.boolalg.Boolean), "mask"),
+)
+
+
+def _names(replacements, reserved: set[str]) -> dict[sp.Symbol, sp.Symbol]:
+    """Each temporary renamed for what it holds, such as ``e = exp(-|x|)``."""
+    taken = set(reserved)
+    names = {}
+    for symbol, expr in replacements:
+        kind = next((name for test, name in _KINDS if test(expr)), "t")
+        name = next(n for n in (kind, *(f"{kind}{i}" for i in range(1, 10**6))) if n not in taken)
+        taken.add(name)
+        names[symbol] = sp.Symbol(name, real=True)
+    return names
 
 
 def primal_body(expr: sp.Expr, inputs: Sequence[sp.Symbol]) -> Body:
