@@ -7,6 +7,7 @@ reads ``y``.  Work that only one partial needs is kept apart, so that a rule
 can skip it when that input is not being differentiated.
 """
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -84,7 +85,8 @@ def _names(replacements, reserved: set[str]) -> dict[sp.Symbol, sp.Symbol]:
     names = {}
     for symbol, expr in replacements:
         kind = next((name for test, name in _KINDS if test(expr)), "t")
-        name = next(n for n in (kind, *(f"{kind}{i}" for i in range(1, 10**6))) if n not in taken)
+        candidates = itertools.chain([kind], (f"{kind}{i}" for i in itertools.count(1)))
+        name = next(n for n in candidates if n not in taken)
         taken.add(name)
         names[symbol] = sp.Symbol(name, real=True)
     return names
