@@ -188,3 +188,15 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_docs_without_matplotlib_link_no_plots_and_say_why(project, capsys, monkeypatch):
+    from codegen.tools import docs
+
+    (project / "specs").mkdir()
+    (project / "specs" / "swish.toml").write_text(SWISH)
+    monkeypatch.setattr(docs, "can_plot", lambda: False)
+    code, out, _ = run(capsys, "docs")
+    page = (project / "docs" / "activations.md").read_text()
+    assert code == 0 and "## swish" in page and "plots/" not in page
+    assert "No plots: matplotlib is not installed (pip install 'symjvp[plot]')." in out
