@@ -19,12 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = [load_spec(path, ROOT) for path in find_layout(ROOT).spec_paths()]
 
 # Fixture name -> the specs a test taking it runs on.
+# Gated specs, with more than one array input, have their own tests: the
+# others call f(x).
+_SINGLE = [s for s in SPECS if len(s.inputs) == 1]
 GROUPS = {
-    "activation": [s for s in SPECS if not s.axis],  # the elementwise ones
-    "paired": [s for s in SPECS if not s.axis and s.jax_nn],
-    "parameterised": [s for s in SPECS if not s.axis and s.params],
+    "activation": [s for s in _SINGLE if not s.axis],  # the elementwise ones
+    "paired": [s for s in _SINGLE if not s.axis and s.jax_nn],
+    "parameterised": [s for s in _SINGLE if not s.axis and s.params],
     "axiswise": [s for s in SPECS if s.axis],
-    "counterpart": [s for s in SPECS if s.jax_nn],  # either kind, with a jax.nn counterpart
+    "counterpart": [s for s in _SINGLE if s.jax_nn],  # either kind, with a jax.nn counterpart
+    "gated": [s for s in SPECS if len(s.inputs) > 1],
 }
 
 
@@ -51,6 +55,7 @@ paired = pytest.fixture(_member, name="paired")
 parameterised = pytest.fixture(_member, name="parameterised")
 axiswise = pytest.fixture(_member, name="axiswise")
 counterpart = pytest.fixture(_member, name="counterpart")
+gated = pytest.fixture(_member, name="gated")
 
 
 def sample(

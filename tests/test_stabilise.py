@@ -107,8 +107,16 @@ def test_taylor_regime_fixes_cancellation_near_a_root():
 
 def test_no_regime_for_a_formula_with_parameters():
     """A polynomial's coefficients would hold one value of b."""
-    expr = b * (1 - sp.cos(x)) / x**2
+    expr = (b - sp.cos(x)) / x**2
     assert with_series(expr, x, (-np.inf, np.inf), 0) == expr
+
+
+def test_a_factor_free_of_x_keeps_the_rest_s_regime():
+    """b*(1 - cos(x))/x**2 cancels where (1 - cos(x))/x**2 does, whatever b."""
+    rest = (1 - sp.cos(x)) / x**2
+    regime = with_series(b * rest, x, (-np.inf, np.inf), 0)
+    assert regime == b * with_series(rest, x, (-np.inf, np.inf), 0)
+    assert regime.has(sp.Piecewise)
 
 
 def test_no_regime_where_the_formula_is_already_accurate():

@@ -8,8 +8,8 @@ polynomial about the float32 c nearest x0, in x - c, which is exact there,
 is accurate instead.
 
 A regime costs a select and a polynomial, so it is added only where it wins
-and only to formulas in x alone: a polynomial's coefficients would hold
-one value of each parameter.
+and only to formulas in x alone, or such a formula times factors free of
+x: a polynomial's coefficients would hold one value of each parameter.
 """
 
 import functools
@@ -48,8 +48,15 @@ _AT_ROOT = (20, (0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01))
 def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order: int) -> sp.Expr:
     """``expr``, derivative ``order`` of a function, with Taylor regimes where
     it misses that order's accuracy target, branch by branch."""
-    if expr.free_symbols != {x} or order >= len(TARGETS):
+    if order >= len(TARGETS):
         return expr  # past the third derivative, accuracy has no target
+    if expr.free_symbols != {x}:
+        # A factor free of x (a gate, a scale) leaves the rest's cancellation
+        # where it was: its series has the rest's coefficients, whatever the factor.
+        outer, inner = expr.as_independent(x, as_Add=False)
+        if outer == 1 or inner.free_symbols != {x}:
+            return expr
+        return outer * with_series(inner, x, domain, order)
     tolerance = _SHARE * TARGETS[order]
     return by_branch(expr, x, domain, lambda branch, where: _regimes(branch, x, where, tolerance))
 

@@ -16,6 +16,7 @@ from codegen.emit.cse import Body, jvp_body, primal_body
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
 from codegen.emit.printer import to_code
+from codegen.spec.model import Param, Spec
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,20 @@ def emit_activation(activation: Activation, package: str = "generated") -> str:
         when_false=towers[False][0] if False in towers else None,
         tangents=", ".join(f"{s.name}_dot" for s in activation.inputs),
         arguments=", ".join(s.name for s in activation.inputs),
+        signature=signature(spec),
         prologue="widen" if spec.widen else "native",
     )
     template = ENVIRONMENT.get_template("activation.py.j2")
     code = template.render(imports=[], **context)  # to find out what it uses
     return template.render(imports=_imports(code), **context)
+
+
+def signature(spec: Spec) -> str:
+    """The arguments of the public function and its kernels: arrays, then parameters."""
+    return ", ".join(
+        f"{p.name}: ArrayLike" + ("" if p.input else f" = {p.default!r}")
+        for p in (Param("x", 0, "", input=True), *spec.params)
+    )
 
 
 def emit_init(activations: list[Activation], specs: str = "specs") -> str:

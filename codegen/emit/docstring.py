@@ -9,26 +9,47 @@ from codegen.analysis.model import Activation, Formula
 from codegen.emit.environment import ENVIRONMENT, latex_name
 
 EXAMPLE_POINTS = (-2.0, -0.5, 0.0, 0.5, 2.0, 1.0, 4.0)
+# A second array input's example values, one per point: both signs, and 0.
+GATE_POINTS = (1.0, -1.0, 2.0, 0.5, -0.5, 1.0, 1.0)
 
 
 def docstring(activation: Activation, package: str) -> str:
     """The public function's docstring; its example imports ``package``."""
     template = ENVIRONMENT.get_template("docstring.j2")
     forms, example = _forms(activation), _example(activation)
-    return template.render(spec=activation.spec, forms=forms, example=example, package=package)
+    return template.render(
+        spec=activation.spec, forms=forms, example=example, package=package, call=_call(activation)
+    )
 
 
 @dataclass(frozen=True)
 class Form:
     intro: str
     formula: str
-    derivative: str
+    derivatives: tuple[tuple[str, str], ...]  # the operator and the formula, per array input
 
 
 @dataclass(frozen=True)
 class Example:
-    inputs: str
+    inputs: tuple[tuple[str, str], ...]  # each array input's name and values
     output: str
+
+
+def _names(activation: Activation) -> dict[sp.Symbol, str]:
+    """LaTeX for the symbols whose names SymPy would print as subscripts or italics."""
+    return {s: rf"\mathrm{{{latex_name(s.name)}}}" for s in activation.params if "_" in s.name}
+
+
+def _call(activation: Activation) -> str:
+    """The function applied to its array inputs, in LaTeX."""
+    names = _names(activation)
+    arrays = [names.get(s, s.name) for s in _arrays(activation)]
+    return rf"\mathrm{{{latex_name(activation.spec.name)}}}({', '.join(arrays)})"
+
+
+def _arrays(activation: Activation) -> list[sp.Symbol]:
+    inputs = zip(activation.params, activation.spec.params, strict=True)
+    return [activation.x, *(s for s, p in inputs if p.input)]
 
 
 def _forms(activation: Activation) -> list[Form]:
@@ -41,12 +62,19 @@ def _forms(activation: Activation) -> list[Form]:
             f"With ``{flag}={value}`` it computes the element-wise function"
             for value in (default, not default)
         ]
-    names = {s: rf"\mathrm{{{latex_name(s.name)}}}" for s in activation.params if "_" in s.name}
+    names, arrays = _names(activation), _arrays(activation)
+    if len(arrays) == 1:
+        operators = [r"\frac{d}{dx}"]
+    else:
+        operators = [rf"\frac{{\partial}}{{\partial {names.get(s, s.name)}}}" for s in arrays]
     return [
         Form(
             intro,
             sp.latex(f.source, symbol_names=names),
-            sp.latex(f.partials[0], symbol_names=names),
+            tuple(
+                (operator, sp.latex(f.partials[activation.inputs.index(s)], symbol_names=names))
+                for operator, s in zip(operators, arrays, strict=True)
+            ),
         )
         for intro, f in zip(intros, activation.formulas, strict=True)
     ]
@@ -62,16 +90,26 @@ def _example(activation: Activation) -> Example:
     low, high = activation.spec.domain
     offsets = [p - min(EXAMPLE_POINTS) for p in EXAMPLE_POINTS]  # for a domain far from 0
     candidates = [p for p in EXAMPLE_POINTS if low < p < high] or [low + d for d in offsets]
-    found = {p: _evaluate(activation, formula, p) for p in candidates if low < p < high}
-    points = [p for p, v in found.items() if v is not None][:5]  # no pole or complex value
-    values = np.array([found[p] for p in points], dtype=np.float32)
-    inputs = "[" + ", ".join(repr(p) for p in points) + "]"
-    return Example(inputs, np.array2string(values, precision=4, suppress_small=True))
+    gates = _arrays(activation)[1:]
+    found = {}
+    for p, gate in zip(candidates, GATE_POINTS, strict=False):
+        values = {activation.x: p, **{s: gate for s in gates}}
+        found[p] = (gate, _evaluate(activation, formula, values))
+    points = [p for p, (_, v) in found.items() if v is not None][:5]  # no pole or complex value
+    outputs = np.array([found[p][1] for p in points], dtype=np.float32)
+    inputs = [("x", _list(points))] + [
+        (s.name, _list([found[p][0] for p in points])) for s in gates
+    ]
+    return Example(tuple(inputs), np.array2string(outputs, precision=4, suppress_small=True))
 
 
-def _evaluate(activation: Activation, formula: Formula, point: float) -> float | None:
-    """The formula at ``point``, or None where it is not a finite real number."""
+def _list(values: list[float]) -> str:
+    return "[" + ", ".join(repr(v) for v in values) + "]"
+
+
+def _evaluate(activation: Activation, formula: Formula, inputs: dict) -> float | None:
+    """The formula at ``inputs``, or None where it is not a finite real number."""
     values = dict(activation.defaults)
-    values[activation.x] = sp.Float(point, 30)
+    values.update({s: sp.Float(v, 30) for s, v in inputs.items()})
     value = formula.expr.subs(values).evalf(30)
     return float(value) if value.is_real and value.is_finite else None

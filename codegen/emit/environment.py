@@ -31,6 +31,7 @@ FILTERS = {
     "latex_name": latex_name,
     "public": lambda name: name.lstrip("_"),
     "toml": _toml,
+    "code": lambda name: f"``{name}``",
 }
 
 ENVIRONMENT = jinja2.Environment(

@@ -27,6 +27,7 @@ _FIELDS = {
     "residual",
     "axis",
     "module",
+    "inputs",
 }
 # Names the generated modules define or import: a parameter or function of
 # the same name would shadow them.  The support helpers are in the list too.
@@ -104,18 +105,24 @@ class _Reader(AxisReader):
             domain=self.domain(),
             closed_form_order=self.order(),
             widen=self.flag("widen", default=True),
-            residual=self.residual(),
+            residual=self.residual(gated=any(p.input for p in params)),
             axis=self.axis(),
             module=self.module(name, params),
         )
 
-    def residual(self) -> str:
+    def residual(self, gated: bool) -> str:
         """What the backward pass keeps: see :data:`RESIDUALS`."""
         value = self.data.get("residual", "auto")
         if value not in RESIDUALS:
             raise self.error("residual", f"must be one of {', '.join(RESIDUALS)}, not {value!r}")
         if value != "auto" and "axis" in self.data:
             raise self.error("residual", "is for element-wise specs: axis-wise ones keep y")
+        if gated:
+            # y = relu(x)*gate is not positive where x is, if the gate is negative:
+            # y alone does not give dy/dx, and the two partials are all that is kept.
+            if value == "output":
+                raise self.error("residual", "cannot be output with several inputs")
+            return "derivative"
         return value
 
     def text(self, field: str, *, required: bool = False) -> str:
@@ -161,10 +168,28 @@ class _Reader(AxisReader):
         return name
 
     def params(self) -> tuple[Param, ...]:
+        """The array inputs after x, then the parameters of ``[params]``."""
         table = self.data.get("params", {})
         if not isinstance(table, dict):
             raise self.error("params", "must be a table of name = default value")
-        return tuple(self.param(name, entry) for name, entry in table.items())
+        inputs = self.inputs()
+        for name in table:
+            if name in inputs:
+                raise self.error(f"params.{name}", f"{name!r} is already an input")
+        return (*inputs, *(self.param(name, entry) for name, entry in table.items()))
+
+    def inputs(self) -> tuple[Param, ...]:
+        """``inputs = ["x", "gate"]``: array arguments besides x, each with its partial."""
+        names = self.strings("inputs") or ("x",)
+        if names[0] != "x" or len(set(names)) != len(names):
+            raise self.error("inputs", f"must list distinct names, x first, not {list(names)}")
+        if names != ("x",) and "axis" in self.data:
+            raise self.error("inputs", "is for element-wise specs: axis-wise ones take one array")
+        # The analysis samples an input at 1 and scaled copies, as a parameter.
+        return tuple(
+            Param(self.symbol("inputs", n), 1.0, "input array, broadcast against x", input=True)
+            for n in names[1:]
+        )
 
     def param(self, name: str, entry: Any) -> Param:
         field = f"params.{name}"

@@ -12,6 +12,9 @@ class Param:
     doc: str
     optional: bool = False  # axis-wise specs: None in the signature stands for the default
     learnable: bool = False  # a parameter of the generated Flax modules
+    # An array input after x (a gate): positional and required in the
+    # signature; ``default`` is only the value the analysis samples it at.
+    input: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,13 @@ class Spec:
     axis: Axis | None = None  # set for softmax-like specs, which reduce along an axis
     module: str = ""  # the Flax module's name, for specs with learnable parameters
     domain_inferred: bool = False  # the domain is where the formula is real, not the spec's
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The array arguments, x first: a gated activation has more than one."""
+        return ("x", *(p.name for p in self.params if p.input))
+
+    @property
+    def keywords(self) -> tuple[Param, ...]:
+        """The parameters proper: keyword arguments with a default."""
+        return tuple(p for p in self.params if not p.input)

@@ -192,7 +192,7 @@ def _docs(args, layout: Layout) -> int:
 
 def _signature(activation) -> str:
     spec = activation.spec
-    args = ["x", *(f"{p.name}={p.default!r}" for p in spec.params)]
+    args = [*spec.inputs, *(f"{p.name}={p.default!r}" for p in spec.keywords)]
     if spec.axis:
         overrides = [f"{name}=None" for _, name in spec.axis.overrides]
         args = [spec.axis.input, f"axis={spec.axis.default!r}", *overrides, *args[1:]]

@@ -56,11 +56,11 @@ def _primes(order: int) -> str:
 
 def listing(activations: list[Activation | AxisActivation], jax_nn: set[str]) -> str:
     """A table: name, parameters, the jax.nn function it matches, formula."""
-    header = ("name", "parameters", "jax.nn", "formula")
+    header = ("name", "parameters", "jax.nn", "formula")  # the arrays are in the formula
     rows = [header]
     for a in activations:
         spec = a.spec
-        params = ", ".join(f"{p.name}={p.default:g}" for p in spec.params) or "-"
+        params = ", ".join(f"{p.name}={p.default:g}" for p in spec.keywords) or "-"
         matched = f"jax.nn.{spec.jax_nn}" if spec.jax_nn in jax_nn else "-"
         rows.append((spec.name, params, matched, " ".join(spec.expression.split())))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
