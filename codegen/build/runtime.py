@@ -26,6 +26,7 @@ def activation(
     expression: str,
     *,
     name: str = "activation",
+    inputs: Iterable[str] = ("x",),
     learnable: Iterable[str] = (),
     domain: tuple[float, float] | None = None,
     residual: str = "auto",
@@ -35,8 +36,9 @@ def activation(
     """The generated function for ``expression`` in ``x`` and ``params``.
 
     Each keyword parameter is a parameter of the formula with its default,
-    in signature order.  ``residual`` is the spec field of that name: what
-    the backward pass keeps (auto, output or derivative).  With
+    in signature order.  ``inputs`` names the array arguments, x first, as
+    the spec field does: ``inputs=("x", "gate")``.  ``residual`` is the spec
+    field of that name: what the backward pass keeps (auto, output or derivative).  With
     ``learnable`` (names among ``params``) the function also carries the
     Flax module classes that learn them, as ``.linen`` and ``.nnx`` (this
     needs Flax: ``pip install 'symjvp[flax]'``).  Raises
@@ -44,15 +46,18 @@ def activation(
     more than ``seconds`` to analyse.  Cached by its arguments.
     """
     bounds = None if domain is None else tuple(float(b) for b in domain)
-    options = (tuple(learnable), bounds, residual, seconds)
+    options = (tuple(inputs), tuple(learnable), bounds, residual, seconds)
     return _built(expression, name, *options, tuple(params.items()))
 
 
 @functools.cache
-def _built(expression: str, name: str, learnable, domain, residual, seconds, params) -> Callable:
+def _built(
+    expression: str, name: str, inputs, learnable, domain, residual, seconds, params
+) -> Callable:
     data = {
         "summary": f"The {name} activation function.",
         "expression": expression,
+        "inputs": list(inputs),
         "residual": residual,
         "params": {p: {"default": v, "learnable": p in learnable} for p, v in params},
     }

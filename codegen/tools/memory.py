@@ -30,11 +30,12 @@ def cost(function, x) -> dict[str, float]:
     return {k: float(analysis.get(v, 0.0)) / x.size for k, v in keys.items()}
 
 
-def residuals(function, x) -> int:
-    """How many arrays of at least half x's size the backward pass keeps (glu's are half)."""
+def residuals(function, x, *gates) -> int:
+    """How many arrays of at least half x's size the backward pass keeps (glu's
+    are half), differentiating in x and in each gate."""
     report = io.StringIO()
     with contextlib.redirect_stdout(report):
-        print_saved_residuals(lambda x: function(x).sum(), x)
+        print_saved_residuals(lambda *args: function(*args).sum(), x, *gates)
     sizes = [
         math.prod(int(n) for n in re.findall(r"\d+", line.split("]")[0].split("[")[1]))
         for line in report.getvalue().splitlines()

@@ -5,6 +5,8 @@ with: JAX autodiff of the very same SymPy expression, without stabilising
 rewrites, clamped branches or a closed-form derivative.
 """
 
+import functools
+import operator
 from collections.abc import Callable
 
 import jax
@@ -16,6 +18,7 @@ from jax.scipy import special
 from codegen.analysis.model import Activation, AxisActivation
 from codegen.emit.printer import JnpPrinter
 from codegen.numerics.primitives import Where
+from codegen.spec.model import Spec
 
 _NAMESPACE = {"jnp": jnp, "lax": lax, "special": special}
 
@@ -44,6 +47,22 @@ def plain_function(activation: Activation, formula: int = 0) -> Callable:
         return function(x, *params, *defaults[len(params) :])
 
     return plain
+
+
+def jax_nn_function(spec: Spec) -> Callable | None:
+    """jax.nn's counterpart of ``spec``'s function, if jax.nn has one.
+
+    For a gated spec, with arrays besides x, it is ``jax.nn.<jax_nn>(x)``
+    times them: ``jax.nn.silu(x) * gate`` for swiglu.
+    """
+    function = getattr(jax.nn, spec.jax_nn, None) if spec.jax_nn else None
+    if function is None or len(spec.inputs) == 1:
+        return function
+
+    def gated(x, *gates, **flags):
+        return functools.reduce(operator.mul, gates, function(x, **flags))
+
+    return gated
 
 
 def forms(activation: Activation) -> list[tuple[str, dict[str, bool]]]:
