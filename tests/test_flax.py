@@ -64,6 +64,49 @@ def test_nnx_prelu_is_interchangeable_with_flax(kwargs):
     np.testing.assert_array_equal(nnx.jit(loss)(mine, X), nnx.jit(loss)(theirs, X))
 
 
+def prelu_reference(x, slope):
+    return jnp.where(x >= 0, x, slope * x)
+
+
+CHANNELS = jnp.asarray(np.random.default_rng(1).normal(size=(64, 6)), jnp.float32)
+SLOPES = jnp.linspace(0.1, 0.6, 6)
+
+
+def per_channel_loss(apply):
+    """A regression whose best slopes differ by channel: 0.1, 0.2, ... 0.6."""
+    target = prelu_reference(CHANNELS, SLOPES)
+    return lambda params: jnp.mean((apply(params, CHANNELS) - target) ** 2)
+
+
+def test_linen_prelu_learns_one_slope_per_channel():
+    layer = generated.linen.PReLU(negative_slope_init=0.3, param_shape=(6,))
+    variables = layer.init(jax.random.key(0), CHANNELS)
+    assert variables["params"]["negative_slope"].shape == (6,)
+    loss = per_channel_loss(layer.apply)
+    # The partial sums over the batch axis, the axis the slope broadcasts along.
+    expected = jax.grad(
+        per_channel_loss(lambda v, x: prelu_reference(x, v["params"]["negative_slope"]))
+    )
+    assert_same_tree(jax.grad(loss)(variables), expected(variables))
+    for _ in range(30):
+        variables = jax.tree.map(lambda v, g: v - 3.0 * g, variables, jax.grad(loss)(variables))
+    np.testing.assert_allclose(variables["params"]["negative_slope"], SLOPES, atol=1e-3)
+
+
+def test_nnx_prelu_learns_one_slope_per_channel():
+    layer = generated.nnx.PReLU(0.3, param_shape=(6,))
+    loss = per_channel_loss(lambda module, x: module(x))
+    reference = nnx.PReLU(0.3)  # Flax's scalar slope, broadcast by hand as ours is
+    reference.negative_slope = nnx.Param(jnp.full(6, 0.3))
+    assert_same_tree(nnx.grad(loss)(layer), nnx.grad(loss)(reference))
+    first = loss(layer)
+    for _ in range(30):
+        grads = nnx.grad(loss)(layer)
+        layer.negative_slope[...] -= 3.0 * grads["negative_slope"][...]
+    assert loss(layer) < first / 100
+    np.testing.assert_allclose(layer.negative_slope[...], SLOPES, atol=1e-3)
+
+
 LEARNABLE_SWISH = """
     summary = "Swish with a learned steepness."
     expression = "x/(1 + exp(-beta*x))"
