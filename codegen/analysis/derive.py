@@ -89,19 +89,32 @@ def _check_uses(spec: Spec, inputs, exprs) -> None:
             raise SpecError(spec.path, f"params.{symbol.name}", "is declared but never used")
 
 
-def _formula(spec: Spec, field: str, expr: sp.Expr, inputs, defaults) -> Formula:
+def _formula(
+    spec: Spec, field: str, expr: sp.Expr, inputs, defaults, top: int | None = None
+) -> Formula:
+    """The tower of ``expr`` to order ``top`` in x (the spec's closed_form_order),
+    with each gate's partial as a formula of its own, one order shorter."""
+    top = spec.closed_form_order if top is None else top
     tower = []
     # The value as written stays unless a rewrite is clearly better: NumPy,
     # which scores the forms, and XLA round differently near exact zeros.
     current = _stable_form(expr, inputs[0], defaults, spec.domain, margin=2.0)
-    for order in range(spec.closed_form_order + 1):
+    for order in range(top + 1):
         stage(f"differentiate and search, order {order + 1}")
         partials = _partials(spec, field, expr, current, inputs, defaults, order)
         tower.append(_derivative(spec, current, partials, inputs, defaults, order))
         current = partials[0]
+    gates = ()
+    if top == spec.closed_form_order and top > 0:  # not for a gate's own partial
+        inputs_of = {p.name for p in spec.params if p.input}
+        gates = tuple(
+            _formula(spec, field, sp.diff(expr, s), inputs, defaults, top - 1)
+            for s in inputs[1:]
+            if s.name in inputs_of
+        )
     stage("residual")
     output = output_form(tower[0].expr, inputs[0], defaults, spec.domain, spec.residual)
-    return Formula(source=expr, tower=tuple(tower), output=output)
+    return Formula(source=expr, tower=tuple(tower), output=output, gates=gates)
 
 
 def _partials(spec, field, expr, current, inputs, defaults, order) -> tuple[sp.Expr, ...]:

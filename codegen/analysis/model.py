@@ -37,6 +37,9 @@ class Formula:
     source: sp.Expr
     tower: tuple[Derivative, ...]
     output: sp.Expr | None = None  # dy/dx in y (residual.Y), for the first JVP rule
+    # Each gate's partial, with its own tower in x: the JVP rules of
+    # ``tower[k]`` call ``gates[i].tower[k]`` for gate i's partial.
+    gates: tuple["Formula", ...] = ()
 
     @property
     def expr(self) -> sp.Expr:

@@ -53,10 +53,12 @@ def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order:
     if expr.free_symbols != {x}:
         # A factor free of x (a gate, a scale) leaves the rest's cancellation
         # where it was: its series has the rest's coefficients, whatever the factor.
-        outer, inner = expr.as_independent(x, as_Add=False)
+        # factor_terms takes gate out of gate*a + gate*b.
+        outer, inner = sp.factor_terms(expr).as_independent(x, as_Add=False)
         if outer == 1 or inner.free_symbols != {x}:
             return expr
-        return outer * with_series(inner, x, domain, order)
+        regimes = with_series(inner, x, domain, order)
+        return expr if regimes == inner else outer * regimes
     tolerance = _SHARE * TARGETS[order]
     return by_branch(expr, x, domain, lambda branch, where: _regimes(branch, x, where, tolerance))
 

@@ -121,11 +121,23 @@ def _kernels(
 
 
 def _tower(
-    activation: Activation, formula: Formula, name: str, docstring: str, series: SeriesNames
+    activation: Activation,
+    formula: Formula,
+    name: str,
+    docstring: str,
+    series: SeriesNames,
+    public: bool = True,
 ) -> list[Kernel]:
-    """One custom_jvp function per derivative; each JVP calls the next one."""
+    """One custom_jvp function per derivative; each JVP calls the next one,
+    and each gate's tower for that gate's partial."""
     inputs = activation.inputs
     names = [name] + [f"_{name.lstrip('_')}_d{d.order}" for d in formula.tower[1:]]
+    gated = []  # each gate's name and its tower's kernels
+    symbols = _gates(activation) if formula.gates else []  # a gate's tower has none
+    for symbol, gate in zip(symbols, formula.gates, strict=True):
+        doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
+        own = f"_{name.lstrip('_')}_d{symbol.name}"
+        gated.append((symbol.name, _tower(activation, gate, own, doc, series, public=False)))
     kernels = []
     for level, derivative in enumerate(formula.tower):
         value, *partials = derivative.lowered
@@ -141,6 +153,9 @@ def _tower(
         ]
         # The next derivative gets the inputs as given, and so has their dtype.
         calls = {"x": f"{following}(*primals)"} if following else {}
+        for gate, tower in gated:  # the gate's partial, from its own tower where it reaches
+            if level < len(tower):
+                calls[gate] = f"{tower[level].name}(*primals)"
         from_output = None
         if level == 0 and formula.output is not None:
             # The backward pass keeps y, which the next layer keeps anyway.
@@ -154,14 +169,20 @@ def _tower(
                 # y is the kernel itself, as jax.nn's rules reuse the primal:
                 # its body has no clamps, and its derivative is its own rule.
                 jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)"),
-                "narrow" if level == 0 else "cast",
-                "" if level == 0 else ", " + ", ".join(s.name for s in inputs),
+                "narrow" if level == 0 and public else "cast",
+                "" if level == 0 and public else ", " + ", ".join(s.name for s in inputs),
                 from_output,
             )
         )
         if last:
             break
-    return kernels
+    return kernels + [kernel for _, tower in gated for kernel in tower]
+
+
+def _gates(activation: Activation) -> list[sp.Symbol]:
+    """The array inputs after x."""
+    params = zip(activation.params, activation.spec.params, strict=True)
+    return [symbol for symbol, p in params if p.input]
 
 
 _ORDINAL_DOC = "Derivative of order {} in x of :func:`{}`, in closed form."

@@ -24,7 +24,7 @@ from codegen.analysis.model import Activation
 from codegen.build.pipeline import analyse
 from codegen.numerics.evaluate import TARGETS, exact_values, ulp_errors
 from codegen.numerics.primitives import offset
-from codegen.tools.reference import forms
+from codegen.tools.reference import forms, jax_nn_function
 from codegen.tools.residuals import residual_rows
 
 DIGITS = 50
@@ -97,13 +97,13 @@ def grid(activation: Activation, count: int) -> np.ndarray:
     return np.unique(points[(points >= low) & (points <= high)])
 
 
-def truth(activation: Activation, formula: int, points: np.ndarray, order: int) -> np.ndarray:
-    """The exact ``order``-th derivative at ``points``, rounded to float64."""
-    defaults = {
-        s: p.default for s, p in zip(activation.params, activation.spec.params, strict=True)
-    }
-    expr = sp.diff(activation.formulas[formula].source, activation.x, order).subs(defaults)
-    return exact_values(expr, activation.x, points, DIGITS)
+def truth(
+    activation: Activation, formula: int, points: np.ndarray, order: int, wrt: tuple = ()
+) -> np.ndarray:
+    """The exact ``order``-th derivative in x, of the partial in the symbols
+    ``wrt`` if any, at ``points``, rounded to float64."""
+    expr = sp.diff(activation.formulas[formula].source, *wrt, activation.x, order)
+    return exact_values(expr.subs(activation.defaults), activation.x, points, DIGITS)
 
 
 def evaluate(function, points: np.ndarray, order: int) -> np.ndarray:
@@ -142,15 +142,31 @@ def score(activation: Activation, generated, count: int = 120) -> list[Score]:
     """Scores of each formula of ``activation``, ours and jax.nn's."""
     points = grid(activation, count)
     spec = activation.spec
-    ours = getattr(generated, spec.name)
-    theirs = getattr(jax.nn, spec.jax_nn) if spec.jax_nn else None
+    ours, theirs = getattr(generated, spec.name), jax_nn_function(spec)
+    gates = [s for s, p in zip(activation.params, spec.params, strict=True) if p.input]
     scores = []
     for index, (label, flags) in enumerate(forms(activation)):
-        exact = [truth(activation, index, points, k) for k in range(len(TARGETS))]
-        mine = worst(functools.partial(ours, **flags), points, exact)
-        reference = worst(functools.partial(theirs, **flags), points, exact) if theirs else None
-        scores.append(Score(label, mine, reference))
+        # A gated function is scored at gates of 1, as f(x) and as each gate's partial.
+        for argnum, wrt in enumerate([(), *((g,) for g in gates)]):
+            exact = [truth(activation, index, points, k, wrt) for k in range(len(TARGETS))]
+            name = f"{label}, d/d{wrt[0]}" if wrt else label
+            mine = worst(_at_gates(ours, flags, len(gates), argnum), points, exact)
+            if theirs is None:
+                scores.append(Score(name, mine, None))
+                continue
+            reference = worst(_at_gates(theirs, flags, len(gates), argnum), points, exact)
+            scores.append(Score(name, mine, reference))
     return scores
+
+
+def _at_gates(function, flags: dict, gates: int, argnum: int):
+    """``function`` of x alone, the gates at 1, or its partial in gate ``argnum``."""
+    bound = functools.partial(function, **flags)
+    if not gates:
+        return bound
+    if argnum:
+        bound = jax.grad(bound, argnum)
+    return lambda x: bound(x, *[1.0] * gates)
 
 
 def _ulps(error: float, target: int | None = None) -> str:
@@ -192,7 +208,8 @@ def report(scores: list[Score], count: int, residuals: list[str]) -> str:
         "1e-30 to 1e4, 0, every kink, and points at 0, 1e-4 and 1e-2 from each root of a",
         "derivative (where every closed form cancels), with their float32 neighbours,",
         f"inside the spec's domain; parameters take their defaults. JAX {jax.__version__}, on",
-        "the CPU.",
+        "the CPU. A gated function is scored with its gates at 1: a row for f(x, 1) and",
+        "its derivatives in x, and a row for each gate's partial and its derivatives in x.",
         "",
         f"Targets: {TARGETS[0]} ulps for f and f', {TARGETS[2]} for f'', {TARGETS[3]} for f''';",
         "never inf or NaN where the truth is finite. Bold marks a miss.",

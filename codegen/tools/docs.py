@@ -55,8 +55,14 @@ def _page(activation: Activation | AxisActivation, accuracy: list[str], plots: b
     facts = []
     if spec.aliases:
         facts.append(f"Also exported as {', '.join(f'`{a}`' for a in spec.aliases)}.")
-    if spec.jax_nn:
+    gates = spec.inputs[1:]
+    if spec.jax_nn and gates:
+        product = " * ".join([f"jax.nn.{spec.jax_nn}(x)", *gates])
+        facts.append(f"Equals `{product}`, with a closed-form partial in each input.")
+    elif spec.jax_nn:
         facts.append(f"A drop-in for `jax.nn.{spec.jax_nn}`.")
+    if gates and plots:
+        facts.append(f"Plotted with {' and '.join(f'`{g}` = 1' for g in gates)}.")
     facts.append(f"Spec: [{spec.path}](../{spec.path}).")
     return Page(
         name=spec.name,
@@ -64,7 +70,7 @@ def _page(activation: Activation | AxisActivation, accuracy: list[str], plots: b
         description=" ".join(spec.description.split()),
         facts=facts,
         latex=_latex(activation),
-        params=spec.params,
+        params=spec.keywords,
         accuracy=accuracy,
         plot=plots and isinstance(activation, Activation),
     )
@@ -74,12 +80,21 @@ def _latex(activation: Activation | AxisActivation) -> list[str]:
     name = rf"\mathrm{{{latex_name(activation.spec.name)}}}"
     if isinstance(activation, AxisActivation):
         return [*axis_latex(activation), rf"\dot{{y}} = {sp.latex(activation.tangent)}"]
+    gates = [s for s, p in zip(activation.params, activation.spec.params, strict=True) if p.input]
     lines = []
     for formula in activation.formulas:
         for derivative in formula.tower[:3]:
             k = derivative.order
-            left = f"{name}{chr(39) * k}(x)" if k else f"{name}(x)"
+            if gates:  # partial derivatives: f(x, gate), then each input's
+                arguments = ", ".join(["x", *(g.name for g in gates)])
+                operator = rf"\frac{{\partial^{k}}}{{\partial x^{k}}}" if k > 1 else r"\partial_x"
+                left = f"{operator} {name}({arguments})" if k else f"{name}({arguments})"
+            else:
+                left = f"{name}{chr(39) * k}(x)" if k else f"{name}(x)"
             lines.append(f"{left} = {sp.latex(derivative.expr)}")
+        for g in gates:
+            partial = formula.partials[activation.inputs.index(g)]
+            lines.append(rf"\partial_{{{g.name}}} {name}({arguments}) = {sp.latex(partial)}")
     return lines
 
 

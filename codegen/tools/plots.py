@@ -89,9 +89,17 @@ def _draw(axes, activation: Activation, legend: bool) -> None:
     axes.set_ylim(low - margin, high + margin)
     axes.axhline(0, color="grey", linewidth=0.5)
     axes.axvline(0, color="grey", linewidth=0.5)
-    axes.set_title(activation.spec.name, fontsize=10)
+    axes.set_title(_title(activation), fontsize=10)
     if legend:
         axes.legend(fontsize=8)
+
+
+def _title(activation: Activation) -> str:
+    """The name; a gated function's says the gates are 1, as plotted."""
+    gates = activation.spec.inputs[1:]
+    return activation.spec.name + (
+        f"({', '.join(['x', *(f'{g}=1' for g in gates)])})" * bool(gates)
+    )
 
 
 def _pyplot():
