@@ -105,12 +105,23 @@ def test_new_refuses_to_overwrite_a_spec(project, capsys):
         (["--expression", "expp(x)"], "did you mean 'exp'"),
         (["--expression", "x", "--param", "a"], "NAME=DEFAULT"),
         (["--expression", "x", "--param", "a=one"], "not a number"),
+        (["--expression", "x*gate"], "declare arrays in inputs"),
+        (["--expression", "x*g", "--input", "g", "--input", "g"], "--input g is given twice"),
+        (["--expression", "x*g", "--input", "g", "--param", "g=1"], "--input g"),
     ],
 )
 def test_new_explains_a_bad_spec_and_writes_nothing(project, capsys, argv, message):
     code, _, err = run(project, capsys, "new", "oops", *argv)
     assert code == 2 and message in err
     assert not (project / "specs" / "oops.toml").exists()
+
+
+def test_new_input_writes_a_gated_spec_that_builds(project, capsys):
+    code, out, _ = run(project, capsys, "new", "gated", "--expression", "x*gate", "--input", "gate")
+    assert code == 0 and "wrote specs/gated.toml" in out
+    assert 'inputs = ["x", "gate"]' in (project / "specs" / "gated.toml").read_text()
+    code, out, _ = run(project, capsys, "show", "gated")
+    assert code == 0 and "df/dgate: x" in out
 
 
 def test_show_suggests_a_close_name(project, capsys):

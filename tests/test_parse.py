@@ -76,6 +76,6 @@ def test_hostile_text_is_refused_and_never_run(text, message, tmp_path, monkeypa
 def test_unknown_symbol_suggests_close_names():
     with pytest.raises(
         ExpressionError,
-        match=r"did you mean 'alpha'\? Parameters must be declared under \[params\]",
+        match=r"did you mean 'alpha'\? Declare arrays in inputs, parameters under \[params\]",
     ):
         parse_expression("alhpa*x", SYMBOLS)

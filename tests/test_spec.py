@@ -69,6 +69,14 @@ doc = "use the fast form"
             'summary = "S."\nexpression = "x"\n[switch]\nname = "s"\ndefault = true',
             "switch.expression",
         ),
+        ('summary = "S."\nexpression = "x*g"\ninputs = ["g", "x"]', "inputs"),
+        ('summary = "S."\nexpression = "x*g"\ninputs = ["x", "g", "g"]', "inputs"),
+        ('summary = "S."\nexpression = "x*g"\ninputs = ["x", "exp"]', "inputs"),
+        ('summary = "S."\nexpression = "x*g"\ninputs = ["x", "g"]\n[params]\ng = 1.0', "params.g"),
+        (
+            'summary = "S."\nexpression = "x*g"\ninputs = ["x", "g"]\nresidual = "output"',
+            "residual",
+        ),
     ],
 )
 def test_invalid_fields_are_named(tmp_path, text, field):
@@ -76,3 +84,12 @@ def test_invalid_fields_are_named(tmp_path, text, field):
         load_spec(write(tmp_path, text), tmp_path)
     assert error.value.field == field
     assert str(error.value).startswith(f"specs/act.toml: field '{field}'")
+
+
+def test_inputs_come_first_positional_and_keep_the_residual_from_x(tmp_path):
+    text = 'summary = "S."\nexpression = "x*g*a"\ninputs = ["x", "g"]\n[params]\na = 2.0'
+    spec = load_spec(write(tmp_path, text), tmp_path)
+    assert spec.inputs == ("x", "g")
+    assert [(p.name, p.input) for p in spec.params] == [("g", True), ("a", False)]
+    assert [p.name for p in spec.keywords] == ["a"]
+    assert spec.residual == "derivative"  # y = x*g alone does not give dy/dx

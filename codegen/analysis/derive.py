@@ -104,7 +104,7 @@ def _formula(
         partials = _partials(spec, field, expr, current, inputs, defaults, order)
         tower.append(_derivative(spec, current, partials, inputs, defaults, order))
         current = partials[0]
-    gates = ()
+    gates: tuple[Formula, ...] = ()
     if top == spec.closed_form_order and top > 0:  # not for a gate's own partial
         inputs_of = {p.name for p in spec.params if p.input}
         gates = tuple(

@@ -174,7 +174,7 @@ class _Reader(AxisReader):
             raise self.error("params", "must be a table of name = default value")
         inputs = self.inputs()
         for name in table:
-            if name in inputs:
+            if name in {p.name for p in inputs}:
                 raise self.error(f"params.{name}", f"{name!r} is already an input")
         return (*inputs, *(self.param(name, entry) for name, entry in table.items()))
 

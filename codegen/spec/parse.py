@@ -97,10 +97,11 @@ class _Translator:
             return CONSTANTS[name]
         if name in self.functions:
             raise ExpressionError(f"uses the function {name} without calling it")
-        hint = "; parameters must be declared under [params]"
+        where = "arrays in inputs, parameters under [params]"
+        hint = f"; declare {where}"
         close = difflib.get_close_matches(name, [*self.symbols, *CONSTANTS], n=1)
         if close:
-            hint = f"; did you mean {close[0]!r}? Parameters must be declared under [params]"
+            hint = f"; did you mean {close[0]!r}? Declare {where}"
         raise ExpressionError(f"uses the unknown symbol {name!r}{hint}")
 
     def visit_BinOp(self, node: ast.BinOp, depth: int):

@@ -13,6 +13,7 @@ import argparse
 import functools
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def score(activation: Activation, generated, count: int = 120) -> list[Score]:
 
 def _at_gates(function, flags: dict, gates: int, argnum: int):
     """``function`` of x alone, the gates at 1, or its partial in gate ``argnum``."""
-    bound = functools.partial(function, **flags)
+    bound: Callable = functools.partial(function, **flags)
     if not gates:
         return bound
     if argnum:

@@ -30,7 +30,7 @@ from codegen.build.pipeline import analyse
 from codegen.tools import plots
 from codegen.tools.build_times import generator_times
 from codegen.tools.memory import cost, memory_section, residuals
-from codegen.tools.reference import plain_axis_function, plain_function
+from codegen.tools.reference import jax_nn_function, packed, plain_axis_function, plain_function
 
 _SAMPLE_SECONDS = 0.005
 _LIMIT = 1.25  # the most grad time, as a ratio to jax.nn's, allowed to any activation
@@ -104,10 +104,13 @@ def candidates(activation, generated) -> dict[str, Callable]:
     """The functions to compare: ours first, then the baselines that exist."""
     spec = activation.spec
     found = {"generated": getattr(generated, spec.name)}
-    if spec.jax_nn and hasattr(jax.nn, spec.jax_nn):
-        found["jax.nn"] = getattr(jax.nn, spec.jax_nn)
+    theirs = jax_nn_function(spec)
+    if theirs is not None:
+        found["jax.nn"] = theirs
     plain = plain_function if isinstance(activation, Activation) else plain_axis_function
     found["autodiff"] = plain(activation)
+    if len(spec.inputs) > 1:  # x and the gates are the halves of one input
+        return {name: packed(f, len(spec.inputs)) for name, f in found.items()}
     return found
 
 
@@ -188,7 +191,9 @@ def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str
         "`grad` is `jit(grad(lambda x: f(x).sum()))`, `step` the value and the gradient",
         "together (`value_and_grad`), as a training step takes them. Costs are XLA's",
         "cost analysis of that gradient per element; `kept` is how many arrays of at least",
-        "half the input's size the backward pass saves.",
+        "half the input's size the backward pass saves. A gated function's input is split",
+        "in halves along its last axis, x and the gate, as jax.nn.glu's is; its baseline",
+        "is `jax.nn.silu(x) * gate` and the like.",
         "",
         "| function | size | fwd vs jax.nn | grad vs jax.nn | step vs jax.nn | fwd vs autodiff "
         "| grad vs autodiff | step vs autodiff | transcendentals ours / jax.nn "
@@ -269,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure(a, generated, n, repeats) for a in activations for n in sizes]
     text = report(rows, generator_times(args.root, args.quick), sizes, repeats)
     elementwise = {a.spec.name: candidates(a, generated) for a in activations if not a.spec.axis}
-    text += "\n" + "\n".join(memory_section(elementwise, args.quick)) + "\n"
+    gated = {a.spec.name for a in activations if len(a.spec.inputs) > 1}
+    text += "\n" + "\n".join(memory_section(elementwise, args.quick, gated)) + "\n"
     output = args.output or args.root / "docs" / "benchmarks.md"
     output.parent.mkdir(parents=True, exist_ok=True)
     if plots.write_ratios(rows, output.with_suffix(".png")):

@@ -37,8 +37,10 @@ _VERBS = {
         '  symjvp new bent --expression "x + (sqrt(x**2 + 1) - 1)/2"\n'
         '  symjvp new scaled_elu --expression "Piecewise((x, x > 0), (a*expm1(x), True))" '
         "--param a=1.5 --learnable a\n"
+        '  symjvp new myswiglu --expression "x*sigmoid(x)*gate" --input gate\n'
         "  symjvp new myswish --from silu\n\n"
-        "Parameters are the names other than x; declare each with --param.",
+        "Parameters are the names other than x; declare each with --param, or\n"
+        "with --input if it is an array (a gate).",
     ),
     "show": ("print an activation's formulas, derivatives and code", "  symjvp show silu"),
     "list": (
@@ -92,6 +94,9 @@ def _new_options(new: argparse.ArgumentParser) -> None:
     )
     new.add_argument(
         "--learnable", action="append", default=[], metavar="NAME", help="a parameter Flax learns"
+    )
+    new.add_argument(
+        "--input", action="append", default=[], metavar="NAME", help="an array input after x"
     )
     new.add_argument("--domain", metavar="LOW,HIGH", help="where the formula is defined")
     new.add_argument("--alias", action="append", default=[], help="another exported name")

@@ -121,6 +121,7 @@ def _new(args, layout: Layout) -> int:
                 description=args.description,
                 jax_nn=args.jax_nn,
                 learnable=args.learnable,
+                inputs=args.input,
                 domain=scaffold.parse_domain(args.domain) if args.domain else None,
                 aliases=args.alias,
             )

@@ -65,6 +65,12 @@ def jax_nn_function(spec: Spec) -> Callable | None:
     return gated
 
 
+def packed(function: Callable, inputs: int) -> Callable:
+    """``function`` of one array split into its ``inputs`` along the last axis,
+    as jax.nn.glu splits its input: a gated function as a tool times one array."""
+    return lambda h, **flags: function(*jnp.split(h, inputs, axis=-1), **flags)
+
+
 def forms(activation: Activation) -> list[tuple[str, dict[str, bool]]]:
     """A label and the keyword arguments that select each formula, in order."""
     switch = activation.spec.switch

@@ -23,6 +23,7 @@ class Draft:
     description: str = ""
     jax_nn: str = ""
     learnable: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)  # array inputs after x
     domain: tuple[str, str] | None = None
     aliases: list[str] = field(default_factory=list)
 
@@ -60,6 +61,9 @@ def check_flags(draft: Draft) -> None:
     for name in names:
         if names.count(name) > 1:
             raise ValueError(f"--param {name} is given twice")
+    for name in draft.inputs:
+        if draft.inputs.count(name) > 1 or name in names or name == "x":
+            raise ValueError(f"--input {name} is given twice, or is x or a --param")
     for name in draft.learnable:
         if name not in names:
             raise ValueError(f"--learnable {name}: declare it with --param {name}=DEFAULT first")
@@ -138,6 +142,7 @@ _FLAGS = {
     "aliases": "--alias",
     "jax_nn": "--jax-nn",
     "module": "--learnable",
+    "inputs": "--input",
 }
 
 
