@@ -14,6 +14,7 @@ from conftest import ROOT
 flax = pytest.importorskip("flax")
 from flax import linen, nnx  # noqa: E402
 
+import codegen  # noqa: E402
 import generated.linen  # noqa: E402
 import generated.nnx  # noqa: E402
 from codegen.build.pipeline import analyse  # noqa: E402
@@ -105,6 +106,26 @@ def test_nnx_prelu_learns_one_slope_per_channel():
         layer.negative_slope[...] -= 3.0 * grads["negative_slope"][...]
     assert loss(layer) < first / 100
     np.testing.assert_allclose(layer.negative_slope[...], SLOPES, atol=1e-3)
+
+
+def test_a_gated_learnable_activation_gets_modules_taking_the_gate():
+    function = codegen.activation(
+        "x*sigmoid(beta*gate)", inputs=("x", "gate"), learnable=["beta"], beta=1.0
+    )
+    gate = jnp.cos(CHANNELS)
+
+    def expected(beta):
+        return jnp.sum(CHANNELS * jax.nn.sigmoid(beta * gate))
+
+    beta = jnp.full(6, 1.0)
+    linen_module = function.linen(param_shape=(6,))
+    variables = linen_module.init(jax.random.key(0), CHANNELS, gate)
+    grads = jax.grad(lambda v: linen_module.apply(v, CHANNELS, gate).sum())(variables)
+    np.testing.assert_allclose(grads["params"]["beta"], jax.grad(expected)(beta), rtol=1e-5)
+
+    nnx_module = function.nnx(param_shape=(6,))
+    grads = nnx.grad(lambda m: m(CHANNELS, gate).sum())(nnx_module)
+    np.testing.assert_allclose(grads["beta"][...], jax.grad(expected)(beta), rtol=1e-5)
 
 
 LEARNABLE_SWISH = """

@@ -17,8 +17,8 @@ import codegen
 import generated
 from codegen.numerics.evaluate import TARGETS
 from codegen.tools.accuracy import score
-from codegen.tools.memory import residuals
-from codegen.tools.reference import forms, jax_nn_function, plain_function
+from codegen.tools.memory import mlp_memory, residuals
+from codegen.tools.reference import forms, jax_nn_function, packed, plain_function
 
 
 def pairs(seed=0, count=64):
@@ -106,6 +106,26 @@ def test_the_backward_pass_keeps_two_arrays_where_jax_nn_keeps_more(gated):
         kept = residuals(ours, x, gate)
         baseline = residuals(theirs, x, gate)
         assert kept <= 2 < baseline
+
+
+# erfc computed in float32 for bfloat16 inputs: XLA's plan holds float32
+# intermediates where jax.nn's are bfloat16 (docs/benchmarks.md).
+_ERFC_IN_FLOAT32 = pytest.mark.xfail(strict=True, reason="float32 erfc temporaries")
+
+
+@pytest.mark.parametrize(
+    ("name", "flags", "dtype"),
+    [
+        *((n, {}, d) for n in ("swiglu", "reglu", "geglu") for d in (jnp.float32, jnp.bfloat16)),
+        ("geglu", {"approximate": False}, jnp.float32),
+        pytest.param("geglu", {"approximate": False}, jnp.bfloat16, marks=_ERFC_IN_FLOAT32),
+    ],
+)
+def test_a_gated_mlp_plans_no_more_memory_than_with_jax_nn(catalogue, name, flags, dtype):
+    ours = functools.partial(getattr(generated, name), **flags)
+    theirs = functools.partial(jax_nn_function(catalogue[name].spec), **flags)
+    planned = [mlp_memory(packed(f, 2), dtype, 3, 64, 256, gated=True) for f in (ours, theirs)]
+    assert planned[0] <= planned[1]
 
 
 @pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])

@@ -19,13 +19,15 @@ class Module:
     summary: str
     learnable: tuple[Param, ...]
     fixed: tuple[Param, ...]
+    gates: tuple[str, ...] = ()  # array arguments of __call__ after the inputs
 
     @property
     def call(self) -> str:
         """The call of the function, with the parameters bound to local names."""
         args = ", ".join(f"{p.name}={p.name}" for p in self.learnable)
         fixed = ", ".join(f"{p.name}=self.{p.name}" for p in self.fixed)
-        return f"{self.function}(inputs, {', '.join(a for a in (args, fixed) if a)})"
+        arrays = ", ".join(["inputs", *self.gates])
+        return f"{self.function}({arrays}, {', '.join(a for a in (args, fixed) if a)})"
 
     @property
     def learned(self) -> str:
@@ -45,7 +47,8 @@ def modules(activations: list) -> list[Module]:
                     module=f"_{a.spec.name}",
                     summary=a.spec.summary,
                     learnable=tuple(p for p in params if p.learnable),
-                    fixed=tuple(p for p in params if not p.learnable),
+                    fixed=tuple(p for p in params if not p.learnable and not p.input),
+                    gates=a.spec.inputs[1:],
                 )
             )
     return found
