@@ -58,6 +58,18 @@ CAUSES = {
 }
 
 
+# geglu is gelu times the gate: the gate multiplies gelu's error and its own
+# partial is gelu itself, so both rows miss where gelu's do, for gelu's causes.
+CAUSES.update(
+    {
+        (label.replace("gelu", "geglu") + row, k): "as for gelu, which it multiplies: " + why
+        for (label, k), why in list(CAUSES.items())
+        if label.startswith("gelu")
+        for row in ("", ", d/dgate")
+    }
+)
+
+
 def kinks(activation: Activation) -> list[float]:
     """The points where some formula of ``activation`` switches branch."""
     x = activation.x

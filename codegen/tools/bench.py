@@ -53,6 +53,8 @@ CAUSES = {
         "as for silu: polynomials about the zeros of gelu' and gelu'', each evaluated "
         "for every element, buy the accuracy near them that jax.nn lacks."
     ),
+    "swiglu": "as for silu, which it multiplies: the polynomial about the zero of silu'.",
+    "geglu": "as for gelu, which it multiplies: the polynomials about the zeros.",
     "mish": (
         "softplus without overflow, tanh(softplus) and sigmoid from one exponential: five "
         "transcendentals to jax.nn's four, and a polynomial about the zero of mish'."

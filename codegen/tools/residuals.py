@@ -20,6 +20,8 @@ def residual_rows(activations: list[Activation]) -> list[str]:
         "|---|---|---|--:|--:|",
     ]
     for a in activations:
+        if len(a.spec.inputs) > 1:
+            continue  # y times a gate does not give dy/dx: gated specs keep the partials
         formula, x, values = a.formulas[0], a.x, dict(a.defaults)
         form = output_form(formula.tower[0].expr, x, values, a.spec.domain, "output")
         if form is None or not form.has(Y):
