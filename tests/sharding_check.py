@@ -22,12 +22,21 @@ RTOL = 1e-5  # a reduction over shards may add in another order
 
 
 def functions() -> dict[str, object]:
-    """Each function once, under its own name (aliases left out)."""
+    """Each function once, under its own name (aliases left out); a gated
+    one with its gate made from the same sharded input, cos(x)."""
     unique = {}
     for name in generated.__all__:
         function = getattr(generated, name)
-        unique.setdefault(id(function), (name, function))
+        unique.setdefault(id(function), (name, gated(function)))
     return dict(unique.values())
+
+
+def gated(function):
+    parameters = inspect.signature(function).parameters.values()
+    gates = [p for p in parameters if p.default is inspect.Parameter.empty][1:]
+    if not gates:
+        return function
+    return lambda x: function(x, *[jnp.cos(x)] * len(gates))
 
 
 def axis_wise(function) -> bool:
