@@ -19,6 +19,7 @@ from codegen.numerics.evaluate import TARGETS
 from codegen.tools.accuracy import score
 from codegen.tools.memory import mlp_memory, residuals
 from codegen.tools.reference import forms, jax_nn_function, packed, plain_function
+from conftest import ROOT
 
 
 def pairs(seed=0, count=64):
@@ -196,3 +197,13 @@ def test_each_gate_s_partial_is_as_accurate_as_the_x_tower(gated):
         x_row, gate_row = rows[label], rows[f"{label}, d/dgate"]
         for k in (1, 2, 3):
             assert gate_row.ours[k] <= max(TARGETS[k], 2 * x_row.ours[k]), (label, k)
+
+
+def test_a_gated_product_s_kernels_reuse_the_gate_s_tower():
+    """swiglu = silu(x)*gate: its partial in the gate, and every derivative
+    in x below the last, come from the gate's tower, not a repeated body."""
+    source = (ROOT / "generated" / "_swiglu.py").read_text()
+    assert "dy_dgate = _swiglu_dgate(*primals)" in source
+    assert "dy_dgate = _swiglu_dgate_d1(*primals)" in source
+    assert "return cast(gate * _swiglu_dgate_d1(x, gate), dtype, x, gate)" in source
+    assert "return cast(gate * _swiglu_dgate_d2(x, gate), dtype, x, gate)" in source

@@ -138,6 +138,7 @@ def _tower(
         doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
         own = f"_{name.lstrip('_')}_d{symbol.name}"
         gated.append((symbol.name, _tower(activation, gate, own, doc, series, public=False)))
+    factor = _factor(formula, symbols, gated)
     kernels = []
     for level, derivative in enumerate(formula.tower):
         value, *partials = derivative.lowered
@@ -147,7 +148,13 @@ def _tower(
         following = None if last else names[level + 1]
         # Named coefficients for the polynomials printed: the next kernel's is its own.
         function, order = names[0].lstrip("_"), derivative.order
-        value = series(value, function, order)
+        if factor and 0 < level < len(factor[1]):
+            # f = gate*h: each derivative in x is the gate times h's, which its tower
+            # has. Not the value itself: XLA then plans more memory for the step.
+            primal = Body((), f"{factor[0]} * {factor[1][level].name}({_arguments(inputs)})")
+        else:
+            value = series(value, function, order)
+            primal = primal_body(value, inputs)
         partials = [series(partials[0], function, order + 1) if last else partials[0]] + [
             series(p, function, order + 1) for p in partials[1:]
         ]
@@ -165,18 +172,30 @@ def _tower(
             Kernel(
                 names[level],
                 doc,
-                primal_body(value, inputs),
+                primal,
                 # y is the kernel itself, as jax.nn's rules reuse the primal:
                 # its body has no clamps, and its derivative is its own rule.
                 jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)"),
                 "narrow" if level == 0 and public else "cast",
-                "" if level == 0 and public else ", " + ", ".join(s.name for s in inputs),
+                "" if level == 0 and public else ", " + _arguments(inputs),
                 from_output,
             )
         )
         if last:
             break
     return kernels + [kernel for _, tower in gated for kernel in tower]
+
+
+def _factor(formula: Formula, symbols, gated) -> tuple[str, list[Kernel]] | None:
+    """The gate and its tower if the formula is that gate times a formula free of it."""
+    for symbol, (name, tower) in zip(symbols, gated, strict=True):
+        if formula.source.as_independent(symbol, as_Add=False)[1] == symbol:
+            return name, tower
+    return None
+
+
+def _arguments(inputs) -> str:
+    return ", ".join(s.name for s in inputs)
 
 
 def _gates(activation: Activation) -> list[sp.Symbol]:
