@@ -169,6 +169,7 @@ def sigmoid_gated():
     return codegen.activation("x*sigmoid(beta*gate)", inputs=("x", "gate"), beta=1.0)
 
 
+@pytest.mark.slow  # builds a formula from scratch
 @pytest.mark.parametrize("beta", [0.01, 1.0, 30.0])
 def test_an_unseen_two_input_spec_matches_autodiff_at_every_order(sigmoid_gated, beta):
     def plain(x, gate, beta):

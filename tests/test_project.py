@@ -78,6 +78,7 @@ def test_a_folder_without_specs_gets_a_hint_not_an_empty_package(project, capsys
     assert not (project / "generated").exists()
 
 
+@pytest.mark.slow  # derives every spec again
 def test_no_cache_writes_no_cache(project, capsys):
     (project / "specs").mkdir()
     (project / "specs" / "swish.toml").write_text(SWISH)
@@ -87,6 +88,7 @@ def test_no_cache_writes_no_cache(project, capsys):
     assert any((project / ".cache").iterdir())
 
 
+@pytest.mark.slow  # builds specs from the installed catalogue
 def test_the_catalogue_is_there_outside_the_repository(project, capsys):
     code, out, _ = run(capsys, "show", "silu")
     assert code == 0 and "spec: " in out and "def silu(x: ArrayLike) -> Array:" in out
