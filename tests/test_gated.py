@@ -17,6 +17,7 @@ import codegen
 import generated
 from codegen.numerics.evaluate import TARGETS
 from codegen.tools.accuracy import score
+from codegen.tools.describe import listing
 from codegen.tools.memory import mlp_memory, residuals
 from codegen.tools.reference import forms, jax_nn_function, packed, plain_function
 from conftest import ROOT
@@ -215,3 +216,8 @@ def test_python_floats_reach_every_mixed_second_derivative(gated):
         mine = jax.hessian(ours, argnums=(0, 1))(1.5, -2.0)
         truth = jax.hessian(plain, argnums=(0, 1))(1.5, -2.0)
         np.testing.assert_allclose(np.asarray(mine), np.asarray(truth), rtol=1e-5, atol=1e-6)
+
+
+def test_the_listing_names_jax_nn_s_product(catalogue):
+    table = listing(list(catalogue.values()), set(dir(jax.nn)))
+    assert "jax.nn.silu(x) * gate" in table and "jax.nn.relu(x) * gate" in table

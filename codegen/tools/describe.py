@@ -62,6 +62,8 @@ def listing(activations: list[Activation | AxisActivation], jax_nn: set[str]) ->
         spec = a.spec
         params = ", ".join(f"{p.name}={p.default:g}" for p in spec.keywords) or "-"
         matched = f"jax.nn.{spec.jax_nn}" if spec.jax_nn in jax_nn else "-"
+        if len(spec.inputs) > 1 and matched != "-":  # gated: jax.nn's function times the gates
+            matched = " * ".join([f"{matched}(x)", *spec.inputs[1:]])
         rows.append((spec.name, params, matched, " ".join(spec.expression.split())))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     return "\n".join(
