@@ -67,6 +67,12 @@ class Activation:
         return self.inputs[1:]
 
     @property
+    def gates(self) -> tuple[sp.Symbol, ...]:
+        """The array inputs after x, such as swiglu's gate."""
+        params = zip(self.params, self.spec.params, strict=True)
+        return tuple(symbol for symbol, p in params if p.input)
+
+    @property
     def defaults(self) -> dict[sp.Symbol, float | int]:
         """Each parameter's symbol and its default value."""
         return {s: p.default for s, p in zip(self.params, self.spec.params, strict=True)}

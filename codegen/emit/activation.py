@@ -133,7 +133,7 @@ def _tower(
     inputs = activation.inputs
     names = [name] + [f"_{name.lstrip('_')}_d{d.order}" for d in formula.tower[1:]]
     gated = []  # each gate's name and its tower's kernels
-    symbols = _gates(activation) if formula.gates else []  # a gate's tower has none
+    symbols = activation.gates if formula.gates else ()  # a gate's tower has none
     for symbol, gate in zip(symbols, formula.gates, strict=True):
         doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
         own = f"_{name.lstrip('_')}_d{symbol.name}"
@@ -196,12 +196,6 @@ def _factor(formula: Formula, symbols, gated) -> tuple[str, list[Kernel]] | None
 
 def _arguments(inputs) -> str:
     return ", ".join(s.name for s in inputs)
-
-
-def _gates(activation: Activation) -> list[sp.Symbol]:
-    """The array inputs after x."""
-    params = zip(activation.params, activation.spec.params, strict=True)
-    return [symbol for symbol, p in params if p.input]
 
 
 _ORDINAL_DOC = "Derivative of order {} in x of :func:`{}`, in closed form."

@@ -43,13 +43,8 @@ def _names(activation: Activation) -> dict[sp.Symbol, str]:
 def _call(activation: Activation) -> str:
     """The function applied to its array inputs, in LaTeX."""
     names = _names(activation)
-    arrays = [names.get(s, s.name) for s in _arrays(activation)]
+    arrays = [names.get(s, s.name) for s in [activation.x, *activation.gates]]
     return rf"\mathrm{{{latex_name(activation.spec.name)}}}({', '.join(arrays)})"
-
-
-def _arrays(activation: Activation) -> list[sp.Symbol]:
-    inputs = zip(activation.params, activation.spec.params, strict=True)
-    return [activation.x, *(s for s, p in inputs if p.input)]
 
 
 def _forms(activation: Activation) -> list[Form]:
@@ -62,7 +57,7 @@ def _forms(activation: Activation) -> list[Form]:
             f"With ``{flag}={value}`` it computes the element-wise function"
             for value in (default, not default)
         ]
-    names, arrays = _names(activation), _arrays(activation)
+    names, arrays = _names(activation), [activation.x, *activation.gates]
     if len(arrays) == 1:
         operators = [r"\frac{d}{dx}"]
     else:
@@ -90,7 +85,7 @@ def _example(activation: Activation) -> Example:
     low, high = activation.spec.domain
     offsets = [p - min(EXAMPLE_POINTS) for p in EXAMPLE_POINTS]  # for a domain far from 0
     candidates = [p for p in EXAMPLE_POINTS if low < p < high] or [low + d for d in offsets]
-    gates = _arrays(activation)[1:]
+    gates = list(activation.gates)
     found = {}
     for p, gate in zip(candidates, GATE_POINTS, strict=False):
         values = {activation.x: p, **{s: gate for s in gates}}

@@ -47,7 +47,7 @@ def modules(activations: list) -> list[Module]:
                     module=f"_{a.spec.name}",
                     summary=a.spec.summary,
                     learnable=tuple(p for p in params if p.learnable),
-                    fixed=tuple(p for p in params if not p.learnable and not p.input),
+                    fixed=tuple(p for p in a.spec.keywords if not p.learnable),
                     gates=a.spec.inputs[1:],
                 )
             )

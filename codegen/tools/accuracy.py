@@ -156,7 +156,7 @@ def score(activation: Activation, generated, count: int = 120) -> list[Score]:
     points = grid(activation, count)
     spec = activation.spec
     ours, theirs = getattr(generated, spec.name), jax_nn_function(spec)
-    gates = [s for s, p in zip(activation.params, spec.params, strict=True) if p.input]
+    gates = activation.gates
     scores = []
     for index, (label, flags) in enumerate(forms(activation)):
         # A gated function is scored at gates of 1, as f(x) and as each gate's partial.

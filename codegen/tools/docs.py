@@ -80,7 +80,7 @@ def _latex(activation: Activation | AxisActivation) -> list[str]:
     name = rf"\mathrm{{{latex_name(activation.spec.name)}}}"
     if isinstance(activation, AxisActivation):
         return [*axis_latex(activation), rf"\dot{{y}} = {sp.latex(activation.tangent)}"]
-    gates = [s for s, p in zip(activation.params, activation.spec.params, strict=True) if p.input]
+    gates = activation.gates
     lines = []
     for formula in activation.formulas:
         for derivative in formula.tower[:3]:
