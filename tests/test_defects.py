@@ -142,6 +142,26 @@ def test_differences_keep_their_tails(expression):
     np.testing.assert_allclose(f(points), exact, rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "k", "xs"),
+    [
+        (jnp.float32, 1.0, [20.0, 50.0, 80.0]),
+        (jnp.float32, 0.5, [100.0, 150.0]),
+        (jnp.float64, 1.0, [400.0, 700.0]),
+    ],
+)
+def test_a_product_that_overflows_and_underflows_is_taken_in_log_space(dtype, k, xs):
+    # The third derivative holds exp(2kx) * sigmoid(-exp(kx)): inf * 0 where
+    # the truth, about k**3 exp(kx), is finite.
+    f = codegen.activation("softplus(exp(k*x))", k=1.0)
+    x, s = sp.Symbol("x", real=True), sp.Symbol("k", real=True)
+    third = sp.diff(parse_expression("softplus(exp(k*x))", {"x": x, "k": s}), x, 3)
+    exact = exact_values(third.subs(s, sp.Rational(k)), x, np.asarray(xs))
+    with jax.enable_x64(dtype == jnp.float64):
+        d3 = jax.vmap(jax.grad(jax.grad(jax.grad(f))), (0, None))(jnp.asarray(xs, dtype), k)
+    np.testing.assert_allclose(np.asarray(d3, np.float64), exact, rtol=1e-4)
+
+
 def test_a_traceback_needs_debug(tmp_path, capsys):
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "slow.toml").write_text('summary = "s"\nexpression = "tanh(tanh(x))"\n')

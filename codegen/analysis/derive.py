@@ -6,6 +6,7 @@ import math
 import sympy as sp
 
 from codegen.analysis.budget import stage
+from codegen.analysis.logspace import with_fallback
 from codegen.analysis.lower import lower
 from codegen.analysis.model import Activation, Derivative, Formula
 from codegen.analysis.residual import output_form
@@ -155,11 +156,13 @@ def _derivative(spec, current, partials, inputs, defaults, order) -> Derivative:
     samples = parameter_samples(defaults)
     found = [tails(e, x, domain, samples) for e in regimes]
     stage(f"lower, order {order}")
-    value = guarded(lower(regimes[0], x, defaults, clamp=False), found[0])
     lowered = [
-        guarded(lower(e, x, defaults), t) for e, t in zip(regimes[1:], found[1:], strict=True)
+        with_fallback(
+            e, guarded(lower(e, x, defaults, clamp=k > 0), t), x, domain, samples, defaults, k > 0
+        )
+        for k, (e, t) in enumerate(zip(regimes, found, strict=True))
     ]
-    return Derivative(order, current, partials, (value, *lowered))
+    return Derivative(order, current, partials, tuple(lowered))
 
 
 def _partial(expr, symbol: sp.Symbol, x, defaults, domain, order, direct=None) -> sp.Expr:

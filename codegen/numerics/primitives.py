@@ -174,6 +174,15 @@ class Where(sp.Function):
 
     nargs = 3
 
+    @classmethod
+    def eval(cls, condition, a, b):
+        # A condition SymPy decides, as exp(x) >= 0, selects nothing.
+        if condition is sp.true:
+            return a
+        if condition is sp.false:
+            return b
+        return None
+
     def _eval_is_real(self):
         return self.args[1].is_real and self.args[2].is_real
 
