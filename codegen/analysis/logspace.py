@@ -18,7 +18,11 @@ from codegen.numerics.primitives import Where, isfinite, sigmoid, softplus
 
 # Magnitudes to look for breaks at: 16 a decade to 1e4, then 1 a decade.
 _MAGNITUDES = np.unique(np.concatenate([np.geomspace(1, 1e4, 65), np.logspace(4, 308, 305)]))
-_EVALUATE = {np.float32: float32_values, np.float64: float64_values}
+# Each float type: its NumPy evaluation and its largest finite value.
+_TYPES = (
+    (np.float32, float32_values, float(np.finfo(np.float32).max)),
+    (np.float64, float64_values, float(np.finfo(np.float64).max)),
+)
 _CHECKED = 24  # broken points where the truth is computed, at most
 
 
@@ -49,14 +53,14 @@ def _mends(expr, computed, fallback, x, domain, sample) -> bool:
     low, high = domain
     points = np.concatenate([-_MAGNITUDES, _MAGNITUDES])
     points = points[(points > low) & (points < high)]
-    for dtype, evaluate in _EVALUATE.items():
-        typed = points[np.abs(points) <= np.finfo(dtype).max].astype(dtype)
+    for dtype, evaluate, largest in _TYPES:
+        typed = points[np.abs(points) <= largest].astype(dtype)
         broken = typed[~np.isfinite(evaluate(computed.subs(sample), x, typed))]
         if not len(broken):
             continue
         picked = broken[np.unique(np.linspace(0, len(broken) - 1, _CHECKED).astype(int))]
         truth = exact_values(expr.subs(sample), x, picked)
-        finite = np.isfinite(truth) & (np.abs(truth) <= np.finfo(dtype).max)
+        finite = np.isfinite(truth) & (np.abs(truth) <= largest)
         if not finite.any():
             continue
         got = evaluate(fallback.subs(sample), x, picked[finite])
