@@ -155,9 +155,6 @@ def _tower(
         else:
             value = series(value, function, order)
             primal = primal_body(value, inputs)
-        partials = [series(partials[0], function, order + 1) if last else partials[0]] + [
-            series(p, function, order + 1) for p in partials[1:]
-        ]
         # The next derivative gets the inputs as given, and so has their dtype.
         calls = {"x": f"{following}(*primals)"} if following else {}
         for gate, tower in gated:  # the gate's partial, from its own tower where it reaches
@@ -167,6 +164,11 @@ def _tower(
         if level == 0 and formula.output is not None:
             # The backward pass keeps y, which the next layer keeps anyway.
             calls, from_output = _from_output(formula.output, names[0], following)
+        # Only the partials printed here name their series; a call prints none.
+        partials = [
+            p if s.name in calls else series(p, function, order + 1)
+            for s, p in zip(inputs, partials, strict=True)
+        ]
         doc = docstring if level == 0 else _ORDINAL_DOC.format(derivative.order, names[0])
         kernels.append(
             Kernel(
