@@ -137,3 +137,11 @@ def test_unseen_formula_from_its_output_keeps_every_order(alpha):
             mixed = float(jax.grad(jax.grad(f), argnums=1)(x, alpha))
             want = 0.0 if x > 0 else float(mpmath.exp(x / alpha) * (-x / alpha**2))
             assert mixed == pytest.approx(want, rel=1e-12, abs=0)
+
+
+def test_a_formula_sympy_cannot_invert_keeps_its_derivative():
+    # SymPy's simplify raised "Invalid NaN comparison" on Abs(k*x)'s inverse.
+    f = codegen.activation("Abs(k*x)", k=3.0)
+    grad = jax.vmap(jax.grad(f), (0, None))
+    np.testing.assert_allclose(grad(jnp.float32([-2.0, 2.0]), 3.0), [-3.0, 3.0])
+    np.testing.assert_allclose(grad(jnp.float32([-2.0, 2.0]), -0.5), [-0.5, 0.5])

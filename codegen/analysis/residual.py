@@ -44,9 +44,13 @@ def output_form(
     """
     if policy == "derivative":
         return None
-    agreeing = (
-        g for g in _from_output(_elementary(expr), x) if _agrees(g, expr, x, defaults, domain)
-    )
+    try:
+        candidates = _from_output(_elementary(expr), x)
+    except (TypeError, ValueError, NotImplementedError):
+        # SymPy's solve and simplify give up on some branches (a NaN
+        # comparison for Abs(k*x)): then dy/dx is kept, which is always right.
+        return None
+    agreeing = (g for g in candidates if _agrees(g, expr, x, defaults, domain))
     form = next(agreeing, None)
     if form is None:
         return None
