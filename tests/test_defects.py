@@ -162,6 +162,36 @@ def test_a_product_that_overflows_and_underflows_is_taken_in_log_space(dtype, k,
     np.testing.assert_allclose(np.asarray(d3, np.float64), exact, rtol=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("expression", "k", "x", "truth"),
+    [
+        # Brought over one denominator, (1 + k**2 x**2)**2 overflows: inf/inf.
+        ("Max(atan(k*x), (x/2)*(k*x))", 0.01, 1e100, 0.01),
+        ("Max(atan(k*x), (x/2)*(k*x))", 100.0, -1e100, 100.0),
+        ("atan(k*x)/(1 + Abs(x/2))", 3.0, 1e100, 6.283185307e-300),
+        # exp(x) * (tanh(exp(x/2))**2 - 1) is inf * 0: in log space it is not.
+        ("tanh(exp(x/2)) + log1p(k*x**2)", 1.0, 1e3, -1.999994e-06),
+    ],
+)
+def test_second_derivatives_stay_finite_where_a_form_overflows(expression, k, x, truth):
+    f = codegen.activation(expression, k=1.0)
+    with jax.enable_x64(True):
+        got = jax.grad(jax.grad(f))(jnp.float64(x), k)
+    assert float(got) == pytest.approx(truth, rel=1e-6)
+
+
+def test_a_product_of_tanh_terms_is_taken_in_log_space_in_float32():
+    f = codegen.activation("tanh(exp(x/2)) + log1p(k*x**2)", k=1.0)
+    got = jax.vmap(jax.grad(jax.grad(f)), (0, None))(jnp.float32([100.0, 200.0]), 1.0)
+    np.testing.assert_allclose(got, [-1.9994e-04, -4.99963e-05], rtol=1e-4)
+
+
+def test_squareplus_mixed_second_derivative_is_finite_far_out():
+    d2 = jax.vmap(jax.grad(jax.grad(generated.squareplus), 1), (0, None))
+    got = d2(jnp.float32([1e10, 1e20, 1e30, -1e20]), 4.0)
+    np.testing.assert_allclose(got, [-2.5e-21, 0.0, 0.0, 0.0], rtol=1e-5, atol=1e-38)
+
+
 def test_a_traceback_needs_debug(tmp_path, capsys):
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "slow.toml").write_text('summary = "s"\nexpression = "tanh(tanh(x))"\n')

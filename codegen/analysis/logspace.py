@@ -28,9 +28,56 @@ _CHECKED = 24  # broken points where the truth is computed, at most
 
 def log_space(expr: sp.Expr) -> sp.Expr:
     """``expr`` with each product's exponentials merged into one exp, and
-    sigmoid(u) written as exp(-softplus(-u)) so that it merges too."""
-    written = expr.replace(sigmoid, lambda u: sp.exp(-softplus(-u)))
-    return sp.powsimp(written, deep=True, combine="exp")
+    sigmoid(u) written as exp(-softplus(-u)) so that it merges too; 1 -
+    tanh(u)**2 and sech(u)**2 are sigmoids first."""
+    written = expr.replace(_one_minus_tanh_squared, _sigmoids).replace(
+        sigmoid, lambda v: sp.exp(-softplus(-v))
+    )
+    return written.replace(_spread, sp.expand_mul).replace(_exponentials, _merged)
+
+
+def _exponentials(expr: sp.Basic) -> bool:
+    return expr.is_Mul and sum(isinstance(f, sp.exp) for f in expr.args) > 1
+
+
+def _merged(product: sp.Expr) -> sp.Expr:
+    """A product's exponentials as one: powsimp's combine, without its cost."""
+    exps = [f for f in product.args if isinstance(f, sp.exp)]
+    rest = [f for f in product.args if not isinstance(f, sp.exp)]
+    return sp.Mul(*rest, sp.exp(sp.Add(*(f.args[0] for f in exps))))
+
+
+def _one_minus_tanh_squared(expr: sp.Basic) -> bool:
+    """Whether ``expr`` is +-(1 - tanh(u)**2) or sech(u)**2."""
+    if expr.is_Pow and expr.exp == 2:
+        return isinstance(expr.base, sp.sech)
+    if not expr.is_Add or len(expr.args) != 2:
+        return False
+    one, square = sorted(expr.args, key=lambda a: not a.is_Number)
+    square = -square if one == 1 else square
+    return abs(one) == 1 and square.is_Pow and square.exp == 2 and isinstance(square.base, sp.tanh)
+
+
+def _sigmoids(expr: sp.Expr) -> sp.Expr:
+    """1 - tanh(u)**2 = sech(u)**2 = 4 sigmoid(2u) sigmoid(-2u), with its sign."""
+    if expr.is_Pow:
+        u, sign = expr.base.args[0], 1
+    else:
+        one, _ = sorted(expr.args, key=lambda a: not a.is_Number)
+        (u,) = next(iter(expr.atoms(sp.tanh))).args
+        sign = one
+    return 4 * sign * sigmoid(2 * u) * sigmoid(-2 * u)
+
+
+def _spread(expr: sp.Basic) -> bool:
+    """Whether ``expr`` is an exponential times a sum that holds one: then
+    each term on its own, so that its exponentials meet."""
+    if not expr.is_Mul:
+        return False
+    factors = expr.args
+    return any(isinstance(f, sp.exp) for f in factors) and any(
+        f.is_Add and f.has(sp.exp) for f in factors
+    )
 
 
 def with_fallback(
@@ -38,34 +85,44 @@ def with_fallback(
 ) -> sp.Expr:
     """``computed``, the lowered form of ``expr``, with ``expr`` in log space
     where ``computed`` is not finite, if that mends a point."""
-    alternative = log_space(expr)
-    if alternative == expr:
+    if not expr.has(sp.exp, sigmoid, sp.tanh, sp.sech):
         return computed
-    fallback = lower(alternative, x, defaults, clamp=clamp)
-    if not any(_mends(expr, computed, fallback, x, domain, dict(s)) for s in samples):
-        return computed
-    return Where(isfinite(computed), computed, fallback)
+    fallback = None
+    for sample in samples:
+        evaluate, points, truth = _broken(expr, computed, x, domain, dict(sample))
+        if not len(points):
+            continue  # finite wherever its truth is: the common case
+        if fallback is None:
+            alternative = log_space(expr)
+            if alternative == expr:
+                return computed
+            fallback = lower(alternative, x, defaults, clamp=clamp)
+        if _right(evaluate(fallback, x, points, dict(sample)), truth):
+            return Where(isfinite(computed), computed, fallback)
+    return computed
 
 
-def _mends(expr, computed, fallback, x, domain, sample) -> bool:
-    """Whether ``fallback`` is right at a point where ``computed`` is not
-    finite and the truth is, in float32 or float64, at one parameter sample."""
+def _broken(expr, computed, x, domain, sample) -> tuple:
+    """(evaluate, points, truth): up to _CHECKED points where ``computed``
+    is not finite but the truth is, in float32 or else float64, at one
+    parameter sample; no points if there are none."""
     low, high = domain
     points = np.concatenate([-_MAGNITUDES, _MAGNITUDES])
     points = points[(points > low) & (points < high)]
     for dtype, evaluate, largest in _TYPES:
         typed = points[np.abs(points) <= largest].astype(dtype)
-        broken = typed[~np.isfinite(evaluate(computed.subs(sample), x, typed))]
+        broken = typed[~np.isfinite(evaluate(computed, x, typed, sample))]
         if not len(broken):
             continue
         picked = broken[np.unique(np.linspace(0, len(broken) - 1, _CHECKED).astype(int))]
         truth = exact_values(expr.subs(sample), x, picked)
         finite = np.isfinite(truth) & (np.abs(truth) <= largest)
-        if not finite.any():
-            continue
-        got = evaluate(fallback.subs(sample), x, picked[finite])
-        with np.errstate(all="ignore"):
-            close = np.abs(got - truth[finite]) <= 1e-3 * np.abs(truth[finite])
-        if close.any():
-            return True
-    return False
+        if finite.any():
+            return evaluate, picked[finite], truth[finite]
+    return None, np.array([]), np.array([])
+
+
+def _right(got: np.ndarray, truth: np.ndarray) -> bool:
+    """Whether the fallback is right at one of the points, to 1e-3."""
+    with np.errstate(all="ignore"):
+        return bool((np.abs(got - truth) <= 1e-3 * np.abs(truth)).any())

@@ -19,6 +19,8 @@ from codegen.numerics.evaluate import (
     ulp_errors,
 )
 
+_FAR_ULPS = 64  # the most error at a far point (1e5 to 1e20) that counts as right there
+
 
 def most_accurate(
     candidates: Sequence[sp.Expr],
@@ -34,22 +36,46 @@ def most_accurate(
     unique = list(dict.fromkeys(candidates))
     if len(unique) == 1:
         return unique[0]
-    points = sample_points(domain)
+    near, far = sample_points(domain), _far(domain)
+    points = np.concatenate([near, far])
     samples = [dict(s) for s in parameter_samples(defaults)[: 4 if defaults else 1]]
     exact = [exact_values(unique[0].subs(s), x, points) for s in samples]
+    errors, right = {}, {}
+    for c in unique:
+        values = [float32_values(c.subs(s), x, points) for s in samples]
+        pairs = list(zip(values, exact, strict=True))
+        errors[c] = max(
+            np.max(ulp_errors(v[: len(near)], e[: len(near)]), initial=0.0) for v, e in pairs
+        )
+        right[c] = np.concatenate(
+            [ulp_errors(v[len(near) :], e[len(near) :]) <= _FAR_ULPS for v, e in pairs]
+        )
 
     def cost(candidate: sp.Expr) -> tuple[float, int, str]:
-        errors = [
-            ulp_errors(float32_values(candidate.subs(s), x, points), e)
-            for s, e in zip(samples, exact, strict=True)
-        ]
-        error = float(max(np.max(e, initial=0.0) for e in errors))
+        # A form right at fewer far points than another breaks where that
+        # one does not (x**2 overflowing in a form brought over one
+        # denominator).  Forms that break at different points are left to
+        # the tail regimes, which mend each where its truth has a limit.
+        narrower = any(_covers(other, right[candidate]) for other in right.values())
+        error = np.inf if narrower else float(errors[candidate])
         return (error, sp.count_ops(candidate), sp.srepr(candidate))
 
     costs = {candidate: cost(candidate) for candidate in unique}
     best = min(unique, key=costs.__getitem__)
     # The first candidate, as written, stays unless another is ``margin`` times better.
     return unique[0] if costs[unique[0]][0] <= margin * costs[best][0] else best
+
+
+def _far(domain: tuple[float, float]) -> np.ndarray:
+    """float32 points far out, where a form's intermediate may overflow."""
+    magnitudes = np.float32([1e5, 1e10, 1e15, 1e20])
+    points = np.concatenate([-magnitudes, magnitudes])
+    return points[(points > domain[0]) & (points < domain[1])]
+
+
+def _covers(wider: np.ndarray, narrower: np.ndarray) -> bool:
+    """Whether ``wider`` holds every point of ``narrower`` and more."""
+    return bool((wider >= narrower).all() and (wider > narrower).any())
 
 
 def best_form(

@@ -12,6 +12,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+EMPTY: Mapping = {}  # no parameters
 TINY = 1e-30  # errors of smaller results are measured against this
 TARGETS = (4, 4, 16, 64)  # most float32 ulps allowed at derivative order 0, 1, 2, 3
 DIGITS = 40
@@ -138,22 +139,31 @@ def mpmath_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
     return sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"])
 
 
-def float32_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
+def float32_values(
+    expr: sp.Expr, x: sp.Symbol, points: np.ndarray, sample: Mapping = EMPTY
+) -> np.ndarray:
     """``expr`` at ``points`` computed in float32 by NumPy."""
-    return float64_values(expr, x, np.asarray(points, np.float32))
+    return float64_values(expr, x, np.asarray(points, np.float32), sample)
 
 
-def float64_values(expr: sp.Expr, x: sp.Symbol, points: np.ndarray) -> np.ndarray:
-    """``expr`` at ``points`` computed by NumPy in the points' own dtype."""
-    function = _float32_function(expr, x)
+def float64_values(
+    expr: sp.Expr, x: sp.Symbol, points: np.ndarray, sample: Mapping = EMPTY
+) -> np.ndarray:
+    """``expr`` at ``points`` computed by NumPy in the points' own dtype,
+    with the parameters at ``sample``'s values: one function for them all,
+    where a large formula takes seconds to turn into one."""
+    symbols = tuple(sorted(sample, key=str))
+    function = _float32_function(expr, (x, *symbols))
+    values = [points.dtype.type(float(sample[s])) for s in symbols]
     with np.errstate(all="ignore"):
-        values = np.broadcast_to(function(points), points.shape)
-    return np.asarray(values, dtype=np.float64)
+        result = np.broadcast_to(function(points, *values), points.shape)
+    return np.asarray(result, dtype=np.float64)
+
 
 
 @functools.cache
-def _float32_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
-    return sp.lambdify(x, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
+def _float32_function(expr: sp.Expr, arguments: tuple[sp.Symbol, ...]) -> Callable:
+    return sp.lambdify(arguments, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
 
 
 def ulp_errors(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
