@@ -68,7 +68,7 @@ def most_accurate(
 
 def _far(domain: tuple[float, float]) -> np.ndarray:
     """float32 points far out, where a form's intermediate may overflow."""
-    magnitudes = np.float32([1e5, 1e10, 1e15, 1e20])
+    magnitudes = np.array([1e5, 1e10, 1e15, 1e20], np.float32)
     points = np.concatenate([-magnitudes, magnitudes])
     return points[(points > domain[0]) & (points < domain[1])]
 

@@ -160,7 +160,6 @@ def float64_values(
     return np.asarray(result, dtype=np.float64)
 
 
-
 @functools.cache
 def _float32_function(expr: sp.Expr, arguments: tuple[sp.Symbol, ...]) -> Callable:
     return sp.lambdify(arguments, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
