@@ -154,7 +154,8 @@ def float64_values(
     where a large formula takes seconds to turn into one."""
     symbols = tuple(sorted(sample, key=str))
     function = _float32_function(expr, (x, *symbols))
-    values = [points.dtype.type(float(sample[s])) for s in symbols]
+    # Full arrays: lambdify's And and Or reduce a tuple, which must not mix shapes.
+    values = [np.full(points.shape, float(sample[s]), points.dtype) for s in symbols]
     with np.errstate(all="ignore"):
         result = np.broadcast_to(function(points, *values), points.shape)
     return np.asarray(result, dtype=np.float64)
