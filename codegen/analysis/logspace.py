@@ -111,7 +111,10 @@ def _broken(expr, computed, x, domain, sample) -> tuple:
     points = points[(points > low) & (points < high)]
     for dtype, evaluate, largest in _TYPES:
         typed = points[np.abs(points) <= largest].astype(dtype)
-        broken = typed[~np.isfinite(evaluate(computed, x, typed, sample))]
+        try:
+            broken = typed[~np.isfinite(evaluate(computed, x, typed, sample))]
+        except TypeError:
+            break  # SymPy cannot print Min of a clamped x for NumPy: no fallback
         if not len(broken):
             continue
         picked = broken[np.unique(np.linspace(0, len(broken) - 1, _CHECKED).astype(int))]
