@@ -192,6 +192,19 @@ def test_squareplus_mixed_second_derivative_is_finite_far_out():
     np.testing.assert_allclose(got, [-2.5e-21, 0.0, 0.0, 0.0], rtol=1e-5, atol=1e-38)
 
 
+def test_a_formula_sympy_cannot_solve_for_its_domain_keeps_the_real_line():
+    # continuous_domain left tanh(x + k) + 1 = 0 unsolved: it has no real root.
+    f = codegen.activation("tanh(x + k)/(1 + Abs(tanh(x + k)))", k=0.5)
+    assert float(f(-40.0, 0.5)) == pytest.approx(-0.5)
+
+
+def test_log1p_of_a_square_does_not_overflow():
+    f = codegen.activation("log1p(((x/2)*(x + k))**2)", k=3.0)
+    np.testing.assert_allclose(f(jnp.float32([1e10, -1e10]), 3.0), [90.71711, 90.71711])
+    with jax.enable_x64(True):
+        np.testing.assert_allclose(f(jnp.float64([1e100]), 3.0), [919.6477428], rtol=1e-9)
+
+
 def test_a_traceback_needs_debug(tmp_path, capsys):
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "slow.toml").write_text('summary = "s"\nexpression = "tanh(tanh(x))"\n')

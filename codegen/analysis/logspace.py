@@ -11,6 +11,7 @@ only where it mends a point at which the truth is finite.
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from codegen.analysis.lower import lower
 from codegen.numerics.evaluate import exact_values, float32_values, float64_values
@@ -29,11 +30,27 @@ _CHECKED = 24  # broken points where the truth is computed, at most
 def log_space(expr: sp.Expr) -> sp.Expr:
     """``expr`` with each product's exponentials merged into one exp, and
     sigmoid(u) written as exp(-softplus(-u)) so that it merges too; 1 -
-    tanh(u)**2 and sech(u)**2 are sigmoids first."""
+    tanh(u)**2 and sech(u)**2 are sigmoids first.  log1p(u**2), which
+    overflows with u**2, is 2 log|u| + log1p(u**-2), u's factors apart."""
     written = expr.replace(_one_minus_tanh_squared, _sigmoids).replace(
         sigmoid, lambda v: sp.exp(-softplus(-v))
     )
+    written = written.replace(_log1p_of_square, _logs)
     return written.replace(_spread, sp.expand_mul).replace(_exponentials, _merged)
+
+
+def _log1p_of_square(expr: sp.Basic) -> bool:
+    """Whether ``expr`` is log1p of a product of even powers, which overflows."""
+    return isinstance(expr, log1p) and all(
+        f.is_positive or (f.is_Pow and f.exp.is_even) for f in sp.Mul.make_args(expr.args[0])
+    )
+
+
+def _logs(expr: sp.Expr) -> sp.Expr:
+    """log1p(w) = log(w) + log1p(1/w), with log(w) a sum over w's factors."""
+    w = expr.args[0]
+    logs = [f.exp * sp.log(sp.Abs(f.base)) if f.is_Pow else sp.log(f) for f in sp.Mul.make_args(w)]
+    return sp.Add(*logs) + log1p(1 / w)
 
 
 def _exponentials(expr: sp.Basic) -> bool:
@@ -85,7 +102,7 @@ def with_fallback(
 ) -> sp.Expr:
     """``computed``, the lowered form of ``expr``, with ``expr`` in log space
     where ``computed`` is not finite, if that mends a point."""
-    if not expr.has(sp.exp, sigmoid, sp.tanh, sp.sech):
+    if not expr.has(sp.exp, sigmoid, sp.tanh, sp.sech, log1p):
         return computed
     fallback = None
     for sample in samples:

@@ -41,6 +41,8 @@ def real_domain(expr: sp.Expr, x: sp.Symbol) -> tuple[float, float] | None:
         where = continuous_domain(expr, x, sp.S.Reals)
     except (NotImplementedError, ValueError, TypeError, RecursionError):
         return None
+    if where.has(sp.ConditionSet):
+        return None  # SymPy cannot solve it: tanh(x + k) + 1 = 0 has no real root
     outside = sp.S.Reals - where
     if where == sp.S.Reals or isinstance(outside, sp.FiniteSet):
         return None
