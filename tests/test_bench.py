@@ -6,7 +6,8 @@ import jax
 import pytest
 
 import generated
-from codegen.tools.bench import EXTRA_WORK, candidates, cost, main, residuals, sample
+from codegen.tools.bench import candidates, cost, main, residuals, sample
+from codegen.tools.bench_causes import EXTRA_WORK
 from conftest import ROOT
 
 

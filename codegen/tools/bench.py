@@ -1,7 +1,7 @@
 """Benchmark the generated functions against jax.nn and plain autodiff.
 
 ``python -m codegen.tools.bench`` times, for every activation, the jitted forward
-pass and ``jax.jit(jax.grad(lambda x: f(x).sum()))`` of the generated
+pass and ``jax.jit(jax.grad(loss))`` of the generated
 function, of jax.nn's (where it has one) and of JAX autodiff of the same
 formula with no custom rule. Candidates run interleaved, A B A B, and the
 report gives the median of the pairwise time ratios: single timings on a
@@ -28,70 +28,13 @@ import numpy as np
 from codegen.analysis.model import Activation
 from codegen.build.pipeline import analyse
 from codegen.tools import plots
+from codegen.tools.bench_causes import CAUSES, EXTRA_WORK
 from codegen.tools.build_times import generator_times
 from codegen.tools.memory import cost, memory_section, residuals
 from codegen.tools.reference import jax_nn_function, packed, plain_axis_function, plain_function
 
 _SAMPLE_SECONDS = 0.005
 _LIMIT = 1.25  # the most grad time, as a ratio to jax.nn's, allowed to any activation
-
-# More transcendentals than jax.nn's, each for accuracy jax.nn lacks (docs/accuracy.md).
-EXTRA_WORK = {
-    "mish": "softplus computed without overflow, and tanh(softplus) from one exponential",
-    "log1mexp": "log(-expm1(-x)) and log1p(-exp(-x)) by branch, each accurate on its side",
-    "glu": (
-        "sigmoid(b) * sigmoid(-b), accurate in both tails, as two logistics: from one "
-        "exponential, as the element-wise functions take it, XLA's CPU plan of glu's "
-        "value_and_grad ran 2-5 times slower"
-    ),
-}
-
-# Why a gradient is slower than jax.nn's, where it is: found in the HLO.
-CAUSES = {
-    "silu": (
-        "silu' has a zero at x = -1.278 where its two terms cancel; a Taylor polynomial "
-        "(10 float32 terms) about it keeps the error within 4 ulps, where jax.nn's is "
-        "unbounded (docs/accuracy.md), and a select evaluates it for every element. "
-        "Without it the gradient measured 1.07-1.13."
-    ),
-    "gelu": (
-        "as for silu: polynomials about the zeros of gelu' and gelu'', each evaluated "
-        "for every element, buy the accuracy near them that jax.nn lacks."
-    ),
-    "swiglu": "as for silu, which it multiplies: the polynomial about the zero of silu'.",
-    "geglu": "as for gelu, which it multiplies: the polynomials about the zeros.",
-    "mish": (
-        "softplus without overflow, tanh(softplus) and sigmoid from one exponential: five "
-        "transcendentals to jax.nn's four, and a polynomial about the zero of mish'."
-    ),
-    "tanh": (
-        "tanh' = 4e/(1 + e)^2 with e = exp(-2|x|) costs an exponential and a division; "
-        "jax.nn's 1 - tanh(x)^2 reuses the forward tanh, which XLA computes as a rational "
-        "function, but is off by 1.4e7 ulps for |x| above 9."
-    ),
-    "sigmoid": (
-        "sigmoid' = e/(1 + e)^2 from e = exp(-|x|), where jax.nn reuses the forward "
-        "logistic in s(1 - s), which loses all accuracy above x = 17."
-    ),
-    "glu": (
-        "a * sigmoid(b) * sigmoid(-b) takes a second logistic where jax.nn's "
-        "s * (1 - s) reuses the first, and loses all accuracy above b = 17."
-    ),
-    "softmax": (
-        "a row whose largest entry is not finite (all masked, or all -inf) is shifted by "
-        "0, not by NaN: a select, and an extra fusion that shows on small arrays."
-    ),
-    "log_softmax": "as for softmax: the guard on rows whose largest entry is not finite.",
-    "standardize": (
-        "measured from 1.02 to 1.67 in runs on this machine. Its gradient does 13 flops "
-        "an element to jax.nn's 8: the fast variance clipped at 0, and the clip's step in "
-        "the tangent."
-    ),
-    "squareplus": (
-        "the rationalised branch b/(s - x) for x < 0, where jax.nn's x + s cancels (off by "
-        "1.4e7 ulps), costs a second division and a select: 11 flops an element to 6."
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -130,6 +73,14 @@ def sample(activation, size: int) -> jax.Array:
     return jnp.asarray(x.reshape(-1, 128) if activation.spec.axis else x)
 
 
+def loss(f: Callable, x: jax.Array) -> Callable:
+    """``f``'s output dotted with a dense cotangent, as a next layer gives.
+    With ``f(x).sum()``'s ones, XLA's CPU reduce fusion built the ones as an
+    array for a custom JVP: silu's step was 1.8 times jax.nn's, not 1.4."""
+    w = jax.random.normal(jax.random.key(1), jax.eval_shape(f, x).shape, jnp.float32)
+    return lambda x: jnp.vdot(f(x), w)
+
+
 def paired_ratio(mine, theirs, x, repeats: int) -> float:
     """The median of time(mine) / time(theirs), timed alternately.
 
@@ -157,8 +108,9 @@ def measure(activation, generated, size: int, repeats: int) -> Row:
     found = candidates(activation, generated)
     x = sample(activation, size)
     forward = {name: jax.jit(f) for name, f in found.items()}
-    backward = {name: jax.jit(jax.grad(lambda x, f=f: f(x).sum())) for name, f in found.items()}
-    step = {n: jax.jit(jax.value_and_grad(lambda x, f=f: f(x).sum())) for n, f in found.items()}
+    losses = {name: loss(f, x) for name, f in found.items()}
+    backward = {name: jax.jit(jax.grad(f)) for name, f in losses.items()}
+    step = {name: jax.jit(jax.value_and_grad(f)) for name, f in losses.items()}
     ours = "generated"
 
     def ratios(timed):
@@ -170,7 +122,7 @@ def measure(activation, generated, size: int, repeats: int) -> Row:
         forward=ratios(forward),
         backward=ratios(backward),
         step=ratios(step),
-        costs={n: cost(jax.grad(lambda x, f=f: f(x).sum()), x) for n, f in found.items()},
+        costs={n: cost(jax.grad(f), x) for n, f in losses.items()},
         residuals={n: residuals(f, x) for n, f in found.items()},
     )
 
@@ -195,7 +147,8 @@ def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str
         f"{os.cpu_count()} cores; float32 inputs of {', '.join(map(str, sizes))} elements.",
         f"Times are medians of {repeats} interleaved pairwise ratios, generated / baseline:",
         "below 1 means the generated function is faster. `fwd` is the jitted function,",
-        "`grad` is `jit(grad(lambda x: f(x).sum()))`, `step` the value and the gradient",
+        "`grad` is `jit(grad(lambda x: jnp.vdot(f(x), w)))` for a fixed random w, a dense",
+        "cotangent as a next layer gives; `step` is the value and the gradient",
         "together (`value_and_grad`), as a training step takes them. Costs are XLA's",
         "cost analysis of that gradient per element; `kept` is how many arrays of at least",
         "half the input's size the backward pass saves. A gated function's input is split",
@@ -242,22 +195,23 @@ def report(rows: list[Row], times: dict[str, float], sizes, repeats: int) -> str
 def _ranking(rows: list[Row]) -> list[str]:
     """Every activation with a jax.nn counterpart, by its worst time ratio to it
     (gradient or training step, at any size), largest first."""
+    ranked = sorted(_worst(rows, "backward", "step").items(), key=lambda item: -item[1])
+    return ["", "## By gap to jax.nn's time", "", ", ".join(f"{n} {v:.2f}" for n, v in ranked)]
+
+
+def _worst(rows: list[Row], *timings: str) -> dict[str, float]:
+    """Each activation's largest ratio to jax.nn among ``timings``, at any size."""
     worst: dict[str, float] = {}
     for r in rows:
-        for ratios in (r.backward, r.step):
+        for ratios in (getattr(r, t) for t in timings):
             if "jax.nn" in ratios:
                 worst[r.name] = max(worst.get(r.name, 0.0), ratios["jax.nn"])
-    ranked = sorted(worst.items(), key=lambda item: -item[1])
-    return ["", "## By gap to jax.nn's time", "", ", ".join(f"{n} {v:.2f}" for n, v in ranked)]
+    return worst
 
 
 def _slower(rows: list[Row]) -> list[str]:
     """Each activation whose grad is above the limit at some size, with its cause."""
-    worst: dict[str, float] = {}
-    for r in rows:
-        if "jax.nn" in r.backward:
-            worst[r.name] = max(worst.get(r.name, 0.0), r.backward["jax.nn"])
-    slower = {name: ratio for name, ratio in worst.items() if ratio > _LIMIT}
+    slower = {name: ratio for name, ratio in _worst(rows, "backward").items() if ratio > _LIMIT}
     lines = ["", f"## Gradients more than {_LIMIT} times jax.nn's time", ""]
     if not slower:
         return [*lines, "None."]
