@@ -6,6 +6,7 @@ dtypes, and with the arrays the backward pass keeps counted.
 """
 
 import functools
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -201,14 +202,31 @@ def test_each_gate_s_partial_is_as_accurate_as_the_x_tower(gated):
             assert gate_row.ours[k] <= max(TARGETS[k], 2 * x_row.ours[k]), (label, k)
 
 
-def test_a_gated_product_s_kernels_reuse_the_gate_s_tower():
-    """swiglu = silu(x)*gate: its partial in the gate, and every derivative
-    in x below the last, come from the gate's tower, not a repeated body."""
+def test_a_gated_product_calls_the_package_s_kernels_for_the_gate_s_tower():
+    """swiglu = silu(x)*gate: its partial in the gate is silu, and its
+    derivative in x is the gate times silu's, whose rules give the next."""
     source = (ROOT / "generated" / "_swiglu.py").read_text()
-    assert "dy_dgate = _swiglu_dgate(*primals)" in source
-    assert "dy_dgate = _swiglu_dgate_d1(*primals)" in source
-    assert "return cast(gate * _swiglu_dgate_d1(x, gate), dtype, x, gate)" in source
-    assert "return cast(gate * _swiglu_dgate_d2(x, gate), dtype, x, gate)" in source
+    assert "from ._silu import silu, _silu_d1\n" in source
+    assert "dy_dgate = silu(jnp.asarray(primals[0], dtype))" in source
+    assert "return cast(gate * _silu_d1(x), dtype, x, gate)" in source
+    assert "def _swiglu_d2" not in source and "def _swiglu_dgate" not in source
+    geglu = (ROOT / "generated" / "_geglu.py").read_text()
+    assert "_gelu_approximate_d1(x)" in geglu and "_gelu_not_approximate_d1(x)" in geglu
+
+
+def test_a_gated_product_alone_has_its_own_gate_tower_to_the_third_order():
+    """Built without silu beside it, swiglu computes its gate's tower itself."""
+    ours = codegen.activation("x/(1 + exp(-x))*gate", name="swish_gated", inputs=("x", "gate"))
+    module = vars(sys.modules[ours.__module__])
+    assert "_swish_gated_dgate_d2" in module and "_swish_gated_d2" not in module
+    plain = lambda x, gate: x / (1 + jnp.exp(-x)) * gate  # noqa: E731
+    with jax.enable_x64(True):
+        for x, gate in [(-3.0, 2.0), (0.5, -1.5), (7.0, 0.25)]:
+            for argnums in [(0, 0, 0), (0, 0, 1), (0, 1, 0)]:
+                mine, truth = ours, plain
+                for a in argnums:
+                    mine, truth = jax.grad(mine, a), jax.grad(truth, a)
+                np.testing.assert_allclose(mine(x, gate), truth(x, gate), rtol=1e-12, atol=1e-14)
 
 
 def test_python_floats_reach_every_mixed_second_derivative(gated):

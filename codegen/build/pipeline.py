@@ -20,6 +20,7 @@ from codegen.emit.activation import emit_activation, emit_init, emit_support
 from codegen.emit.axiswise import emit_axiswise
 from codegen.emit.flax import emit_flax
 from codegen.emit.format import format_source
+from codegen.emit.towers import links
 from codegen.spec.load import Spec, SpecError, load_spec
 
 
@@ -122,6 +123,10 @@ def build(
         cache.store({keys[s.path]: results[s.path] for s in specs})
     activations = [results[s.path][0] for s in specs]
     files = {module_path(a, layout): results[a.spec.path][1] for a in activations}
+    for a in activations:  # a gate's partial that another module computes: call it
+        if isinstance(a, Activation) and links(a, activations):
+            path = module_path(a, layout)
+            files[path] = format_source(emit_activation(a, layout.package, activations), path)
     activations.sort(key=lambda a: a.spec.name)
     shared = {
         layout.file("__init__.py"): emit_init(activations, layout.specs_name),
@@ -151,6 +156,10 @@ def build_file(layout: Layout, path: Path) -> tuple[Activation | AxisActivation,
     """One spec file of ``layout`` analysed and its module emitted, from the
     cache where it can be: ``symjvp show`` needs one, not a whole build."""
     spec = load_spec(path, layout.root)
+    if len(spec.inputs) > 1:  # its gate's partial can call another spec's kernels
+        activations, files = build(layout)
+        (activation,) = [a for a in activations if a.spec.path == spec.path]
+        return activation, files[module_path(activation, layout)]
     key = cache.key(spec, layout.package)
     found = cache.load(key)
     if found is None:

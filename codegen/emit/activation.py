@@ -6,16 +6,18 @@ here, so the templates hold no logic beyond loops over what they are given.
 
 import importlib.resources
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 
-from codegen.analysis.model import Activation, Formula
+from codegen.analysis.model import Activation, AxisActivation, Formula
 from codegen.emit.constants import SeriesNames
 from codegen.emit.cse import Body, jvp_body, primal_body
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
 from codegen.emit.printer import to_code
+from codegen.emit.towers import Link, bases, kernel_names, links
 from codegen.spec.model import Param, Spec
 
 
@@ -31,12 +33,13 @@ class FromOutput:
 
 @dataclass(frozen=True)
 class Kernel:
-    """One custom_jvp function: a formula's primal body and its JVP rule."""
+    """One custom_jvp function: a formula's primal body and its JVP rule; or,
+    without a rule, a jitted function that autodiff goes through."""
 
     name: str
     docstring: str
     primal: Body
-    jvp: Body
+    jvp: Body | None
     rounding: str  # the support function that gives the result its dtype
     shape: str  # and the rest of its arguments
     from_output: FromOutput | None = None  # emitted before the kernel, for its JVP
@@ -49,12 +52,21 @@ class Export:
     name: str
 
 
-def emit_activation(activation: Activation, package: str = "generated") -> str:
-    """The module of one element-wise activation; its examples import ``package``."""
+def emit_activation(
+    activation: Activation,
+    package: str = "generated",
+    others: Sequence[Activation | AxisActivation] = (),
+) -> str:
+    """The module of one element-wise activation; its examples import ``package``.
+
+    A gate's partial that one of ``others``, the package's other activations,
+    computes is a call to that one's kernels.
+    """
     spec = activation.spec
     docstring = render_docstring(activation, package).rstrip()
     series = SeriesNames()
-    towers = _kernels(activation, docstring, series)
+    linked = links(activation, others)
+    towers = _kernels(activation, docstring, series, linked)
     context = dict(
         header=header(spec.path),
         constants=series.constants,
@@ -70,7 +82,7 @@ def emit_activation(activation: Activation, package: str = "generated") -> str:
     )
     template = ENVIRONMENT.get_template("activation.py.j2")
     code = template.render(imports=[], **context)  # to find out what it uses
-    return template.render(imports=_imports(code), **context)
+    return template.render(imports=_imports(code, linked.values()), **context)
 
 
 def signature(spec: Spec) -> str:
@@ -98,26 +110,31 @@ def emit_support() -> str:
 
 
 def _kernels(
-    activation: Activation, docstring: str, series: SeriesNames
+    activation: Activation, docstring: str, series: SeriesNames, linked: dict[sp.Expr, Link]
 ) -> dict[bool | None, list[Kernel]]:
     """The derivative tower of each formula, keyed by the switch value that selects it.
 
     Without a switch the only tower's first kernel is the public function,
     keyed by None.
     """
-    spec = activation.spec
-    if spec.switch is None:
-        keys: list[bool | None] = [None]
-        names, docs = [spec.name], [docstring]
-    else:
-        flag = spec.switch.name
-        keys = [spec.switch.default, not spec.switch.default]  # the order of the formulas
-        names = [f"_{spec.name}_{flag}" if k else f"_{spec.name}_not_{flag}" for k in keys]
-        docs = [f"{spec.name} with ``{flag}={k}``; see :func:`{spec.name}`." for k in keys]
-    return {
-        key: _tower(activation, formula, name, doc, series)
-        for key, name, doc, formula in zip(keys, names, docs, activation.formulas, strict=True)
-    }
+    spec, towers = activation.spec, {}
+    for (key, name), formula in zip(bases(activation), activation.formulas, strict=True):
+        doc = docstring
+        if spec.switch is not None:
+            doc = f"{spec.name} with ``{spec.switch.name}={key}``; see :func:`{spec.name}`."
+        towers[key] = _tower(activation, formula, name, doc, series, linked)
+    return towers
+
+
+@dataclass(frozen=True)
+class GateTower:
+    """A gate's partial and its derivatives in x: the kernels that compute them,
+    as calls from a kernel's body (widened inputs) and from a JVP rule."""
+
+    name: str
+    primal_calls: list[str]
+    jvp_calls: list[str]
+    kernels: list[Kernel]  # to emit; none when another module's are called
 
 
 def _tower(
@@ -126,40 +143,43 @@ def _tower(
     name: str,
     docstring: str,
     series: SeriesNames,
+    linked: dict[sp.Expr, Link],
     public: bool = True,
 ) -> list[Kernel]:
     """One custom_jvp function per derivative; each JVP calls the next one,
     and each gate's tower for that gate's partial."""
     inputs = activation.inputs
-    names = [name] + [f"_{name.lstrip('_')}_d{d.order}" for d in formula.tower[1:]]
-    gated = []  # each gate's name and its tower's kernels
+    names = kernel_names(formula, name, activation.x)
     symbols = activation.gates if formula.gates else ()  # a gate's tower has none
-    for symbol, gate in zip(symbols, formula.gates, strict=True):
-        doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
-        own = f"_{name.lstrip('_')}_d{symbol.name}"
-        gated.append((symbol.name, _tower(activation, gate, own, doc, series, public=False)))
+    gated = [
+        _gate_tower(activation, symbol, gate, name, series, linked)
+        for symbol, gate in zip(symbols, formula.gates, strict=True)
+    ]
     factor = _factor(formula, symbols, gated)
     kernels = []
-    for level, derivative in enumerate(formula.tower):
+    for level, derivative in enumerate(formula.tower[: len(names)]):
         value, *partials = derivative.lowered
-        # A derivative constant in x is written in place: as an array from a
-        # kernel, it would be one more array kept for the backward pass.
-        last = level + 1 == len(names) or not partials[0].has(activation.x)
+        last = level + 1 == len(names)
         following = None if last else names[level + 1]
+        doc = docstring if level == 0 else _ORDINAL_DOC.format(derivative.order, names[0])
+        rounding, shape = "cast", ", " + _arguments(inputs)
+        if level == 0 and public:
+            rounding, shape = "narrow", ""
+        if factor and 0 < level < len(factor.primal_calls):
+            # f = gate*h: the derivative in x is the gate times h's, whose kernel's
+            # rule gives the next ones. Not the value itself: XLA then plans more
+            # memory for the step.
+            body = Body((), f"{factor.name} * {factor.primal_calls[level]}")
+            kernels.append(Kernel(names[level], doc, body, None, rounding, shape))
+            break
         # Named coefficients for the polynomials printed: the next kernel's is its own.
         function, order = names[0].lstrip("_"), derivative.order
-        if factor and 0 < level < len(factor[1]):
-            # f = gate*h: each derivative in x is the gate times h's, which its tower
-            # has. Not the value itself: XLA then plans more memory for the step.
-            primal = Body((), f"{factor[0]} * {factor[1][level].name}({_arguments(inputs)})")
-        else:
-            value = series(value, function, order)
-            primal = primal_body(value, inputs)
+        value = series(value, function, order)
         # The next derivative gets the inputs as given, and so has their dtype.
         calls = {"x": f"{following}(*primals)"} if following else {}
-        for gate, tower in gated:  # the gate's partial, from its own tower where it reaches
-            if level < len(tower):
-                calls[gate] = f"{tower[level].name}(*primals)"
+        for gate in gated:  # the gate's partial, from its own tower where it reaches
+            if level < len(gate.jvp_calls):
+                calls[gate.name] = gate.jvp_calls[level]
         from_output = None
         if level == 0 and formula.output is not None:
             # The backward pass keeps y, which the next layer keeps anyway.
@@ -169,30 +189,42 @@ def _tower(
             p if s.name in calls else series(p, function, order + 1)
             for s, p in zip(inputs, partials, strict=True)
         ]
-        doc = docstring if level == 0 else _ORDINAL_DOC.format(derivative.order, names[0])
+        # y is the kernel itself, as jax.nn's rules reuse the primal:
+        # its body has no clamps, and its derivative is its own rule.
+        jvp = jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)")
         kernels.append(
-            Kernel(
-                names[level],
-                doc,
-                primal,
-                # y is the kernel itself, as jax.nn's rules reuse the primal:
-                # its body has no clamps, and its derivative is its own rule.
-                jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)"),
-                "narrow" if level == 0 and public else "cast",
-                "" if level == 0 and public else ", " + _arguments(inputs),
-                from_output,
-            )
+            Kernel(names[level], doc, primal_body(value, inputs), jvp, rounding, shape, from_output)
         )
-        if last:
-            break
-    return kernels + [kernel for _, tower in gated for kernel in tower]
+    return kernels + [kernel for gate in gated for kernel in gate.kernels]
 
 
-def _factor(formula: Formula, symbols, gated) -> tuple[str, list[Kernel]] | None:
-    """The gate and its tower if the formula is that gate times a formula free of it."""
-    for symbol, (name, tower) in zip(symbols, gated, strict=True):
+def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) -> GateTower:
+    """The tower of ``gate``, a partial of the formula named ``name``: another
+    module's kernels where one computes it, else its own."""
+    if gate.source in linked:
+        names = linked[gate.source].names
+        # The partial has the result's dtype, as the next derivative has.
+        as_given = "jnp.asarray(primals[0], dtype)"
+        return GateTower(
+            symbol.name, [f"{n}(x)" for n in names], [f"{n}({as_given})" for n in names], []
+        )
+    doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
+    own = f"_{name.lstrip('_')}_d{symbol.name}"
+    kernels = _tower(activation, gate, own, doc, series, linked, public=False)
+    arguments = _arguments(activation.inputs)
+    return GateTower(
+        symbol.name,
+        [f"{k.name}({arguments})" for k in kernels],
+        [f"{k.name}(*primals)" for k in kernels],
+        kernels,
+    )
+
+
+def _factor(formula: Formula, symbols, gated: list[GateTower]) -> GateTower | None:
+    """The gate's tower if the formula is that gate times a formula free of it."""
+    for symbol, gate in zip(symbols, gated, strict=True):
         if formula.source.as_independent(symbol, as_Add=False)[1] == symbol:
-            return name, tower
+            return gate
     return None
 
 
@@ -231,7 +263,7 @@ _SUPPORT = (
 )
 
 
-def _imports(code: str) -> list[str]:
+def _imports(code: str, linked: Iterable[Link] = ()) -> list[str]:
     """The import lines for what ``code`` uses."""
     lines = ["import functools", "", "import jax"] if "functools." in code else ["import jax"]
     if re.search(r"\bjnp\.", code):
@@ -242,5 +274,12 @@ def _imports(code: str) -> list[str]:
     if re.search(r"\bspecial\.", code):
         lines.append("from jax.scipy import special")
     lines.append("from jax.typing import ArrayLike")
-    support = [name for name in _SUPPORT if re.search(rf"\b{name}\(", code)]
-    return [*lines, "", f"from ._support import {', '.join(support)}"]
+    shared: dict[str, tuple[str, ...]] = {"_support": _SUPPORT}
+    for link in linked:  # two formulas can link to one module: gelu's two towers
+        shared[link.module] = shared.get(link.module, ()) + link.names
+    modules = []
+    for module, names in sorted(shared.items()):
+        used = [name for name in names if re.search(rf"\b{name}\(", code)]
+        if used:
+            modules.append(f"from .{module} import {', '.join(used)}")
+    return [*lines, "", *modules]
