@@ -136,7 +136,8 @@ def _exact(expr: sp.Expr, x: sp.Symbol, point: float, digits: int) -> float:
 @functools.cache
 def mpmath_function(expr: sp.Expr, x: sp.Symbol) -> Callable:
     """``expr`` as a function of ``x`` evaluated by mpmath."""
-    return sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"])
+    # Shared subexpressions once: a high derivative repeats its inner functions.
+    return sp.lambdify(x, expr, modules=[_MPMATH, "mpmath"], cse=True)
 
 
 def float32_values(
