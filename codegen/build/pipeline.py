@@ -9,15 +9,13 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from codegen.analysis.axiswise import derive_axiswise
 from codegen.analysis.budget import SECONDS, OverBudget, budget, current, stage
-from codegen.analysis.derive import check, derive
 from codegen.analysis.model import Activation, AxisActivation
 from codegen.build import cache
+from codegen.build.kinds import kind
 from codegen.build.layout import Layout, as_layout
 from codegen.build.stamp import stamp
-from codegen.emit.activation import emit_activation, emit_init, emit_support
-from codegen.emit.axiswise import emit_axiswise
+from codegen.emit.activation import emit_init, emit_support
 from codegen.emit.flax import emit_flax
 from codegen.emit.format import format_source
 from codegen.emit.towers import links
@@ -26,7 +24,7 @@ from codegen.spec.load import Spec, SpecError, load_spec
 
 def analyse_spec(spec: Spec) -> Activation | AxisActivation:
     """The analysis model of ``spec``: elementwise, or axis-wise."""
-    return derive_axiswise(spec) if spec.axis else derive(spec)
+    return kind(spec).analyse(spec)
 
 
 def build_one(
@@ -42,10 +40,7 @@ def build_one(
         with budget(seconds):
             activation = analyse_spec(spec)
             stage("emit")
-            if isinstance(activation, AxisActivation):
-                text = emit_axiswise(activation, package)
-            else:
-                text = emit_activation(activation, package)
+            text = kind(spec).emit(activation, package, ())
             stage("format")
             return activation, format_source(text, f"{package}._{spec.name}")
     except SpecError:
@@ -105,8 +100,7 @@ def build(
     specs = load_specs(layout, residual)
     exported: dict[str, str] = {}
     for spec in specs:  # the cheap checks first, so that a bad spec fails fast
-        if spec.axis is None:
-            check(spec)
+        kind(spec).check(spec)
         _check_exports(spec, exported)
     keys = {s.path: cache.key(s, layout.package) for s in specs}
     results = {s.path: cache.load(keys[s.path]) for s in specs} if cached else {}
@@ -126,16 +120,16 @@ def build(
     for a in activations:  # a gate's partial that another module computes: call it
         if isinstance(a, Activation) and links(a, activations):
             path = module_path(a, layout)
-            files[path] = format_source(emit_activation(a, layout.package, activations), path)
+            files[path] = format_source(kind(a.spec).emit(a, layout.package, activations), path)
     activations.sort(key=lambda a: a.spec.name)
     shared = {
         layout.file("__init__.py"): emit_init(activations, layout.specs_name),
         layout.file("_support.py"): emit_support(),
     }
-    for kind in ("linen", "nnx"):  # Flax modules, for specs with learnable parameters
-        text = emit_flax(activations, kind, layout.specs_name, layout.package)
+    for api in ("linen", "nnx"):  # Flax modules, for specs with learnable parameters
+        text = emit_flax(activations, api, layout.specs_name, layout.package)
         if text is not None:
-            shared[layout.file(f"{kind}.py")] = text
+            shared[layout.file(f"{api}.py")] = text
     for path, text in shared.items():
         files[path] = format_source(text, path)
     return activations, {path: stamp(text) for path, text in sorted(files.items())}

@@ -5,7 +5,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codegen.analysis.derive import check
+from codegen.build.kinds import kind
 from codegen.build.layout import Layout
 from codegen.emit.environment import ENVIRONMENT
 from codegen.spec.load import SpecError, load_spec
@@ -108,8 +108,7 @@ def new_spec(layout: Layout, name: str, text: str) -> Path:
         draft = Path(scratch) / path.name
         draft.write_text(text, encoding="utf-8")
         spec = load_spec(draft, Path(scratch))
-        if spec.axis is None:
-            check(spec)
+        kind(spec).check(spec)
     if spec.name != name:
         raise SpecError(where, "name", f"must be {name!r}")
     _check_new_names(layout, spec, where)
