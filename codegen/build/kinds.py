@@ -1,5 +1,5 @@
-"""The kinds of spec, each with its analysis and its emitter, in one table,
-so that the pipeline and the tools never branch on the kind.
+"""The kinds of spec, each with its checks, analysis and emitter, in one
+table, so that the pipeline does not branch on the kind.
 
 Element-wise specs (x and any gates, element by element) and axis-wise ones
 (reductions along an axis, as softmax's) share this protocol; a new kind is

@@ -36,7 +36,8 @@ def bases(activation: Activation) -> list[tuple[bool | None, str]]:
 
 def kernel_names(formula: Formula, base: str, x: sp.Symbol) -> list[str]:
     """The kernels emitted for ``formula``: one per derivative, up to the first
-    whose derivative in x is constant, which is written in place."""
+    whose derivative in x is constant.  That one is written in place: as an
+    array from a kernel, it would be one more array kept for the backward pass."""
     names = [base]
     for derivative, following in itertools.pairwise(formula.tower):
         if not derivative.lowered[1].has(x):
