@@ -171,6 +171,10 @@ def test_a_product_that_overflows_and_underflows_is_taken_in_log_space(dtype, k,
         ("atan(k*x)/(1 + Abs(x/2))", 3.0, 1e100, 6.283185307e-300),
         # exp(x) * (tanh(exp(x/2))**2 - 1) is inf * 0: in log space it is not.
         ("tanh(exp(x/2)) + log1p(k*x**2)", 1.0, 1e3, -1.999994e-06),
+        # (u')**2 * sigmoid(u) * sigmoid(-u) with u = k*x**3/4: inf * 0. In log
+        # space the powers join the exponent: exp(2*log|u'| - softplus(u) - ...).
+        ("softplus((x/2)*(k*x)*sqrt(1 + (x/2)**2))", 3.0, 1e100, 4.5e100),
+        ("softplus((x/2)*(k*x)*sqrt(1 + (x/2)**2))", 0.03, -1e77, 4.5e75),
     ],
 )
 def test_second_derivatives_stay_finite_where_a_form_overflows(expression, k, x, truth):
@@ -184,6 +188,9 @@ def test_a_product_of_tanh_terms_is_taken_in_log_space_in_float32():
     f = codegen.activation("tanh(exp(x/2)) + log1p(k*x**2)", k=1.0)
     got = jax.vmap(jax.grad(jax.grad(f)), (0, None))(jnp.float32([100.0, 200.0]), 1.0)
     np.testing.assert_allclose(got, [-1.9994e-04, -4.99963e-05], rtol=1e-4)
+    g = codegen.activation("softplus((x/2)*(k*x)*sqrt(1 + (x/2)**2))", k=3.0)
+    got = jax.vmap(jax.grad(jax.grad(g)), (0, None))(jnp.float32([1e10, -1e13]), 3.0)
+    np.testing.assert_allclose(got, [4.5e10, 4.5e13], rtol=1e-5)
 
 
 def test_squareplus_mixed_second_derivative_is_finite_far_out():

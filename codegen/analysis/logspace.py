@@ -15,7 +15,7 @@ from sympy.codegen.cfunctions import log1p
 
 from codegen.analysis.lower import lower
 from codegen.numerics.evaluate import exact_values, float32_values, float64_values
-from codegen.numerics.primitives import Where, isfinite, sigmoid, softplus
+from codegen.numerics.primitives import Where, isfinite, log_abs, sigmoid, softplus
 
 # Magnitudes to look for breaks at: 16 a decade to 1e4, then 1 a decade.
 _MAGNITUDES = np.unique(np.concatenate([np.geomspace(1, 1e4, 65), np.logspace(4, 308, 305)]))
@@ -28,10 +28,11 @@ _CHECKED = 24  # broken points where the truth is computed, at most
 
 
 def log_space(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with each product's exponentials merged into one exp, and
-    sigmoid(u) written as exp(-softplus(-u)) so that it merges too; 1 -
-    tanh(u)**2 and sech(u)**2 are sigmoids first.  log1p(u**2), which
-    overflows with u**2, is 2 log|u| + log1p(u**-2), u's factors apart."""
+    """``expr`` with each product's exponentials and powers merged into one
+    exp, the powers as log|u| terms, and sigmoid(u) written as
+    exp(-softplus(-u)) so that it merges too; 1 - tanh(u)**2 and sech(u)**2
+    are sigmoids first.  log1p(u**2), which overflows with u**2, is
+    2 log|u| + log1p(u**-2), u's factors apart."""
     written = expr.replace(_one_minus_tanh_squared, _sigmoids).replace(
         sigmoid, lambda v: sp.exp(-softplus(-v))
     )
@@ -54,14 +55,34 @@ def _logs(expr: sp.Expr) -> sp.Expr:
 
 
 def _exponentials(expr: sp.Basic) -> bool:
-    return expr.is_Mul and sum(isinstance(f, sp.exp) for f in expr.args) > 1
+    """Whether ``expr`` is a product of exponentials, or of one and a power
+    that can overflow where it underflows: x**4 * exp(-x**2)."""
+    if not expr.is_Mul:
+        return False
+    exps = sum(isinstance(f, sp.exp) for f in expr.args)
+    return exps > 1 or (exps == 1 and any(map(_power, expr.args)))
+
+
+def _power(factor: sp.Basic) -> bool:
+    """Whether ``factor`` is a rational power of a variable expression:
+    x**4, 1/(1 + x**2), (1 + x**2/4)**(-3/2)."""
+    return bool(factor.is_Pow and factor.exp.is_Rational and factor.base.free_symbols)
 
 
 def _merged(product: sp.Expr) -> sp.Expr:
-    """A product's exponentials as one: powsimp's combine, without its cost."""
-    exps = [f for f in product.args if isinstance(f, sp.exp)]
-    rest = [f for f in product.args if not isinstance(f, sp.exp)]
-    return sp.Mul(*rest, sp.exp(sp.Add(*(f.args[0] for f in exps))))
+    """A product's exponentials and powers as one exponential, the powers'
+    signs apart: powsimp's combine, without its cost."""
+    exponent, rest = [], []
+    for f in product.args:
+        if isinstance(f, sp.exp):
+            exponent.append(f.args[0])
+        elif _power(f):
+            exponent.append(f.exp * log_abs(f.base))
+            # A fractional power is real only where its base is not negative.
+            rest.append(sp.sign(f.base) ** (f.exp % 2) if f.exp.is_Integer else 1)
+        else:
+            rest.append(f)
+    return sp.Mul(*rest, sp.exp(sp.Add(*exponent)))
 
 
 def _one_minus_tanh_squared(expr: sp.Basic) -> bool:

@@ -135,6 +135,9 @@ class JnpPrinter(JaxPrinter):
         argument, at_zero = expr.args
         return f"jnp.heaviside({self._print(argument)}, {self._print(sp.Float(at_zero))})"
 
+    def _print_log_abs(self, expr) -> str:
+        return f"jnp.log(jnp.abs({self._print(expr.args[0])}))"
+
     def _print_softplus(self, expr) -> str:
         return f"jnp.logaddexp({self._print(expr.args[0])}, 0.0)"
 

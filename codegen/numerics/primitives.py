@@ -93,6 +93,17 @@ class erfc(_Primitive):
         return rf"\operatorname{{erfc}}{power}{{\left({printer._print(self.args[0])} \right)}}"
 
 
+class log_abs(_Primitive):
+    """log|u|: a power's logarithm inside an exponential, which SymPy's exp
+    would otherwise unpack: exp(a + 2*log(u)) is u**2*exp(a) again."""
+
+    def fdiff(self, argindex=1):
+        return 1 / self.args[0]
+
+    def definition(self):
+        return sp.log(sp.Abs(self.args[0]))
+
+
 class reciprocal(sp.Function):
     """1/u: one division, shared by every power of 1/u that a formula holds."""
 
