@@ -193,6 +193,32 @@ def test_a_product_of_tanh_terms_is_taken_in_log_space_in_float32():
     np.testing.assert_allclose(got, [4.5e10, 4.5e13], rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("dtype", "xs", "truth"),
+    [
+        (
+            jnp.float32,
+            [1e10, 1e20, -1e30],
+            [[98.1034, 190.20681, 282.31021], [4e-10, 4e-20, -4e-30]],
+        ),
+        (
+            jnp.float64,
+            [1e80, 1e200, -1e300],
+            [[742.82723, 1848.06807, 2769.10211], [4e-80, 4e-200, -4e-300]],
+        ),
+    ],
+)
+def test_a_ratio_whose_terms_overflow_is_not_silently_zero(dtype, xs, truth):
+    # x**2*(x + k)**2/((x + k)**2 + 1)**2 as x**2*(x + k)**2*r**2, r = 1/(...),
+    # gave 0 past the overflow of (x + k)**4, and f'' was off by 4k.
+    f = codegen.activation("k*x**2*log1p((x + k)**2) + atan(k*x)", k=1.0)
+    with jax.enable_x64(dtype == jnp.float64):
+        d2 = jax.vmap(jax.grad(jax.grad(f)), (0, None))(jnp.asarray(xs, dtype), 1.0)
+        d3 = jax.vmap(jax.grad(jax.grad(jax.grad(f))), (0, None))(jnp.asarray(xs, dtype), 1.0)
+    np.testing.assert_allclose(np.asarray(d2, np.float64), truth[0], rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(d3, np.float64), truth[1], rtol=1e-5)
+
+
 def test_squareplus_mixed_second_derivative_is_finite_far_out():
     d2 = jax.vmap(jax.grad(jax.grad(generated.squareplus), 1), (0, None))
     got = d2(jnp.float32([1e10, 1e20, 1e30, -1e20]), 4.0)

@@ -6,7 +6,7 @@ import math
 import sympy as sp
 
 from codegen.analysis.budget import stage
-from codegen.analysis.logspace import with_fallback
+from codegen.analysis.logspace import divided_safely, with_fallback
 from codegen.analysis.lower import lower
 from codegen.analysis.model import Activation, Derivative, Formula
 from codegen.analysis.residual import output_form
@@ -157,12 +157,21 @@ def _derivative(spec, current, partials, inputs, defaults, order) -> Derivative:
     found = [tails(e, x, domain, samples) for e in regimes]
     stage(f"lower, order {order}")
     lowered = [
-        with_fallback(
-            e, guarded(lower(e, x, defaults, clamp=k > 0), t), x, domain, samples, defaults, k > 0
-        )
+        _lowered(e, t, x, domain, samples, defaults, clamp=k > 0)
         for k, (e, t) in enumerate(zip(regimes, found, strict=True))
     ]
     return Derivative(order, current, partials, tuple(lowered))
+
+
+def _lowered(expr, found, x, domain, samples, defaults, clamp: bool) -> sp.Expr:
+    """``expr`` with its regimes ``found``, lowered to selects, with one
+    division per denominator where that stays finite, and in log space
+    where it is not finite but its truth is."""
+    divided, undivided = (
+        guarded(lower(expr, x, defaults, clamp, divide), found) for divide in (True, False)
+    )
+    computed = divided_safely(expr, divided, undivided, x, domain, samples)
+    return with_fallback(expr, computed, x, domain, samples, defaults, clamp)
 
 
 def _partial(expr, symbol: sp.Symbol, x, defaults, domain, order, direct=None) -> sp.Expr:

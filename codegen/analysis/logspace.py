@@ -47,26 +47,33 @@ def _log1p_of_square(expr: sp.Basic) -> bool:
     )
 
 
-def _logs(expr: sp.Expr) -> sp.Expr:
+def _logs(expr: sp.Expr, log=lambda u: sp.log(sp.Abs(u))) -> sp.Expr:
     """log1p(w) = log(w) + log1p(1/w), with log(w) a sum over w's factors."""
     w = expr.args[0]
-    logs = [f.exp * sp.log(sp.Abs(f.base)) if f.is_Pow else sp.log(f) for f in sp.Mul.make_args(w)]
+    logs = [f.exp * log(f.base) if f.is_Pow else log(f) for f in sp.Mul.make_args(w)]
     return sp.Add(*logs) + log1p(1 / w)
 
 
 def _exponentials(expr: sp.Basic) -> bool:
     """Whether ``expr`` is a product of exponentials, or of one and a power
-    that can overflow where it underflows: x**4 * exp(-x**2)."""
+    that can overflow where it underflows: x**4 * exp(-x**2), or of powers
+    that overflow in both its numerator and its denominator."""
     if not expr.is_Mul:
         return False
     exps = sum(isinstance(f, sp.exp) for f in expr.args)
-    return exps > 1 or (exps == 1 and any(map(_power, expr.args)))
+    powers = [p[1] for p in map(_power, expr.args) if p]
+    ratio = any(p > 0 for p in powers) and any(p < 0 for p in powers)
+    return exps > 1 or (exps == 1 and bool(powers)) or ratio
 
 
-def _power(factor: sp.Basic) -> bool:
-    """Whether ``factor`` is a rational power of a variable expression:
-    x**4, 1/(1 + x**2), (1 + x**2/4)**(-3/2)."""
-    return bool(factor.is_Pow and factor.exp.is_Rational and factor.base.free_symbols)
+def _power(factor: sp.Basic) -> tuple[sp.Expr, sp.Rational] | None:
+    """(base, exponent) if ``factor`` is a rational power of a variable
+    expression: x, x**4, 1/(1 + x**2), (1 + x**2/4)**(-3/2)."""
+    if factor.is_Pow and factor.exp.is_Rational and factor.base.free_symbols:
+        return factor.base, factor.exp
+    if (factor.is_Symbol or factor.is_Add) and factor.free_symbols:
+        return factor, sp.S.One
+    return None
 
 
 def _merged(product: sp.Expr) -> sp.Expr:
@@ -76,13 +83,23 @@ def _merged(product: sp.Expr) -> sp.Expr:
     for f in product.args:
         if isinstance(f, sp.exp):
             exponent.append(f.args[0])
-        elif _power(f):
-            exponent.append(f.exp * log_abs(f.base))
+        elif power := _power(f):
+            base, exp = power
+            exponent.append(exp * _log_abs(base))
             # A fractional power is real only where its base is not negative.
-            rest.append(sp.sign(f.base) ** (f.exp % 2) if f.exp.is_Integer else 1)
+            rest.append(sp.sign(base) ** (exp % 2) if exp.is_Integer else 1)
         else:
             rest.append(f)
     return sp.Mul(*rest, sp.exp(sp.Add(*exponent)))
+
+
+def _log_abs(base: sp.Expr) -> sp.Expr:
+    """log|base|, as log1p's sum of logs where base is 1 + w with w a
+    product of even powers: then w overflowing leaves its log finite."""
+    w = base - 1
+    if base.is_Add and _log1p_of_square(log1p(w)):
+        return _logs(log1p(w), log_abs)  # log_abs: exp would unpack a log
+    return log_abs(base)
 
 
 def _one_minus_tanh_squared(expr: sp.Basic) -> bool:
@@ -123,7 +140,8 @@ def with_fallback(
 ) -> sp.Expr:
     """``computed``, the lowered form of ``expr``, with ``expr`` in log space
     where ``computed`` is not finite, if that mends a point."""
-    if not expr.has(sp.exp, sigmoid, sp.tanh, sp.sech, log1p):
+    ratio = any(p.exp.is_negative for p in expr.atoms(sp.Pow) if _power(p))
+    if not (ratio or expr.has(sp.exp, sigmoid, sp.tanh, sp.sech, log1p)):
         return computed
     fallback = None
     for sample in samples:
@@ -144,9 +162,7 @@ def _broken(expr, computed, x, domain, sample) -> tuple:
     """(evaluate, points, truth): up to _CHECKED points where ``computed``
     is not finite but the truth is, in float32 or else float64, at one
     parameter sample; no points if there are none."""
-    low, high = domain
-    points = np.concatenate([-_MAGNITUDES, _MAGNITUDES])
-    points = points[(points > low) & (points < high)]
+    points = _far_points(domain)
     for dtype, evaluate, largest in _TYPES:
         typed = points[np.abs(points) <= largest].astype(dtype)
         try:
@@ -161,6 +177,30 @@ def _broken(expr, computed, x, domain, sample) -> tuple:
         if finite.any():
             return evaluate, picked[finite], truth[finite]
     return None, np.array([]), np.array([])
+
+
+def divided_safely(expr, divided, undivided, x, domain, samples) -> sp.Expr:
+    """``divided``, lower's form of ``expr`` with one division per
+    denominator, or ``undivided`` if that is not finite where the truth is.
+
+    There d**2 may have overflowed, and r**2 = 1/d**2 underflowed to 0 or a
+    subnormal's few digits, which a*r**2 carries into the result in the
+    order JAX multiplies, whatever NumPy's order shows here: with_fallback
+    mends the break that ``undivided`` shows, and nothing mends a wrong number.
+    """
+    if divided == undivided:
+        return divided
+    for sample in samples:
+        if len(_broken(expr, undivided, x, domain, dict(sample))[1]):
+            return undivided
+    return divided
+
+
+def _far_points(domain) -> np.ndarray:
+    """±_MAGNITUDES inside ``domain``."""
+    low, high = domain
+    points = np.concatenate([-_MAGNITUDES, _MAGNITUDES])
+    return points[(points > low) & (points < high)]
 
 
 def _right(got: np.ndarray, truth: np.ndarray) -> bool:

@@ -18,24 +18,31 @@ _OFFSETS = (0, 1, sp.Rational(1, 2), sp.Rational(1, 10), sp.Rational(1, 1000))
 
 
 def lower(
-    expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float], clamp: bool = True
+    expr: sp.Expr,
+    x: sp.Symbol,
+    defaults: Mapping[sp.Symbol, float],
+    clamp: bool = True,
+    divide: bool = True,
 ) -> sp.Expr:
     """Replace every Piecewise in ``expr`` by nested :class:`Where` selects,
     and sigmoid(u) beside sigmoid(-u) by one exponential.
 
     ``clamp=False`` leaves each branch reading x itself: right for code that
     JAX never differentiates, whose untaken branches' inf and NaN the
-    selects drop.
+    selects drop.  ``divide=False`` leaves each power of a denominator its
+    own division (see :func:`one_division`).
     """
-    lowered = _lower(expr, x, tuple(sorted(defaults.items(), key=str)), clamp)
-    return one_division(one_exponential(lowered))
+    lowered = one_exponential(_lower(expr, x, tuple(sorted(defaults.items(), key=str)), clamp))
+    return one_division(lowered) if divide else lowered
 
 
 def one_division(expr: sp.Expr) -> sp.Expr:
     """a/d**2 + b/d as (a*r + b)*r with r = 1/d: one division instead of two.
 
     Only for a denominator d divided by at two powers or more; a single
-    power is one division either way.
+    power is one division either way.  Where d**2 overflows, r**2 underflows
+    to 0 and a*r**2 is 0 even where a/d**2 is not: the caller keeps the
+    divisions apart for such a formula (logspace.divided_safely).
     """
     powers: dict[sp.Expr, set] = {}
     for p in expr.atoms(sp.Pow):
