@@ -219,6 +219,12 @@ def test_a_ratio_whose_terms_overflow_is_not_silently_zero(dtype, xs, truth):
     np.testing.assert_allclose(np.asarray(d3, np.float64), truth[1], rtol=1e-5)
 
 
+def test_a_max_of_three_that_tie_in_floating_point_has_the_right_slope():
+    # At 1e10 the three round alike; each of them took Heaviside(0) = 1/2.
+    f = codegen.activation("Max(sqrt(1 + softplus(x/2)**2), softplus(x/2), x/2)")
+    assert float(jax.grad(f)(1e10)) == 0.5
+
+
 def test_squareplus_mixed_second_derivative_is_finite_far_out():
     d2 = jax.vmap(jax.grad(jax.grad(generated.squareplus), 1), (0, None))
     got = d2(jnp.float32([1e10, 1e20, 1e30, -1e20]), 4.0)

@@ -39,6 +39,16 @@ def test_erfc_keeps_the_sign_of_its_argument():
     assert parse_expression("erfc(-x)", SYMBOLS) == erfc(-x)
 
 
+@pytest.mark.parametrize(("name", "order"), [("Max", [3, 1]), ("Min", [1, 3])])
+def test_a_three_way_max_or_min_shares_its_derivative_at_a_tie(name, order):
+    # SymPy gives each tied argument Heaviside(0) = 1/2: a weight of 3/2 in all.
+    g = parse_expression(f"{name}(x, x + alpha, x - alpha)", SYMBOLS)
+    assert g.diff(x).subs(alpha, 0) == 1
+    f = parse_expression(f"{name}(x, 2*x, 3*x)", SYMBOLS)
+    assert [f.diff(x).subs(x, sp.Rational(s, 10)) for s in (1, -1)] == order
+    assert parse_expression(f"{name}(-1, 0, 2)", SYMBOLS) == (2 if name == "Max" else -1)
+
+
 HOSTILE = [
     ("__import__('pathlib').Path('CANARY').touch()", "only named functions"),
     ("__import__('os')", "unknown function '__import__'"),
