@@ -219,6 +219,17 @@ def test_a_ratio_whose_terms_overflow_is_not_silently_zero(dtype, xs, truth):
     np.testing.assert_allclose(np.asarray(d3, np.float64), truth[1], rtol=1e-5)
 
 
+def test_a_log_of_a_quadratic_that_overflows_stays_finite_in_log_space():
+    # log|x**2 + 4| is 2 log|x| + log1p(4/x**2): as log|x**2 + 4| it was inf
+    # past 1.8e19 in float32, and f' there 1% off, or NaN.
+    f = codegen.activation("(x**2/2)/(1 + log1p(x**2/4))*tanh(x + k)", k=1.0)
+    d1 = jax.vmap(jax.grad(f), (0, None))(jnp.float32([-1e20, 1e30]), 1.0)
+    np.testing.assert_allclose(d1, [1.07842137e18, 7.20585054e27], rtol=1e-5)
+    with jax.enable_x64(True):
+        d2 = jax.vmap(jax.grad(jax.grad(f)), (0, None))(jnp.float64([-1e100, 1e200]), 1.0)
+    np.testing.assert_allclose(d2, [-0.00215917, 0.00108266], rtol=1e-5)
+
+
 def test_a_max_of_three_that_tie_in_floating_point_has_the_right_slope():
     # At 1e10 the three round alike; each of them took Heaviside(0) = 1/2.
     f = codegen.activation("Max(sqrt(1 + softplus(x/2)**2), softplus(x/2), x/2)")

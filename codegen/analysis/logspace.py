@@ -47,10 +47,10 @@ def _log1p_of_square(expr: sp.Basic) -> bool:
     )
 
 
-def _logs(expr: sp.Expr, log=lambda u: sp.log(sp.Abs(u))) -> sp.Expr:
+def _logs(expr: sp.Expr) -> sp.Expr:
     """log1p(w) = log(w) + log1p(1/w), with log(w) a sum over w's factors."""
     w = expr.args[0]
-    logs = [f.exp * log(f.base) if f.is_Pow else log(f) for f in sp.Mul.make_args(w)]
+    logs = [f.exp * sp.log(sp.Abs(f.base)) if f.is_Pow else sp.log(f) for f in sp.Mul.make_args(w)]
     return sp.Add(*logs) + log1p(1 / w)
 
 
@@ -94,12 +94,14 @@ def _merged(product: sp.Expr) -> sp.Expr:
 
 
 def _log_abs(base: sp.Expr) -> sp.Expr:
-    """log|base|, as log1p's sum of logs where base is 1 + w with w a
-    product of even powers: then w overflowing leaves its log finite."""
-    w = base - 1
-    if base.is_Add and _log1p_of_square(log1p(w)):
-        return _logs(log1p(w), log_abs)  # log_abs: exp would unpack a log
-    return log_abs(base)
+    """log|base|; for base = c + w, c > 0 and w a product of even powers,
+    log(w) + log1p(c/w) as a sum of logs, finite where w overflows."""
+    c, w = base.as_coeff_Add()
+    if not (c.is_positive and w.free_symbols and _log1p_of_square(log1p(w))):
+        return log_abs(base)
+    # log_abs rather than log: exp would unpack exp(2*log(x)) into x**2.
+    logs = [f.exp * log_abs(f.base) if f.is_Pow else log_abs(f) for f in sp.Mul.make_args(w)]
+    return sp.Add(*logs) + log1p(c / w)
 
 
 def _one_minus_tanh_squared(expr: sp.Basic) -> bool:
