@@ -7,7 +7,7 @@ import sympy as sp
 
 from codegen.analysis.budget import stage
 from codegen.analysis.logspace import divided_safely, with_fallback
-from codegen.analysis.lower import lower
+from codegen.analysis.lower import lower, one_division
 from codegen.analysis.model import Activation, Derivative, Formula
 from codegen.analysis.residual import output_form
 from codegen.analysis.search import best_form, most_accurate
@@ -167,9 +167,8 @@ def _lowered(expr, found, x, domain, samples, defaults, clamp: bool) -> sp.Expr:
     """``expr`` with its regimes ``found``, lowered to selects, with one
     division per denominator where that stays finite, and in log space
     where it is not finite but its truth is."""
-    divided, undivided = (
-        guarded(lower(expr, x, defaults, clamp, divide), found) for divide in (True, False)
-    )
+    undivided = lower(expr, x, defaults, clamp, divide=False)
+    divided, undivided = guarded(one_division(undivided), found), guarded(undivided, found)
     computed = divided_safely(expr, divided, undivided, x, domain, samples)
     return with_fallback(expr, computed, x, domain, samples, defaults, clamp)
 
