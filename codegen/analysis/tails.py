@@ -81,16 +81,18 @@ def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | Non
     if (sign > 0 and high < np.inf) or (sign < 0 and low > -np.inf):
         return None
     concrete = [expr.subs(dict(s)) for s in samples]
+    lowered = lower(expr, x, {}, clamp=False)
     broken = {
-        dtype: [_broken(c, x, sign, dtype) for c in concrete] for dtype in (np.float32, np.float64)
+        dtype: [_broken(lowered, x, sign, dtype, dict(s)) for s in samples]
+        for dtype in (np.float32, np.float64)
     }
     if not any(b.any() for bs in broken.values() for b in bs):
         return None  # the common case, found without mpmath
     limit, firsts, settles = None, [], [1.0]
     for dtype, masks in broken.items():
         points = sign * _FAR[dtype]
-        for c, mask in zip(concrete, masks, strict=True):
-            found = _settled(c, x, points, mask, dtype)
+        for c, sample, mask in zip(concrete, samples, masks, strict=True):
+            found = _settled(c, (lowered, dict(sample)), x, points, mask, dtype)
             if found is None:
                 return None
             if found[0] is None:
@@ -113,15 +115,17 @@ def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | Non
     return value, beyond
 
 
-def _broken(concrete, x, sign, dtype) -> np.ndarray:
-    """Where the closed form is not finite at the far points and at infinity."""
+def _broken(lowered, x, sign, dtype, sample) -> np.ndarray:
+    """Where the closed form is not finite at the far points and at infinity,
+    the parameters at ``sample``: one NumPy function for all the samples."""
     points = sign * np.append(_FAR[dtype], np.inf).astype(dtype)
-    computed = _EVALUATE[dtype](lower(concrete, x, {}, clamp=False), x, points)
+    computed = _EVALUATE[dtype](lowered, x, points, sample)
     return ~np.isfinite(computed)
 
 
-def _settled(concrete, x, points, mask, dtype) -> tuple | None:
-    """(limit, first, settle) where the closed form breaks (``mask``, whose
+def _settled(concrete, computed, x, points, mask, dtype) -> tuple | None:
+    """(limit, first, settle) where the closed form ``computed``, a lowered
+    form and its parameter values, breaks (``mask``, whose
     last entry is infinity) at the far ``points``: the truth's limit, the
     first point that breaks, and the first past every broken point where the
     truth is not yet the limit in ``dtype``.  (None,) if it never breaks or
@@ -147,7 +151,7 @@ def _settled(concrete, x, points, mask, dtype) -> tuple | None:
     # Settled: the limit in ``dtype``, or off by less than an ulp of the
     # function's own scale, as 2.5e-41 is beside squareplus's d2/dx db of 0.05.
     with np.errstate(over="ignore", invalid="ignore"):
-        near = np.abs(exact - limit) <= np.finfo(dtype).eps * _scale(concrete, x, dtype)
+        near = np.abs(exact - limit) <= np.finfo(dtype).eps * _scale(computed, x, dtype)
         wrong = checked[mask[checked] & (dtype(exact) != dtype(limit)) & ~near]
     if not len(wrong):
         return limit, first, 1.0
@@ -156,11 +160,10 @@ def _settled(concrete, x, points, mask, dtype) -> tuple | None:
     return limit, first, float(abs(points[wrong[-1] + 1]))
 
 
-def _scale(concrete, x, dtype) -> float:
-    """The largest magnitude of ``concrete`` at the sample points, as computed."""
-    values = _EVALUATE[dtype](
-        lower(concrete, x, {}, clamp=False), x, sample_points((-np.inf, np.inf))
-    )
+def _scale(computed, x, dtype) -> float:
+    """The largest magnitude of ``computed`` at the sample points."""
+    lowered, sample = computed
+    values = _EVALUATE[dtype](lowered, x, sample_points((-np.inf, np.inf)), sample)
     finite = np.abs(values[np.isfinite(values)])
     return float(np.max(finite, initial=0.0))
 
