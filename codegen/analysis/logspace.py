@@ -50,8 +50,12 @@ def _log1p_of_square(expr: sp.Basic) -> bool:
 def _logs(expr: sp.Expr) -> sp.Expr:
     """log1p(w) = log(w) + log1p(1/w), with log(w) a sum over w's factors."""
     w = expr.args[0]
-    logs = [f.exp * sp.log(sp.Abs(f.base)) if f.is_Pow else sp.log(f) for f in sp.Mul.make_args(w)]
-    return sp.Add(*logs) + log1p(1 / w)
+    return _factor_logs(w, lambda u: sp.log(sp.Abs(u))) + log1p(1 / w)
+
+
+def _factor_logs(w: sp.Expr, log) -> sp.Expr:
+    """log|w| as a sum of ``log`` over w's factors, each finite where w overflows."""
+    return sp.Add(*(f.exp * log(f.base) if f.is_Pow else log(f) for f in sp.Mul.make_args(w)))
 
 
 def _exponentials(expr: sp.Basic) -> bool:
@@ -100,8 +104,7 @@ def _log_abs(base: sp.Expr) -> sp.Expr:
     if not (c.is_positive and w.free_symbols and _log1p_of_square(log1p(w))):
         return log_abs(base)
     # log_abs rather than log: exp would unpack exp(2*log(x)) into x**2.
-    logs = [f.exp * log_abs(f.base) if f.is_Pow else log_abs(f) for f in sp.Mul.make_args(w)]
-    return sp.Add(*logs) + log1p(c / w)
+    return _factor_logs(w, log_abs) + log1p(c / w)
 
 
 def _one_minus_tanh_squared(expr: sp.Basic) -> bool:
