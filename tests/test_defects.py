@@ -230,6 +230,26 @@ def test_a_log_of_a_quadratic_that_overflows_stays_finite_in_log_space():
     np.testing.assert_allclose(d2, [-0.00215917, 0.00108266], rtol=1e-5)
 
 
+def test_a_third_derivative_that_decays_as_a_power_is_not_nan_far_out():
+    # (tanh**2 - 1)*x**4 is 0 * inf there. The tail's limit, 0, was refused:
+    # the truth at the largest float32 and float64 are different subnormals.
+    f = codegen.activation("(x**2/2)/(1 + log1p(x**2/4))*tanh(x + k)", k=1.0)
+    d3 = jax.vmap(jax.grad(jax.grad(jax.grad(f))), (0, None))
+    # The tail starts where the truth is below an ulp of f'''s scale, about 1.
+    got = d3(jnp.float32([1e10, -1e20, 1e30]), 1.0)
+    np.testing.assert_allclose(got, [-8.38586e-14, -2.2254e-24, 0.0], atol=1e-12)
+    with jax.enable_x64(True):
+        got = d3(jnp.float64([1e100, -1e250]), 1.0)
+    np.testing.assert_allclose(got, [-9.32378221e-106, -1.502e-256], atol=1e-15)
+
+
+def test_a_tail_does_not_mask_where_the_formula_is_not_real():
+    # squareplus with b < 0 is not real for |x| < sqrt(-b). That break was
+    # taken for the start of a tail, and its derivative there was 0.
+    assert np.isnan(jax.grad(generated.squareplus)(-1.5, -4.0))
+    assert float(jax.grad(generated.squareplus)(-3.0, -4.0)) == pytest.approx((1 - 3 / 5**0.5) / 2)
+
+
 def test_a_max_of_three_that_tie_in_floating_point_has_the_right_slope():
     # At 1e10 the three round alike; each of them took Heaviside(0) = 1/2.
     f = codegen.activation("Max(sqrt(1 + softplus(x/2)**2), softplus(x/2), x/2)")

@@ -147,9 +147,18 @@ def _settled(concrete, computed, x, points, mask, dtype) -> tuple | None:
     limit = exact[-1]
     if not np.isfinite(limit) or abs(limit) > np.finfo(dtype).max:
         return None
-    first = float(abs(points[broken[0]])) if len(broken) else _INFINITY
+    # The first break where the formula is defined: a parameter sample can
+    # leave the real line near 0 (sqrt(x**2 + b) with b < 0), which no tail mends.
+    breaks = checked[mask[checked]]
+    if not len(breaks) and not mask[-1]:
+        return (None,)
+    first = float(abs(points[breaks[0]])) if len(breaks) else _INFINITY
     # Settled: the limit in ``dtype``, or off by less than an ulp of the
     # function's own scale, as 2.5e-41 is beside squareplus's d2/dx db of 0.05.
+    if abs(limit) < np.finfo(dtype).tiny:
+        # A truth that decays as a power is not 0 at the largest float, but
+        # a different subnormal in each dtype: its limit is 0.
+        limit = exact[-1] * 0
     with np.errstate(over="ignore", invalid="ignore"):
         near = np.abs(exact - limit) <= np.finfo(dtype).eps * _scale(computed, x, dtype)
         wrong = checked[mask[checked] & (dtype(exact) != dtype(limit)) & ~near]
