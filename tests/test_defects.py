@@ -243,6 +243,23 @@ def test_a_third_derivative_that_decays_as_a_power_is_not_nan_far_out():
     np.testing.assert_allclose(got, [-9.32378221e-106, -1.502e-256], atol=1e-15)
 
 
+@pytest.mark.parametrize(
+    ("k", "values", "slopes"),
+    [
+        (1.0, [0.0, np.inf], [0.0, 1.0]),
+        (0.01, [0.0, np.inf], [0.0, 1.0]),
+        (-1.0, [-np.inf, 0.0], [1.0, 0.0]),
+    ],
+)
+def test_a_limit_that_depends_on_a_parameters_sign_is_kept(k, values, slopes):
+    # x*sigmoid(k*x) is inf * 0 at one infinity; its slope there tends to 1
+    # for k > 0 and 0 for k < 0. Both tails were dropped, and gave NaN.
+    f = codegen.activation("x*sigmoid(k*x)", k=1.0)
+    xs = jnp.float32([-np.inf, np.inf])
+    np.testing.assert_array_equal(jax.vmap(f, (0, None))(xs, k), values)
+    np.testing.assert_array_equal(jax.vmap(jax.grad(f), (0, None))(xs, k), slopes)
+
+
 def test_a_tail_does_not_mask_where_the_formula_is_not_real():
     # squareplus with b < 0 is not real for |x| < sqrt(-b). That break was
     # taken for the start of a tail, and its derivative there was 0.

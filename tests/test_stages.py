@@ -48,6 +48,14 @@ def test_lower_clamps_the_untaken_branch():
     assert lowered == Where(x > 0, x, a * expm1(Where(x > 0, 0, x)))
 
 
+def test_lower_clamps_to_a_point_finite_at_every_parameter_value():
+    # x = 1, the middle, is finite at the default a = 1/10, and a pole at a = 1.
+    expr = sp.Piecewise((1 / (x - a), (x > 0) & (x < 2)), (0, True))
+    lowered = lower(expr, x, {a: sp.Rational(1, 10)})
+    clamped = Where((x >= 2) | (x <= 0), 0, x)
+    assert lowered == Where((x > 0) & (x < 2), 1 / (clamped - a), 0)
+
+
 @pytest.mark.parametrize(
     ("expr", "code"),
     [
@@ -89,3 +97,12 @@ def test_emitted_module_matches_its_golden_record():
     if os.environ.get("SYMJVP_UPDATE_GOLDEN"):
         golden.write_text(text)
     assert text == golden.read_text()
+
+
+def test_a_rule_that_only_calls_the_next_kernel_is_written_as_jax_nn_writes_relu_s():
+    data = {"summary": "A soft sign.", "expression": "x/(1 + Abs(x))", "closed_form_order": 2}
+    _, text = build_one(read_spec("specs/soft.toml", data, default_name="soft"), package="acts")
+    assert "\nsoft.defjvps(lambda g, ans, x: _soft_d1(x) * g)\n" in text
+    assert "\n_soft_d1.defjvps(lambda g, ans, x: _soft_d2(x) * g)\n" in text
+    # The last kernel's rule is its own closed-form derivative.
+    assert "def _soft_jvp" not in text and "def _soft_d2_jvp" in text

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
+from codegen.numerics.evaluate import parameter_samples
 from codegen.numerics.primitives import Where, offset, polynomial, reciprocal, sigmoid
 
 # Candidate offsets from an interval's finite end, tried in turn.
@@ -220,11 +221,15 @@ def _safe_point(branch, interval: sp.Interval, x, defaults) -> sp.Expr | None:
         candidates = [low + d for d in _OFFSETS]
     else:
         candidates = [high - d for d in _OFFSETS]
-    at_defaults = branch.subs(dict(defaults))
-    for point in candidates:
-        if interval.closure.contains(point) and _finite(at_defaults, x, point):
+    inside = [p for p in candidates if interval.closure.contains(p)]
+    # Finite at every parameter sample where one is, else at the defaults:
+    # 1/(x + k) clamped to x = 1 is inf at k = -1.
+    samples = [branch.subs(dict(s)) for s in parameter_samples(dict(defaults))]
+    for point in inside:
+        if all(_finite(b, x, point) for b in samples):
             return point
-    return None
+    at_defaults = branch.subs(dict(defaults))
+    return next((p for p in inside if _finite(at_defaults, x, p)), None)
 
 
 def _finite(expr: sp.Expr, x: sp.Symbol, point: sp.Expr) -> bool:

@@ -82,55 +82,92 @@ def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | Non
         return None
     concrete = [expr.subs(dict(s)) for s in samples]
     lowered = lower(expr, x, {}, clamp=False)
-    broken = {
-        dtype: [_broken(lowered, x, sign, dtype, dict(s)) for s in samples]
+    computed = {
+        dtype: [_far_values(lowered, x, sign, dtype, dict(s)) for s in samples]
         for dtype in (np.float32, np.float64)
     }
-    if not any(b.any() for bs in broken.values() for b in bs):
+    if all(np.isfinite(v).all() for vs in computed.values() for v in vs):
         return None  # the common case, found without mpmath
-    limit, firsts, settles = None, [], [1.0]
-    for dtype, masks in broken.items():
+    limits: dict[tuple, float] = {}  # by parameter sample, where it breaks
+    firsts, settles = [], [1.0]
+    for dtype, values in computed.items():
         points = sign * _FAR[dtype]
-        for c, sample, mask in zip(concrete, samples, masks, strict=True):
-            found = _settled(c, (lowered, dict(sample)), x, points, mask, dtype)
+        for c, sample, far in zip(concrete, samples, values, strict=True):
+            found = _settled(c, (lowered, dict(sample)), x, points, far, dtype)
             if found is None:
                 return None
             if found[0] is None:
                 continue
             value, first, settle = found
-            if limit is not None and not _same(value, limit):
-                return None  # the limit depends on the parameters
-            limit = value if dtype is np.float64 or limit is None else limit
+            if sample in limits and not _same(value, limits[sample]):
+                return None  # no one limit in both dtypes
+            if dtype is np.float64 or sample not in limits:
+                limits[sample] = value
             firsts.append(first)
             settles.append(settle)
-    if limit is None:
+    value = _limit(limits)
+    if value is None:
         return None
     # Past every point where the truth has not settled, and not before the
     # closed form first breaks: a pole nearer 0 (x/(x - 3) at 3) stays inf.
     threshold = max(min(firsts), max(settles))
-    value = sp.Integer(int(limit)) if float(limit).is_integer() else sp.Float(float(limit), 17)
     if threshold >= _INFINITY:  # only x = +-inf itself breaks
         return value, sp.And(isinf(x), x > 0 if sign > 0 else x < 0, evaluate=False)
     beyond = x >= threshold if sign > 0 else x <= -threshold
     return value, beyond
 
 
-def _broken(lowered, x, sign, dtype, sample) -> np.ndarray:
-    """Where the closed form is not finite at the far points and at infinity,
-    the parameters at ``sample``: one NumPy function for all the samples."""
+def _limit(limits: dict) -> sp.Expr | None:
+    """The one limit of every parameter sample, or one for each sign of a
+    single parameter, as x*sigmoid(k*x)' tends to 1 or 0 at +inf; None if
+    the limit depends on the parameters otherwise."""
+    if not limits:
+        return None
+    first = next(iter(limits.values()))
+    if all(_same(value, first) for value in limits.values()):
+        # An infinite limit that every sample's closed form gives needs no tail.
+        return None if np.isinf(first) else _number(first)
+    if {len(sample) for sample in limits} != {1}:
+        return None  # with several parameters, a sign alone settles nothing
+    ((parameter, _),) = next(iter(limits))
+    by_sign: dict[bool, list[float]] = {True: [], False: []}
+    for ((_, at),), value in limits.items():
+        by_sign[bool(at > 0)].append(value)
+    positive, negative = by_sign[True], by_sign[False]
+    if not positive or not negative:
+        return None
+    if not all(_same(v, positive[0]) for v in positive):
+        return None
+    if not all(_same(v, negative[0]) for v in negative):
+        return None
+    # At 0 the formula is another one, whose limit neither side gives.
+    at_zero = Where(parameter < 0, _number(negative[0]), sp.nan)
+    return Where(parameter > 0, _number(positive[0]), at_zero)
+
+
+def _number(limit: float) -> sp.Expr:
+    if np.isinf(limit):
+        return sp.oo if limit > 0 else -sp.oo
+    return sp.Integer(int(limit)) if float(limit).is_integer() else sp.Float(float(limit), 17)
+
+
+def _far_values(lowered, x, sign, dtype, sample) -> np.ndarray:
+    """The closed form at the far points and at infinity, the parameters at
+    ``sample``: one NumPy function for all the samples."""
     points = sign * np.append(_FAR[dtype], np.inf).astype(dtype)
-    computed = _EVALUATE[dtype](lowered, x, points, sample)
-    return ~np.isfinite(computed)
+    return _EVALUATE[dtype](lowered, x, points, sample)
 
 
-def _settled(concrete, computed, x, points, mask, dtype) -> tuple | None:
+def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
     """(limit, first, settle) where the closed form ``computed``, a lowered
-    form and its parameter values, breaks (``mask``, whose
-    last entry is infinity) at the far ``points``: the truth's limit, the
+    form and its parameter values, breaks at the far ``points``, where it
+    is ``far``, whose last entry is at infinity: the truth's limit, the
     first point that breaks, and the first past every broken point where the
     truth is not yet the limit in ``dtype``.  (None,) if it never breaks or
     the formula is undefined here; None if it breaks where it has no finite
-    limit."""
+    limit.  The limit is infinite where the closed form gives that infinity
+    at infinity and is finite before, as x*sigmoid(k*x) is at -inf for k < 0."""
+    mask = ~np.isfinite(far)
     if not mask.any():
         return (None,)
     # The truth where it breaks, at most _CHECKED points (those nearest 0
@@ -145,13 +182,15 @@ def _settled(concrete, computed, x, points, mask, dtype) -> tuple | None:
         return (None,)  # undefined at these parameter values
     checked, exact = checked[defined], exact[defined]
     limit = exact[-1]
-    if not np.isfinite(limit) or abs(limit) > np.finfo(dtype).max:
-        return None
     # The first break where the formula is defined: a parameter sample can
     # leave the real line near 0 (sqrt(x**2 + b) with b < 0), which no tail mends.
     breaks = checked[mask[checked]]
     if not len(breaks) and not mask[-1]:
         return (None,)
+    if np.isnan(limit) or abs(limit) >= np.finfo(dtype).max:
+        if not len(breaks) and far[-1] == np.copysign(np.inf, limit):
+            return np.copysign(np.inf, limit), _INFINITY, 1.0
+        return None
     first = float(abs(points[breaks[0]])) if len(breaks) else _INFINITY
     # Settled: the limit in ``dtype``, or off by less than an ulp of the
     # function's own scale, as 2.5e-41 is beside squareplus's d2/dx db of 0.05.

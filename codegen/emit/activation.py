@@ -43,6 +43,9 @@ class Kernel:
     rounding: str  # the support function that gives the result its dtype
     shape: str  # and the rest of its arguments
     from_output: FromOutput | None = None  # emitted before the kernel, for its JVP
+    # The next kernel, where the JVP rule is only that one's value times the
+    # tangent: written as jax.nn writes relu's, with defjvps.
+    chained: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,10 +195,21 @@ def _tower(
         # y is the kernel itself, as jax.nn's rules reuse the primal:
         # its body has no clamps, and its derivative is its own rule.
         jvp = jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)")
+        chained = following if _only_calls(jvp, inputs, calls, following) else None
+        primal = primal_body(value, inputs)
         kernels.append(
-            Kernel(names[level], doc, primal_body(value, inputs), jvp, rounding, shape, from_output)
+            Kernel(names[level], doc, primal, jvp, rounding, shape, from_output, chained)
         )
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
+
+
+def _only_calls(jvp: Body, inputs, calls: dict[str, str], following: str | None) -> bool:
+    """Whether a rule of x alone computes nothing but y and the next kernel
+    of x, not of y."""
+    if len(inputs) != 1 or calls.get("x") != f"{following}(*primals)":
+        return False
+    (partial,) = jvp.partials
+    return partial.code == calls["x"] and not partial.assignments and len(jvp.assignments) == 1
 
 
 def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) -> GateTower:
