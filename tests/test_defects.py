@@ -258,6 +258,8 @@ def test_a_limit_that_depends_on_a_parameters_sign_is_kept(k, values, slopes):
     xs = jnp.float32([-np.inf, np.inf])
     np.testing.assert_array_equal(jax.vmap(f, (0, None))(xs, k), values)
     np.testing.assert_array_equal(jax.vmap(jax.grad(f), (0, None))(xs, k), slopes)
+    # At k = 0 the formula is x/2, whose slope is 1/2 at both infinities.
+    np.testing.assert_array_equal(jax.vmap(jax.grad(f), (0, None))(xs, 0.0), [0.5, 0.5])
 
 
 def test_a_tail_does_not_mask_where_the_formula_is_not_real():

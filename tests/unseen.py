@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 
 from codegen.analysis.model import Activation
-from codegen.numerics.evaluate import exact_values
+from codegen.numerics.evaluate import exact_values, float64_values
 
 # Parameter values as multiples of the defaults (a default of 0 becomes the scale).
 SCALES = (1.0, 0.01, 0.1, 10.0, 100.0)
@@ -15,23 +15,33 @@ TAILS = (30.0, 200.0, 1e3, 1e5, 1e10, 1e20, 1e100)
 
 
 def points(activation: Activation, seed: int = 0) -> np.ndarray:
-    """Random points of both signs, and far ones, inside the domain.
-
-    sin(a*x) past |x| = 1e4 is ill-conditioned: rounding a*x, however
-    computed, moves the result by |a*x| ulps, so periodic formulas stop there.
-    """
+    """Random points of both signs, and far ones, inside the domain."""
     rng = np.random.default_rng(seed)
     near = np.concatenate([rng.normal(0.0, 3.0, 16), rng.uniform(-30.0, 30.0, 8)])
-    periodic = activation.formulas[0].source.has(sp.sin, sp.cos, sp.tan)
-    tails = [t for t in TAILS if not periodic or t <= 1e4]
-    far = np.concatenate([tails, np.negative(tails)])
+    far = np.concatenate([TAILS, np.negative(TAILS)])
     low, high = activation.spec.domain
     pts = np.concatenate([near, far])
     if np.isfinite(low):
         pts = low + np.abs(pts - low) + 1e-3
     if np.isfinite(high):
         pts = np.minimum(pts, high - 1e-3)
-    return np.unique(pts)
+    return _conditioned(activation, np.unique(pts))
+
+
+def _conditioned(activation: Activation, pts: np.ndarray) -> np.ndarray:
+    """The points where every sin, cos and tan argument is within 1e4.
+
+    Past that they are ill-conditioned: rounding the argument, however it
+    is computed, moves the result by |argument| ulps. sin(exp(x)) at x = 30
+    is noise in float64, and exp(x) is inf at 1000 where the truth is not.
+    """
+    source = activation.formulas[0].source
+    arguments = [f.args[0] for f in source.atoms(sp.sin, sp.cos, sp.tan)]
+    keep = np.abs(pts) <= 1e4 if arguments else np.ones(pts.shape, bool)
+    for argument in arguments:
+        magnitude = np.abs(float64_values(argument, activation.x, pts, activation.defaults))
+        keep &= magnitude <= 1e4  # NaN or inf fails too
+    return pts[keep]
 
 
 def parameter_values(activation: Activation) -> list[tuple[float, ...]]:

@@ -14,6 +14,7 @@ left out unless the limit is the same for all of them.
 """
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
@@ -80,15 +81,46 @@ def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | Non
     low, high = domain
     if (sign > 0 and high < np.inf) or (sign < 0 and low > -np.inf):
         return None
-    concrete = [expr.subs(dict(s)) for s in samples]
     lowered = lower(expr, x, {}, clamp=False)
+    found = _limits(expr, lowered, x, sign, samples)
+    if found is None:
+        return None
+    limits, firsts, settles = found
+
+    def at_zero(parameter: sp.Symbol) -> sp.Expr:
+        # At 0 the formula is another one, whose limit neither sign gives:
+        # x*sigmoid(k*x)' tends to 1/2.
+        if expr.subs(parameter, 0).has(sp.zoo, sp.nan):
+            return sp.nan  # undefined at 0, as a*tanh(x/a) is
+        zero = _limits(expr, lowered, x, sign, (((parameter, sp.Integer(0)),),))
+        value = next(iter(zero[0].values()), None) if zero else None
+        return sp.nan if value is None else _number(value)
+
+    value = _limit(limits, at_zero)
+    if value is None:
+        return None
+    # Past every point where the truth has not settled, and not before the
+    # closed form first breaks: a pole nearer 0 (x/(x - 3) at 3) stays inf.
+    threshold = max(min(firsts), max(settles))
+    if threshold >= _INFINITY:  # only x = +-inf itself breaks
+        return value, sp.And(isinf(x), x > 0 if sign > 0 else x < 0, evaluate=False)
+    beyond = x >= threshold if sign > 0 else x <= -threshold
+    return value, beyond
+
+
+def _limits(expr, lowered, x, sign: int, samples) -> tuple | None:
+    """(limits, firsts, settles) of ``lowered``, ``expr``'s closed form, on
+    one side: the limit of each parameter sample where the closed form
+    breaks, where it first breaks, and where the truth has settled; None if
+    it breaks where no finite limit mends it, or nowhere."""
     computed = {
         dtype: [_far_values(lowered, x, sign, dtype, dict(s)) for s in samples]
         for dtype in (np.float32, np.float64)
     }
     if all(np.isfinite(v).all() for vs in computed.values() for v in vs):
         return None  # the common case, found without mpmath
-    limits: dict[tuple, float] = {}  # by parameter sample, where it breaks
+    concrete = [expr.subs(dict(s)) for s in samples]
+    limits: dict[tuple, float] = {}
     firsts, settles = [], [1.0]
     for dtype, values in computed.items():
         points = sign * _FAR[dtype]
@@ -105,22 +137,13 @@ def _tail(expr, x, domain, sign: int, samples) -> tuple[sp.Expr, sp.Basic] | Non
                 limits[sample] = value
             firsts.append(first)
             settles.append(settle)
-    value = _limit(limits)
-    if value is None:
-        return None
-    # Past every point where the truth has not settled, and not before the
-    # closed form first breaks: a pole nearer 0 (x/(x - 3) at 3) stays inf.
-    threshold = max(min(firsts), max(settles))
-    if threshold >= _INFINITY:  # only x = +-inf itself breaks
-        return value, sp.And(isinf(x), x > 0 if sign > 0 else x < 0, evaluate=False)
-    beyond = x >= threshold if sign > 0 else x <= -threshold
-    return value, beyond
+    return limits, firsts, settles
 
 
-def _limit(limits: dict) -> sp.Expr | None:
+def _limit(limits: dict, at_zero: Callable[[sp.Symbol], sp.Expr]) -> sp.Expr | None:
     """The one limit of every parameter sample, or one for each sign of a
-    single parameter, as x*sigmoid(k*x)' tends to 1 or 0 at +inf; None if
-    the limit depends on the parameters otherwise."""
+    single parameter and ``at_zero`` of it at 0, as x*sigmoid(k*x)' tends
+    to 1 or 0 at +inf; None if the limit depends on the parameters otherwise."""
     if not limits:
         return None
     first = next(iter(limits.values()))
@@ -140,9 +163,8 @@ def _limit(limits: dict) -> sp.Expr | None:
         return None
     if not all(_same(v, negative[0]) for v in negative):
         return None
-    # At 0 the formula is another one, whose limit neither side gives.
-    at_zero = Where(parameter < 0, _number(negative[0]), sp.nan)
-    return Where(parameter > 0, _number(positive[0]), at_zero)
+    otherwise = Where(parameter < 0, _number(negative[0]), at_zero(parameter))
+    return Where(parameter > 0, _number(positive[0]), otherwise)
 
 
 def _number(limit: float) -> sp.Expr:
@@ -165,8 +187,9 @@ def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
     first point that breaks, and the first past every broken point where the
     truth is not yet the limit in ``dtype``.  (None,) if it never breaks or
     the formula is undefined here; None if it breaks where it has no finite
-    limit.  The limit is infinite where the closed form gives that infinity
-    at infinity and is finite before, as x*sigmoid(k*x) is at -inf for k < 0."""
+    limit.  The limit is infinite where the truth grows without bound and
+    the closed form is finite until infinity, as x*sigmoid(k*x) is at -inf
+    for k < 0."""
     mask = ~np.isfinite(far)
     if not mask.any():
         return (None,)
@@ -188,7 +211,7 @@ def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
     if not len(breaks) and not mask[-1]:
         return (None,)
     if np.isnan(limit) or abs(limit) >= np.finfo(dtype).max:
-        if not len(breaks) and far[-1] == np.copysign(np.inf, limit):
+        if not len(breaks):  # it breaks at infinity alone
             return np.copysign(np.inf, limit), _INFINITY, 1.0
         return None
     first = float(abs(points[breaks[0]])) if len(breaks) else _INFINITY
