@@ -8,6 +8,7 @@ import sympy as sp
 
 import generated
 from codegen.analysis.residual import cheap
+from codegen.emit.towers import kernel_names
 from codegen.numerics.evaluate import exact_values
 from conftest import kinks, sample
 
@@ -182,18 +183,20 @@ def test_untaken_branches_never_leak_inf_or_nan(activation, order):
 
 def test_derivatives_stay_closed_form_to_third_order(activation):
     """Each order's JVP calls the next generated derivative, not autodiff,
-    unless that derivative is constant in x and written in place."""
+    unless that derivative is constant in x and written in place, or equal to
+    the one before, whose kernel then serves both (elu's third)."""
     f = ours(activation)
     x = jnp.float32(0.3)
-    tower = activation.formulas[0].tower
+    formula = activation.formulas[0]
+    last = len(kernel_names(formula, "f", activation.x)) - 1
     for order in range(1, 4):
         f = jax.grad(f)
         jaxpr = str(jax.make_jaxpr(f)(x))
-        if not tower[order - 1].lowered[1].has(activation.x):
+        if not formula.tower[order - 1].lowered[1].has(activation.x):
             assert f"_d{order}" not in jaxpr, (order, jaxpr)
             break
         assert jaxpr.count("custom_jvp_call") >= 1, (order, jaxpr)
-        assert f"_d{order}" in jaxpr, (order, jaxpr)
+        assert f"_d{min(order, last)}" in jaxpr, (order, jaxpr)
 
 
 @pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])

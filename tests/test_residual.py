@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 import codegen
-from codegen.analysis.model import Activation
+from codegen.analysis.model import Activation, Context
 from codegen.analysis.residual import Y, _inverses, output_form
 from codegen.numerics.primitives import Where, sigmoid
 from codegen.spec.load import SpecError, read_spec
@@ -33,7 +33,7 @@ ALL = (-np.inf, np.inf)
     ],
 )
 def test_output_form(expr, policy, form):
-    assert output_form(expr, x, {}, ALL, policy) == form
+    assert output_form(expr, Context(x, (), ALL), policy) == form
 
 
 def test_auto_keeps_the_output_where_that_is_exact_and_cheap(catalogue):

@@ -9,6 +9,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 import generated
 from codegen.analysis.lower import interval
+from codegen.analysis.model import Context
 from codegen.analysis.search import best_form, most_accurate
 from codegen.analysis.series import with_series
 from codegen.analysis.stabilise import rationalise, stabilise
@@ -72,12 +73,13 @@ def test_rationalise_splits_on_the_sign_where_the_sum_cancels():
 def test_search_prefers_the_accurate_candidate_over_the_shorter_one():
     naive = sp.sqrt(x**2 + 1) - x  # cancels for large x
     careful = 1 / (sp.sqrt(x**2 + 1) + x)
-    assert most_accurate([naive, careful], x, {}, (0.0, np.inf)) == careful
+    assert most_accurate([naive, careful], Context(x, (), (0.0, np.inf))) == careful
 
 
 def test_search_scores_each_branch_where_it_is_taken():
     expr = sp.Piecewise((sp.sqrt(x**2 + 1) - x, x > 0), (x, True))
-    chosen = best_form(expr, lambda e: [sp.together(1 / (sp.sqrt(x**2 + 1) + x))], x, {}, (-9, 9))
+    rewrite = lambda e: [sp.together(1 / (sp.sqrt(x**2 + 1) + x))]  # noqa: E731
+    chosen = best_form(expr, rewrite, Context(x, (), (-9, 9)))
     assert chosen.args[0][0].has(1 / (sp.sqrt(x**2 + 1) + x))
     assert not chosen.args[0][0].has(sp.sqrt(x**2 + 1) - x)
 

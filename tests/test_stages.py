@@ -13,6 +13,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
 from codegen.analysis.lower import lower
+from codegen.analysis.model import Context
 from codegen.analysis.stabilise import stabilise
 from codegen.build.pipeline import build_one
 from codegen.emit.cse import Assignment, Body, primal_body
@@ -106,3 +107,24 @@ def test_a_rule_that_only_calls_the_next_kernel_is_written_as_jax_nn_writes_relu
     assert "\n_soft_d1.defjvps(lambda g, ans, x: _soft_d2(x) * g)\n" in text
     # The last kernel's rule is its own closed-form derivative.
     assert "def _soft_jvp" not in text and "def _soft_d2_jvp" in text
+
+
+def test_the_analysis_context_is_one_hashable_value():
+    context = Context(x, ((a, 0.5),), (-1.0, 1.0))
+    assert hash(context) == hash(Context(x, ((a, 0.5),), (-1.0, 1.0)))
+    part = context.within((0.0, 1.0))
+    assert (part.x, part.defaults, part.domain) == (x, ((a, 0.5),), (0.0, 1.0))
+    assert context.values == {a: 0.5}
+    assert [float(dict(s)[a]) for s in context.samples[:2]] == [0.5, 0.005]
+
+
+def test_a_derivative_equal_to_the_one_before_reuses_its_kernel():
+    # exp(x) - 1 for x <= 0: the second and third derivatives are both exp(x).
+    data = {
+        "summary": "An elu.",
+        "expression": "Piecewise((x, x > 0), (exp(x) - 1, True))",
+        "closed_form_order": 3,
+    }
+    _, text = build_one(read_spec("specs/e.toml", data, default_name="e"), package="acts")
+    assert "\n_e_d2.defjvps(lambda g, ans, x: _e_d2(x) * g)\n" in text
+    assert "_e_d3" not in text

@@ -8,13 +8,12 @@ import sympy as sp
 from codegen.analysis.budget import stage
 from codegen.analysis.logspace import divided_safely, with_fallback
 from codegen.analysis.lower import lower, one_division
-from codegen.analysis.model import Activation, Derivative, Formula
+from codegen.analysis.model import Activation, Context, Derivative, Formula
 from codegen.analysis.residual import output_form
 from codegen.analysis.search import best_form, most_accurate
 from codegen.analysis.series import with_series
 from codegen.analysis.stabilise import stabilise
 from codegen.analysis.tails import guarded, tails
-from codegen.numerics.evaluate import parameter_samples
 from codegen.spec.domain import DomainError, real_domain
 from codegen.spec.load import SpecError
 from codegen.spec.model import Spec
@@ -46,7 +45,8 @@ def derive(spec: Spec) -> Activation:
     inputs, exprs = check(spec)
     defaults = {s: p.default for s, p in zip(inputs[1:], spec.params, strict=True)}
     spec = _with_domain(spec, inputs, exprs, defaults)
-    formulas = tuple(_formula(spec, field, e, inputs, defaults) for field, e in exprs)
+    context = Context(inputs[0], tuple(defaults.items()), spec.domain)
+    formulas = tuple(_formula(spec, field, e, inputs, context) for field, e in exprs)
     return Activation(spec=spec, inputs=inputs, formulas=formulas)
 
 
@@ -91,7 +91,7 @@ def _check_uses(spec: Spec, inputs, exprs) -> None:
 
 
 def _formula(
-    spec: Spec, field: str, expr: sp.Expr, inputs, defaults, top: int | None = None
+    spec: Spec, field: str, expr: sp.Expr, inputs, context: Context, top: int | None = None
 ) -> Formula:
     """The tower of ``expr`` to order ``top`` in x (the spec's closed_form_order),
     with each gate's partial as a formula of its own, one order shorter."""
@@ -99,26 +99,26 @@ def _formula(
     tower = []
     # The value as written stays unless a rewrite is clearly better: NumPy,
     # which scores the forms, and XLA round differently near exact zeros.
-    current = _stable_form(expr, inputs[0], defaults, spec.domain, margin=2.0)
+    current = _stable_form(expr, context, margin=2.0)
     for order in range(top + 1):
         stage(f"differentiate and search, order {order + 1}")
-        partials = _partials(spec, field, expr, current, inputs, defaults, order)
-        tower.append(_derivative(spec, current, partials, inputs, defaults, order))
+        partials = _partials(spec, field, expr, current, inputs, context, order)
+        tower.append(_derivative(current, partials, context, order))
         current = partials[0]
     gates: tuple[Formula, ...] = ()
     if top == spec.closed_form_order and top > 0:  # not for a gate's own partial
         inputs_of = {p.name for p in spec.params if p.input}
         gates = tuple(
-            _formula(spec, field, sp.diff(expr, s), inputs, defaults, top - 1)
+            _formula(spec, field, sp.diff(expr, s), inputs, context, top - 1)
             for s in inputs[1:]
             if s.name in inputs_of
         )
     stage("residual")
-    output = output_form(tower[0].expr, inputs[0], defaults, spec.domain, spec.residual)
+    output = output_form(tower[0].expr, context, spec.residual)
     return Formula(source=expr, tower=tuple(tower), output=output, gates=gates)
 
 
-def _partials(spec, field, expr, current, inputs, defaults, order) -> tuple[sp.Expr, ...]:
+def _partials(spec, field, expr, current, inputs, context, order) -> tuple[sp.Expr, ...]:
     """The stable partials of ``current``, the derivative of ``order``, in each input."""
     x = inputs[0]
     try:
@@ -127,8 +127,8 @@ def _partials(spec, field, expr, current, inputs, defaults, order) -> tuple[sp.E
         # squareplus's rationalised branch does near 0 at order 3.
         direct = sp.diff(expr, x, order + 1)
         partials = (
-            _partial(current, x, x, defaults, spec.domain, order + 1, direct),
-            *(_partial(current, s, x, defaults, spec.domain, order + 1) for s in inputs[1:]),
+            _partial(current, x, context, order + 1, direct),
+            *(_partial(current, s, context, order + 1) for s in inputs[1:]),
         )
     except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
         raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
@@ -138,7 +138,7 @@ def _partials(spec, field, expr, current, inputs, defaults, order) -> tuple[sp.E
     return partials
 
 
-def _derivative(spec, current, partials, inputs, defaults, order) -> Derivative:
+def _derivative(current, partials, context: Context, order) -> Derivative:
     """``current`` and its partials with their regimes, lowered to selects.
 
     JAX differentiates the partials' code in a JVP rule, at the next order
@@ -146,51 +146,51 @@ def _derivative(spec, current, partials, inputs, defaults, order) -> Derivative:
     no inf or NaN into a derivative.  The value is its kernel's own body,
     which JAX never differentiates, and needs no clamps.
     """
-    x, domain = inputs[0], spec.domain
+    x, domain = context.x, context.domain
     orders = (order, *[order + 1] * len(partials))
     stage(f"series, order {order}")
     regimes = [
         with_series(e, x, domain, k) for e, k in zip((current, *partials), orders, strict=True)
     ]
     stage(f"tails, order {order}")
-    samples = parameter_samples(defaults)
-    found = [tails(e, x, domain, samples) for e in regimes]
+    found = [tails(e, x, domain, context.samples) for e in regimes]
     stage(f"lower, order {order}")
     lowered = [
-        _lowered(e, t, x, domain, samples, defaults, clamp=k > 0)
+        _lowered(e, t, context, clamp=k > 0)
         for k, (e, t) in enumerate(zip(regimes, found, strict=True))
     ]
     return Derivative(order, current, partials, tuple(lowered))
 
 
-def _lowered(expr, found, x, domain, samples, defaults, clamp: bool) -> sp.Expr:
+def _lowered(expr, found, context: Context, clamp: bool) -> sp.Expr:
     """``expr`` with its regimes ``found``, lowered to selects, with one
     division per denominator where that stays finite, and in log space
     where it is not finite but its truth is."""
-    undivided = lower(expr, x, defaults, clamp, divide=False)
+    undivided = lower(expr, context.x, context.values, clamp, divide=False)
     divided, undivided = guarded(one_division(undivided), found), guarded(undivided, found)
-    computed = divided_safely(expr, divided, undivided, x, domain, samples)
-    return with_fallback(expr, computed, x, domain, samples, defaults, clamp)
+    computed = divided_safely(expr, divided, undivided, context)
+    return with_fallback(expr, computed, context, clamp)
 
 
-def _partial(expr, symbol: sp.Symbol, x, defaults, domain, order, direct=None) -> sp.Expr:
+def _partial(expr, symbol: sp.Symbol, context: Context, order, direct=None) -> sp.Expr:
     """The most accurate stable form of d expr / d symbol among a few rewrites.
 
     ``direct`` is the same derivative found another way, competing with it.
     """
-    candidates = [_stable_form(sp.diff(expr, symbol), x, defaults, domain)]
+    candidates = [_stable_form(sp.diff(expr, symbol), context)]
     if direct is None:
         return candidates[0]
-    candidates.append(_stable_form(direct, x, defaults, domain))
+    candidates.append(_stable_form(direct, context))
     # Scored as computed: a series regime can mend one where it cancels.
+    x, domain = context.x, context.domain
     computed = {with_series(c, x, domain, order): c for c in reversed(candidates)}
-    return computed[most_accurate(list(computed), x, defaults, domain)]
+    return computed[most_accurate(list(computed), context)]
 
 
-def _stable_form(d: sp.Expr, x, defaults, domain, margin: float = 1.0) -> sp.Expr:
+def _stable_form(d: sp.Expr, context: Context, margin: float = 1.0) -> sp.Expr:
     if len(d.atoms(sp.Piecewise)) <= 2:  # folding more is slow and gains little
         d = sp.piecewise_fold(d)
-    return best_form(stabilise(d), _rewrites, x, defaults, domain, margin)
+    return best_form(stabilise(d), _rewrites, context, margin)
 
 
 def _rewrites(expr: sp.Expr) -> list[sp.Expr]:

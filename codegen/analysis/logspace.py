@@ -14,6 +14,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
 from codegen.analysis.lower import lower
+from codegen.analysis.model import Context
 from codegen.numerics.evaluate import exact_values, float32_values, float64_values
 from codegen.numerics.primitives import Where, isfinite, log_abs, sigmoid, softplus
 
@@ -140,24 +141,22 @@ def _spread(expr: sp.Basic) -> bool:
     )
 
 
-def with_fallback(
-    expr: sp.Expr, computed: sp.Expr, x: sp.Symbol, domain, samples, defaults, clamp: bool
-) -> sp.Expr:
+def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: bool) -> sp.Expr:
     """``computed``, the lowered form of ``expr``, with ``expr`` in log space
     where ``computed`` is not finite, if that mends a point."""
     ratio = any(p.exp.is_negative for p in expr.atoms(sp.Pow) if _power(p))
     if not (ratio or expr.has(sp.exp, sigmoid, sp.tanh, sp.sech, log1p)):
         return computed
-    fallback = None
-    for sample in samples:
-        evaluate, points, truth = _broken(expr, computed, x, domain, dict(sample))
+    fallback, x = None, context.x
+    for sample in context.samples:
+        evaluate, points, truth = _broken(expr, computed, x, context.domain, dict(sample))
         if not len(points):
             continue  # finite wherever its truth is: the common case
         if fallback is None:
             alternative = log_space(expr)
             if alternative == expr:
                 return computed
-            fallback = lower(alternative, x, defaults, clamp=clamp)
+            fallback = lower(alternative, x, context.values, clamp=clamp)
         if _right(evaluate(fallback, x, points, dict(sample)), truth):
             return Where(isfinite(computed), computed, fallback)
     return computed
@@ -184,7 +183,7 @@ def _broken(expr, computed, x, domain, sample) -> tuple:
     return None, np.array([]), np.array([])
 
 
-def divided_safely(expr, divided, undivided, x, domain, samples) -> sp.Expr:
+def divided_safely(expr, divided, undivided, context: Context) -> sp.Expr:
     """``divided``, lower's form of ``expr`` with one division per
     denominator, or ``undivided`` if that is not finite where the truth is.
 
@@ -195,8 +194,8 @@ def divided_safely(expr, divided, undivided, x, domain, samples) -> sp.Expr:
     """
     if divided == undivided:
         return divided
-    for sample in samples:
-        if len(_broken(expr, undivided, x, domain, dict(sample))[1]):
+    for sample in context.samples:
+        if len(_broken(expr, undivided, context.x, context.domain, dict(sample))[1]):
             return undivided
     return divided
 

@@ -1,10 +1,38 @@
 """The analysis model: what the generator derives from a spec."""
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import sympy as sp
 
+from codegen.numerics.evaluate import parameter_samples
 from codegen.spec.model import Axis, Spec
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the analysis of a formula reads beside it, as one hashable value
+    that its caches key on: the input x, each parameter's default in spec
+    order, and the domain to sample."""
+
+    x: sp.Symbol
+    defaults: tuple[tuple[sp.Symbol, float | int], ...] = ()
+    domain: tuple[float, float] = (-math.inf, math.inf)
+
+    @property
+    def values(self) -> dict[sp.Symbol, float | int]:
+        """The defaults as a mapping, for ``subs``."""
+        return dict(self.defaults)
+
+    @property
+    def samples(self) -> tuple[tuple, ...]:
+        """The defaults and scaled copies of them, where regimes are checked."""
+        return parameter_samples(self.values)
+
+    def within(self, domain: tuple[float, float]) -> "Context":
+        """The same context on a part of the domain, such as a branch's."""
+        return dataclasses.replace(self, domain=domain)
 
 
 @dataclass(frozen=True)
@@ -76,6 +104,10 @@ class Activation:
     def defaults(self) -> dict[sp.Symbol, float | int]:
         """Each parameter's symbol and its default value."""
         return {s: p.default for s, p in zip(self.params, self.spec.params, strict=True)}
+
+    @property
+    def context(self) -> Context:
+        return Context(self.x, tuple(self.defaults.items()), self.spec.domain)
 
 
 @dataclass(frozen=True)

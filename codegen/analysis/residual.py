@@ -13,20 +13,18 @@ magnitude within ``WINDOW`` of x).  So relu's y > 0 is kept, and sigmoid's
 y*(1 - y), which is 0 beyond x = 17 where f' is 4e-8, is refused.
 """
 
-from collections.abc import Mapping
-
 import numpy as np
 import sympy as sp
 from sympy.solvers.solveset import invert_real
 
 from codegen.analysis.lower import lower
+from codegen.analysis.model import Context
 from codegen.analysis.stabilise import stabilise
 from codegen.numerics.evaluate import (
     TARGETS,
     TINY,
     exact_values,
     float32_values,
-    parameter_samples,
     sample_points,
 )
 from codegen.numerics.primitives import Where, sigmoid, softplus
@@ -35,9 +33,7 @@ Y = sp.Symbol("y", real=True)  # the output, as the JVP rule names it
 WINDOW = 1.0  # the local scale of f' at x is its largest magnitude on [x - 1, x + 1]
 
 
-def output_form(
-    expr: sp.Expr, x: sp.Symbol, defaults: Mapping[sp.Symbol, float], domain, policy: str
-) -> sp.Expr | None:
+def output_form(expr: sp.Expr, context: Context, policy: str) -> sp.Expr | None:
     """g, lowered to selects, with f'(x) = g(f(x)) for ``expr`` = f, or None.
 
     None where no such g exists (f is not monotone on each branch), where
@@ -46,17 +42,17 @@ def output_form(
     if policy == "derivative":
         return None
     try:
-        candidates = _from_output(_elementary(expr), x)
+        candidates = _from_output(_elementary(expr), context.x)
     except (TypeError, ValueError, NotImplementedError):
         # SymPy's solve and simplify give up on some branches (a NaN
         # comparison for Abs(k*x)): then dy/dx is kept, which is always right.
         return None
-    agreeing = (g for g in candidates if _agrees(g, expr, x, defaults, domain))
+    agreeing = (g for g in candidates if _agrees(g, expr, context))
     form = next(agreeing, None)
     if form is None:
         return None
-    lowered = lower(form, Y, defaults)
-    if policy == "auto" and not (cheap(lowered) and accurate(lowered, expr, x, defaults, domain)):
+    lowered = lower(form, Y, context.values)
+    if policy == "auto" and not (cheap(lowered) and accurate(lowered, expr, context)):
         return None
     return lowered
 
@@ -128,15 +124,15 @@ def _condition(condition: sp.Basic, expr: sp.Expr, x: sp.Symbol) -> sp.Basic | N
     return condition.func(Y, expr.subs(x, condition.rhs))
 
 
-def _agrees(form, expr, x, defaults, domain) -> bool:
+def _agrees(form, expr, context: Context) -> bool:
     """Whether g(f(x)) is f'(x) at the sample points, by mpmath: the same function.
 
     Only |x| <= 20, and against f''s largest value: 40 digits cannot tell
     1 - sigmoid(x) from 0 at x = 1000.
     """
-    points = sample_points(domain)
+    x, points = context.x, sample_points(context.domain)
     points = points[np.abs(points) <= 20]
-    for sample in parameter_samples(defaults)[:3]:
+    for sample in context.samples[:3]:
         values = dict(sample)
         got = exact_values(form.subs(Y, expr).subs(values), x, points)
         want = exact_values(sp.diff(expr, x).subs(values), x, points)
@@ -148,16 +144,13 @@ def _agrees(form, expr, x, defaults, domain) -> bool:
     return True
 
 
-def accurate(lowered, expr, x, defaults, domain) -> bool:
+def accurate(lowered, expr, context: Context) -> bool:
     """Whether g(y), in float32 from the float32 y, is within the order-1 target
     of f' in ulps of f''s largest magnitude within WINDOW of each point."""
-    samples = parameter_samples(defaults)[:3]
+    points = sample_points(context.domain)
     return all(
-        np.all(
-            local_errors(lowered, expr.subs(dict(s)), x, dict(s), sample_points(domain))
-            <= TARGETS[1]
-        )
-        for s in samples
+        np.all(local_errors(lowered, expr.subs(dict(s)), context.x, dict(s), points) <= TARGETS[1])
+        for s in context.samples[:3]
     )
 
 

@@ -5,16 +5,16 @@ for XLA) at sample points, its error is measured in ulps against mpmath, and
 the most accurate candidate wins; fewer operations break ties.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp
 
 from codegen.analysis.lower import interval
+from codegen.analysis.model import Context
 from codegen.numerics.evaluate import (
     exact_values,
     float32_values,
-    parameter_samples,
     sample_points,
     ulp_errors,
 )
@@ -22,13 +22,7 @@ from codegen.numerics.evaluate import (
 _FAR_ULPS = 64  # the most error at a far point (1e5 to 1e20) that counts as right there
 
 
-def most_accurate(
-    candidates: Sequence[sp.Expr],
-    x: sp.Symbol,
-    defaults: Mapping[sp.Symbol, float],
-    domain: tuple[float, float],
-    margin: float = 1.0,
-) -> sp.Expr:
+def most_accurate(candidates: Sequence[sp.Expr], context: Context, margin: float = 1.0) -> sp.Expr:
     """The candidate with the smallest worst-case float32 error (NumPy's, a
     stand-in for XLA's) at the sample points, with the parameters at their
     defaults and at a hundredth, a tenth and ten times them: a form that is
@@ -36,9 +30,10 @@ def most_accurate(
     unique = list(dict.fromkeys(candidates))
     if len(unique) == 1:
         return unique[0]
-    near, far = sample_points(domain), _far(domain)
+    x, defaults = context.x, context.defaults
+    near, far = sample_points(context.domain), _far(context.domain)
     points = np.concatenate([near, far])
-    samples = [dict(s) for s in parameter_samples(defaults)[: 4 if defaults else 1]]
+    samples = [dict(s) for s in context.samples[: 4 if defaults else 1]]
     exact = [exact_values(unique[0].subs(s), x, points) for s in samples]
     errors, right = {}, {}
     for c in unique:
@@ -81,18 +76,16 @@ def _covers(wider: np.ndarray, narrower: np.ndarray) -> bool:
 def best_form(
     expr: sp.Expr,
     rewrites: Callable[[sp.Expr], list[sp.Expr]],
-    x: sp.Symbol,
-    defaults: Mapping[sp.Symbol, float],
-    domain: tuple[float, float],
+    context: Context,
     margin: float = 1.0,
 ) -> sp.Expr:
     """The most accurate of ``expr`` and its ``rewrites``, chosen branch by branch."""
     return by_branch(
         expr,
-        x,
-        domain,
+        context.x,
+        context.domain,
         lambda branch, where: most_accurate(
-            [branch, *rewrites(branch)], x, defaults, where, margin
+            [branch, *rewrites(branch)], context.within(where), margin
         ),
     )
 

@@ -17,7 +17,7 @@ from codegen.emit.cse import Body, jvp_body, primal_body
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
 from codegen.emit.printer import to_code
-from codegen.emit.towers import Link, bases, kernel_names, links
+from codegen.emit.towers import Link, bases, kernel_names, links, repeats
 from codegen.spec.model import Param, Spec
 
 
@@ -164,6 +164,8 @@ def _tower(
         value, *partials = derivative.lowered
         last = level + 1 == len(names)
         following = None if last else names[level + 1]
+        if last and repeats(formula, level):
+            following = names[level]
         doc = docstring if level == 0 else _ORDINAL_DOC.format(derivative.order, names[0])
         rounding, shape = "cast", ", " + _arguments(inputs)
         if level == 0 and public:
@@ -197,15 +199,13 @@ def _tower(
         jvp = jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)")
         chained = following if _only_calls(jvp, inputs, calls, following) else None
         primal = primal_body(value, inputs)
-        kernels.append(
-            Kernel(names[level], doc, primal, jvp, rounding, shape, from_output, chained)
-        )
+        kernel = Kernel(names[level], doc, primal, jvp, rounding, shape, from_output, chained)
+        kernels.append(kernel)
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
 
 
 def _only_calls(jvp: Body, inputs, calls: dict[str, str], following: str | None) -> bool:
-    """Whether a rule of x alone computes nothing but y and the next kernel
-    of x, not of y."""
+    """Whether a rule of x alone computes only y and the next kernel of x."""
     if len(inputs) != 1 or calls.get("x") != f"{following}(*primals)":
         return False
     (partial,) = jvp.partials

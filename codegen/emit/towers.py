@@ -36,14 +36,22 @@ def bases(activation: Activation) -> list[tuple[bool | None, str]]:
 
 def kernel_names(formula: Formula, base: str, x: sp.Symbol) -> list[str]:
     """The kernels emitted for ``formula``: one per derivative, up to the first
-    whose derivative in x is constant.  That one is written in place: as an
-    array from a kernel, it would be one more array kept for the backward pass."""
+    whose derivative in x is constant, or is itself (see ``repeats``).  A
+    constant is written in place: as an array from a kernel, it would be one
+    more array kept for the backward pass."""
     names = [base]
-    for derivative, following in itertools.pairwise(formula.tower):
-        if not derivative.lowered[1].has(x):
+    for level, (derivative, following) in enumerate(itertools.pairwise(formula.tower)):
+        if not derivative.lowered[1].has(x) or repeats(formula, level):
             break
         names.append(f"_{base.lstrip('_')}_d{following.order}")
     return names
+
+
+def repeats(formula: Formula, level: int) -> bool:
+    """Whether the derivative after ``level`` is computed as that one is, as
+    elu's third is its second for x < 0: its kernel's rule calls itself."""
+    tower = formula.tower
+    return level + 1 < len(tower) and tower[level + 1].lowered == tower[level].lowered
 
 
 def links(

@@ -23,7 +23,7 @@ def residual_rows(activations: list[Activation]) -> list[str]:
         if len(a.spec.inputs) > 1:
             continue  # y times a gate does not give dy/dx: gated specs keep the partials
         formula, x, values = a.formulas[0], a.x, dict(a.defaults)
-        form = output_form(formula.tower[0].expr, x, values, a.spec.domain, "output")
+        form = output_form(formula.tower[0].expr, a.context, "output")
         if form is None or not form.has(Y):
             continue  # no dy/dx from y, or a constant one, as identity's
         expr = formula.tower[0].expr.subs(values)
