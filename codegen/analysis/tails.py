@@ -10,7 +10,9 @@ returned instead: ``where((x >= T) & ~isfinite(f), limit, f)``, or
 The regime fires on the computed value, not on x alone, so it holds at every
 parameter value and in every dtype: it is checked in float32 and float64,
 at the defaults and at parameter values spread over four decades, and is
-left out unless the limit is the same for all of them.
+left out unless the limit is the same for all of them, or, for a formula
+with one parameter, the same for each of its signs: x*sigmoid(k*x)' tends
+to 1 for k > 0, to 0 for k < 0, and to 1/2 at k = 0, its own limit.
 """
 
 import functools
