@@ -12,9 +12,9 @@ from codegen.spec.model import Axis, Spec
 
 @dataclass(frozen=True)
 class Context:
-    """What the analysis of a formula reads beside it, as one hashable value
-    that its caches key on: the input x, each parameter's default in spec
-    order, and the domain to sample."""
+    """What the analysis of a formula reads beside it, as one hashable value:
+    the input x, each parameter's default in spec order, and the domain to
+    sample.  lower, with_series and tails still take these as arguments."""
 
     x: sp.Symbol
     defaults: tuple[tuple[sp.Symbol, float | int], ...] = ()
