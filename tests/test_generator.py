@@ -5,10 +5,12 @@ values over four decades; or refused with a message naming the spec."""
 
 import functools
 
+import jax
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from unseen import check
+from unseen import check, untied
 
 from codegen.build.pipeline import build_one
 from codegen.build.runtime import load_module
@@ -112,3 +114,19 @@ def test_a_spec_over_its_budget_is_refused_naming_the_spec_and_the_stage():
     spec = read_spec("<slow>", {"summary": "s", "expression": "tanh(tanh(tanh(x)))"}, "slow")
     with pytest.raises(SpecError, match=r"<slow>: field 'expression' could not be analysed"):
         build_one(spec, seconds=0.05)
+
+
+def test_a_rounding_tie_of_max_counts_one_half_and_is_left_out_of_checks():
+    # At k = 0.005, x = 200 both arguments of the first Max round to 1.0,
+    # though |k*x| is the larger in exact arithmetic: the computed values
+    # tie, and a tie counts one half, as Heaviside(0) does in SymPy and JAX.
+    activation, f = built("Max(Abs(k*x), sigmoid(x + k))*log1p(Max(x/2, k*x)**2)", 0.5)
+    first_max = 2 * 100 * 0.5 / (1 + 100**2)  # its value 1 times log1p(M**2)'
+    abs_branch, sigmoid_branch = 0.005 * np.log1p(100**2), 0.0
+    with jax.enable_x64(True):
+        got = float(jax.grad(f)(200.0, 0.005))
+    assert got == pytest.approx(first_max + (abs_branch + sigmoid_branch) / 2, rel=1e-12)
+    # The harness checks against exact arithmetic, so it leaves the tie out.
+    xs = np.array([199.0, 200.0])
+    np.testing.assert_array_equal(untied(activation, (0.005,), xs), [199.0])
+    np.testing.assert_array_equal(untied(activation, (0.25,), xs), xs)

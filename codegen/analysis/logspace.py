@@ -37,7 +37,7 @@ def log_space(expr: sp.Expr) -> sp.Expr:
     written = expr.replace(_one_minus_tanh_squared, _sigmoids).replace(
         sigmoid, lambda v: sp.exp(-softplus(-v))
     )
-    written = written.replace(_log1p_of_square, _logs)
+    written = written.replace(_log1p_of_square, _logs).replace(_root_of_sum, _root_in_logs)
     return written.replace(_spread, sp.expand_mul).replace(_exponentials, _merged)
 
 
@@ -52,6 +52,20 @@ def _logs(expr: sp.Expr) -> sp.Expr:
     """log1p(w) = log(w) + log1p(1/w), with log(w) a sum over w's factors."""
     w = expr.args[0]
     return _factor_logs(w, lambda u: sp.log(sp.Abs(u))) + log1p(1 / w)
+
+
+def _root_of_sum(expr: sp.Basic) -> bool:
+    """Whether ``expr`` is a root of c + w, c > 0 and w a product of even
+    powers, which overflows with w: sqrt(1 + u**2)."""
+    if not expr.is_Pow or expr.exp.is_Integer:
+        return False
+    c, w = expr.base.as_coeff_Add()
+    return c.is_positive and bool(w.free_symbols) and _log1p_of_square(log1p(w))
+
+
+def _root_in_logs(expr: sp.Expr) -> sp.Expr:
+    """(c + w)**e as exp(e log(c + w)), its log a sum over w's factors."""
+    return sp.exp(expr.exp * _log_abs(expr.base))
 
 
 def _factor_logs(w: sp.Expr, log) -> sp.Expr:
@@ -143,11 +157,13 @@ def _spread(expr: sp.Basic) -> bool:
 
 def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: bool) -> sp.Expr:
     """``computed``, the lowered form of ``expr``, with ``expr`` in log space
-    where ``computed`` is not finite, if that mends a point."""
-    ratio = any(p.exp.is_negative for p in expr.atoms(sp.Pow) if _power(p))
+    where ``computed`` is not finite, if that mends a point; and where it is
+    0 but the fallback is finite, if ``computed`` was 0 at a mended point."""
+    powers = [p for p in expr.atoms(sp.Pow) if _power(p)]
+    ratio = any(p.exp.is_negative or not p.exp.is_Integer for p in powers)
     if not (ratio or expr.has(sp.exp, sigmoid, sp.tanh, sp.sech, log1p)):
         return computed
-    fallback, x = None, context.x
+    fallback, mended, zeros, x = None, False, False, context.x
     for sample in context.samples:
         evaluate, points, truth = _broken(expr, computed, x, context.domain, dict(sample))
         if not len(points):
@@ -158,29 +174,57 @@ def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: boo
                 return computed
             fallback = lower(alternative, x, context.values, clamp=clamp)
         if _right(evaluate(fallback, x, points, dict(sample)), truth):
-            return Where(isfinite(computed), computed, fallback)
-    return computed
+            mended = True
+            zeros |= (evaluate(computed, x, points, dict(sample)) == 0).any()
+    if not mended:
+        return computed
+    kept = isfinite(computed)
+    if zeros:
+        # A quotient by an overflowed denominator is 0, finite and wrong;
+        # where the fallback is not finite either, 0 is the better answer.
+        kept = kept & (sp.Ne(computed, 0) | ~isfinite(fallback))
+    return Where(kept, computed, fallback)
 
 
 def _broken(expr, computed, x, domain, sample) -> tuple:
     """(evaluate, points, truth): up to _CHECKED points where ``computed``
-    is not finite but the truth is, in float32 or else float64, at one
-    parameter sample; no points if there are none."""
+    is not finite but the truth is, or is 0 where the truth is not small,
+    in float32 or else float64, at one parameter sample; no points
+    if there are none."""
     points = _far_points(domain)
     for dtype, evaluate, largest in _TYPES:
         typed = points[np.abs(points) <= largest].astype(dtype)
         try:
-            broken = typed[~np.isfinite(evaluate(computed, x, typed, sample))]
+            values = evaluate(computed, x, typed, sample)
         except TypeError:
             break  # SymPy cannot print Min of a clamped x for NumPy: no fallback
-        if not len(broken):
+        if np.isfinite(values).all() and values.all():
             continue
-        picked = broken[np.unique(np.linspace(0, len(broken) - 1, _CHECKED).astype(int))]
+        # Both kinds, so that zeros the truth shares do not crowd out the rest.
+        picked = np.concatenate(
+            [_spread_out(typed[~np.isfinite(values)]), _spread_out(typed[values == 0])]
+        )
         truth = exact_values(expr.subs(sample), x, picked)
-        finite = np.isfinite(truth) & (np.abs(truth) <= largest)
-        if finite.any():
-            return evaluate, picked[finite], truth[finite]
+        with np.errstate(all="ignore"):
+            got = evaluate(computed, x, picked, sample)
+            finite = np.isfinite(truth) & (np.abs(truth) <= largest)
+            wrong = ~np.isfinite(got) | ((got == 0) & (np.abs(truth) >= _small(dtype)))
+        if (finite & wrong).any():
+            return evaluate, picked[finite & wrong], truth[finite & wrong]
     return None, np.array([]), np.array([])
+
+
+def _small(dtype) -> float:
+    """The least truth a computed 0 is wrong for: below it, whose square
+    underflows, 0 is the float format's limit rather than a formula's flaw."""
+    return float(np.sqrt(np.finfo(dtype).tiny))
+
+
+def _spread_out(points: np.ndarray) -> np.ndarray:
+    """Up to _CHECKED of ``points``, evenly spread."""
+    if not len(points):
+        return points
+    return points[np.unique(np.linspace(0, len(points) - 1, _CHECKED).astype(int))]
 
 
 def divided_safely(expr, divided, undivided, context: Context) -> sp.Expr:
