@@ -258,8 +258,17 @@ def test_a_limit_that_depends_on_a_parameters_sign_is_kept(k, values, slopes):
     xs = jnp.float32([-np.inf, np.inf])
     np.testing.assert_array_equal(jax.vmap(f, (0, None))(xs, k), values)
     np.testing.assert_array_equal(jax.vmap(jax.grad(f), (0, None))(xs, k), slopes)
-    # At k = 0 the formula is x/2, whose slope is 1/2 at both infinities.
+    # At k = 0 the formula is x/2, whose slope is 1/2 at both infinities,
+    # and which grows without bound: inf * sigmoid(0 * inf) was NaN.
     np.testing.assert_array_equal(jax.vmap(jax.grad(f), (0, None))(xs, 0.0), [0.5, 0.5])
+    np.testing.assert_array_equal(jax.vmap(f, (0, None))(xs, 0.0), [-np.inf, np.inf])
+
+
+def test_leaky_relu_with_a_zero_slope_is_zero_at_minus_infinity():
+    # 0 * -inf is NaN; the function is 0 for every x < 0.
+    assert float(generated.leaky_relu(-np.inf, 0.0)) == 0.0
+    assert float(generated.leaky_relu(-np.inf, 0.5)) == -np.inf
+    assert float(generated.leaky_relu(-np.inf, -0.5)) == np.inf
 
 
 def test_a_tail_does_not_mask_where_the_formula_is_not_real():

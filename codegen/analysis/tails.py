@@ -212,7 +212,7 @@ def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
     breaks = checked[mask[checked]]
     if not len(breaks) and not mask[-1]:
         return (None,)
-    if np.isnan(limit) or abs(limit) >= np.finfo(dtype).max:
+    if np.isnan(limit) or abs(limit) >= np.finfo(dtype).max or _grows(concrete, x, points, limit):
         if not len(breaks):  # it breaks at infinity alone
             return np.copysign(np.inf, limit), _INFINITY, 1.0
         return None
@@ -231,6 +231,15 @@ def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
     if wrong[-1] + 1 >= len(points):
         return None
     return limit, first, float(abs(points[wrong[-1] + 1]))
+
+
+def _grows(concrete, x, points, last: float) -> bool:
+    """Whether the truth grows at least as fast as sqrt|x| between the last
+    two far points, to ``last``: then it has no finite limit, though it is
+    finite at the largest float, as x*sigmoid(k*x) = x/2 is at k = 0."""
+    (before,) = exact_values(concrete, x, points[-2:-1])
+    with np.errstate(all="ignore"):
+        return bool(abs(last) >= abs(before) * np.sqrt(points[-1] / points[-2]) > 0)
 
 
 def _scale(computed, x, dtype) -> float:
