@@ -13,7 +13,7 @@ from codegen.analysis.model import Activation, AxisActivation
 from codegen.build.layout import find_layout
 from codegen.build.pipeline import analyse
 from codegen.spec.load import load_spec
-from codegen.tools.accuracy import kinks
+from codegen.tools.grid import kinks
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = [load_spec(path, ROOT) for path in find_layout(ROOT).spec_paths()]

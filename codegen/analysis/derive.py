@@ -21,6 +21,7 @@ from codegen.spec.parse import ExpressionError, parse_expression
 
 # What a closed-form derivative must not contain.
 _UNPRINTABLE = (sp.Derivative, sp.Subs, sp.Integral, sp.DiracDelta)
+_FIRST_UNTRAINED = 2  # the lowest derivative order a training step does not evaluate
 
 
 def check(spec: Spec) -> tuple[tuple[sp.Symbol, ...], list[tuple[str, sp.Expr]]]:
@@ -45,7 +46,7 @@ def derive(spec: Spec) -> Activation:
     inputs, exprs = check(spec)
     defaults = {s: p.default for s, p in zip(inputs[1:], spec.params, strict=True)}
     spec = _with_domain(spec, inputs, exprs, defaults)
-    context = Context(inputs[0], tuple(defaults.items()), spec.domain)
+    context = Context(inputs[0], tuple(defaults.items()), spec.domain, spec.accuracy == "strict")
     formulas = tuple(_formula(spec, field, e, inputs, context) for field, e in exprs)
     return Activation(spec=spec, inputs=inputs, formulas=formulas)
 
@@ -150,7 +151,8 @@ def _derivative(current, partials, context: Context, order) -> Derivative:
     orders = (order, *[order + 1] * len(partials))
     stage(f"series, order {order}")
     regimes = [
-        with_series(e, x, domain, k) for e, k in zip((current, *partials), orders, strict=True)
+        with_series(e, x, domain, k, _at_roots(context, k))
+        for e, k in zip((current, *partials), orders, strict=True)
     ]
     stage(f"tails, order {order}")
     found = [tails(e, x, domain, context.samples) for e in regimes]
@@ -172,6 +174,12 @@ def _lowered(expr, found, context: Context, clamp: bool) -> sp.Expr:
     return with_fallback(expr, computed, context, clamp)
 
 
+def _at_roots(context: Context, order: int) -> bool:
+    """Whether derivatives of ``order`` get Taylor polynomials about their
+    roots: a training step evaluates orders 0 and 1, for every element."""
+    return context.strict or order >= _FIRST_UNTRAINED
+
+
 def _partial(expr, symbol: sp.Symbol, context: Context, order, direct=None) -> sp.Expr:
     """The most accurate stable form of d expr / d symbol among a few rewrites.
 
@@ -183,7 +191,8 @@ def _partial(expr, symbol: sp.Symbol, context: Context, order, direct=None) -> s
     candidates.append(_stable_form(direct, context))
     # Scored as computed: a series regime can mend one where it cancels.
     x, domain = context.x, context.domain
-    computed = {with_series(c, x, domain, order): c for c in reversed(candidates)}
+    roots = _at_roots(context, order)
+    computed = {with_series(c, x, domain, order, roots): c for c in reversed(candidates)}
     return computed[most_accurate(list(computed), context)]
 
 

@@ -13,12 +13,15 @@ from codegen.spec.model import Axis, Spec
 @dataclass(frozen=True)
 class Context:
     """What the analysis of a formula reads beside it, as one hashable value:
-    the input x, each parameter's default in spec order, and the domain to
-    sample.  lower, with_series and tails still take these as arguments."""
+    the input x, each parameter's default in spec order, the domain to
+    sample, and whether Taylor polynomials about roots serve every order
+    (the spec's ``accuracy``).  lower, with_series and tails still take
+    these as arguments."""
 
     x: sp.Symbol
     defaults: tuple[tuple[sp.Symbol, float | int], ...] = ()
     domain: tuple[float, float] = (-math.inf, math.inf)
+    strict: bool = False
 
     @property
     def values(self) -> dict[sp.Symbol, float | int]:
@@ -107,7 +110,8 @@ class Activation:
 
     @property
     def context(self) -> Context:
-        return Context(self.x, tuple(self.defaults.items()), self.spec.domain)
+        strict = self.spec.accuracy == "strict"
+        return Context(self.x, tuple(self.defaults.items()), self.spec.domain, strict)
 
 
 @dataclass(frozen=True)

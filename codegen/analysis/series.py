@@ -45,9 +45,12 @@ _AT_ROOT = (20, (0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01))
 
 
 @functools.cache
-def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order: int) -> sp.Expr:
+def with_series(
+    expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order: int, roots: bool = True
+) -> sp.Expr:
     """``expr``, derivative ``order`` of a function, with Taylor regimes where
-    it misses that order's accuracy target, branch by branch."""
+    it misses that order's accuracy target, branch by branch: about 0, and
+    about its other roots if ``roots``."""
     if order >= len(TARGETS):
         return expr  # past the third derivative, accuracy has no target
     if expr.free_symbols != {x}:
@@ -57,18 +60,20 @@ def with_series(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], order:
         outer, inner = sp.factor_terms(expr).as_independent(x, as_Add=False)
         if outer == 1 or inner.free_symbols != {x}:
             return expr
-        regimes = with_series(inner, x, domain, order)
+        regimes = with_series(inner, x, domain, order, roots)
         return expr if regimes == inner else outer * regimes
     tolerance = _SHARE * TARGETS[order]
-    return by_branch(expr, x, domain, lambda branch, where: _regimes(branch, x, where, tolerance))
+    return by_branch(
+        expr, x, domain, lambda branch, where: _regimes(branch, x, where, tolerance, roots)
+    )
 
 
-def _regimes(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], tolerance) -> sp.Expr:
+def _regimes(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], tolerance, roots) -> sp.Expr:
     if expr.is_polynomial(x):
         return expr  # its own Taylor polynomial: factoring, not a series, helps it
     low, high = domain
     centres = [mpmath.mpf(0)] if low <= 0 <= high else []
-    centres += _roots(expr, x, domain)
+    centres += roots_of(expr, x, domain) if roots else []
     pairs = []
     for centre in centres:
         terms, thresholds = _AT_ZERO if centre == 0 else _AT_ROOT
@@ -78,7 +83,7 @@ def _regimes(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], tolerance
     return sp.Piecewise(*pairs, (expr, True)) if pairs else expr
 
 
-def _roots(expr: sp.Expr, x: sp.Symbol, domain) -> list[mpmath.mpf]:
+def roots_of(expr: sp.Expr, x: sp.Symbol, domain) -> list[mpmath.mpf]:
     """The roots of ``expr`` other than 0 bracketed by the sample points."""
     points = sample_points(domain)
     exact = exact_values(expr, x, points)

@@ -86,6 +86,7 @@ def build(
     seconds: float | None = SECONDS,
     debug: bool = False,
     residual: str | None = None,
+    accuracy: str | None = None,
 ) -> tuple[list[Activation | AxisActivation], dict[str, str]]:
     """Every spec analysed, and every generated file by its path from the root.
 
@@ -94,10 +95,11 @@ def build(
     are built in parallel, a process per core: SymPy is nearly all of the
     generator's time, and each spec is independent of the others.  The first
     bad spec raises :class:`SpecError`, as does one whose analysis takes
-    more than ``seconds``.  ``residual`` replaces "auto" in every spec.
+    more than ``seconds``.  ``residual`` replaces "auto" in every spec, and
+    ``accuracy`` replaces "standard".
     """
     layout = as_layout(project)
-    specs = load_specs(layout, residual)
+    specs = load_specs(layout, residual, accuracy)
     exported: dict[str, str] = {}
     for spec in specs:  # the cheap checks first, so that a bad spec fails fast
         kind(spec).check(spec)
@@ -135,15 +137,20 @@ def build(
     return activations, {path: stamp(text) for path, text in sorted(files.items())}
 
 
-def load_specs(layout: Layout, residual: str | None = None) -> list[Spec]:
-    """The project's specs, with ``residual`` for those that leave it at auto."""
+def load_specs(
+    layout: Layout, residual: str | None = None, accuracy: str | None = None
+) -> list[Spec]:
+    """The project's specs, with ``residual`` for those that leave it at
+    auto, and ``accuracy`` for those that leave it at standard."""
     specs = [load_spec(path, layout.root) for path in layout.spec_paths()]
-    if residual in (None, "auto"):
-        return specs
-    return [
-        dataclasses.replace(s, residual=residual) if s.residual == "auto" and not s.axis else s
-        for s in specs
-    ]
+    if residual not in (None, "auto"):
+        specs = [
+            dataclasses.replace(s, residual=residual) if s.residual == "auto" and not s.axis else s
+            for s in specs
+        ]
+    if accuracy not in (None, "standard"):
+        specs = [dataclasses.replace(s, accuracy=accuracy) for s in specs]
+    return specs
 
 
 def build_file(layout: Layout, path: Path) -> tuple[Activation | AxisActivation, str]:

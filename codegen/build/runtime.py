@@ -30,6 +30,7 @@ def activation(
     learnable: Iterable[str] = (),
     domain: tuple[float, float] | None = None,
     residual: str = "auto",
+    accuracy: str = "standard",
     seconds: float | None = SECONDS,
     **params: float,
 ) -> Callable:
@@ -38,7 +39,8 @@ def activation(
     Each keyword parameter is a parameter of the formula with its default,
     in signature order.  ``inputs`` names the array arguments, x first, as
     the spec field does: ``inputs=("x", "gate")``.  ``residual`` is the spec
-    field of that name: what the backward pass keeps (auto, output or derivative).  With
+    field of that name: what the backward pass keeps (auto, output or derivative);
+    ``accuracy`` too (standard or strict).  With
     ``learnable`` (names among ``params``) the function also carries the
     Flax module classes that learn them, as ``.linen`` and ``.nnx`` (this
     needs Flax: ``pip install 'symjvp[flax]'``).  Raises
@@ -46,19 +48,20 @@ def activation(
     more than ``seconds`` to analyse.  Cached by its arguments.
     """
     bounds = None if domain is None else tuple(float(b) for b in domain)
-    options = (tuple(inputs), tuple(learnable), bounds, residual, seconds)
+    options = (tuple(inputs), tuple(learnable), bounds, residual, accuracy, seconds)
     return _built(expression, name, *options, tuple(params.items()))
 
 
 @functools.cache
 def _built(
-    expression: str, name: str, inputs, learnable, domain, residual, seconds, params
+    expression: str, name: str, inputs, learnable, domain, residual, accuracy, seconds, params
 ) -> Callable:
     data = {
         "summary": f"The {name} activation function.",
         "expression": expression,
         "inputs": list(inputs),
         "residual": residual,
+        "accuracy": accuracy,
         "params": {p: {"default": v, "learnable": p in learnable} for p, v in params},
     }
     if domain is not None:

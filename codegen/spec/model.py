@@ -74,6 +74,7 @@ class Spec:
     closed_form_order: int = 3
     widen: bool = True
     residual: str = "auto"  # what the backward pass keeps: auto, output or derivative
+    accuracy: str = "standard"  # "strict" adds the polynomials about roots to the gradient
     axis: Axis | None = None  # set for softmax-like specs, which reduce along an axis
     module: str = ""  # the Flax module's name, for specs with learnable parameters
     domain_inferred: bool = False  # the domain is where the formula is real, not the spec's

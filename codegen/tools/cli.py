@@ -122,6 +122,13 @@ def _build_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         " dy/dx is a function of it (less memory), or dy/dx (accurate everywhere)",
     )
     parser.add_argument(
+        "--accuracy",
+        choices=("standard", "strict"),
+        default=argparse.SUPPRESS if suppress else None,
+        help="strict adds Taylor polynomials about the roots of f and f' to every spec:"
+        " accurate there, at the cost of a polynomial per element in the gradient",
+    )
+    parser.add_argument(
         "--budget",
         type=float,
         default=argparse.SUPPRESS if suppress else SECONDS,

@@ -75,7 +75,7 @@ def _outputs(layout: Layout, args) -> tuple[int, dict[str, str], str | None]:
     """How many activations, every generated file, and docs/activations.md's
     text if the project keeps one.  Unchanged specs, generator and accuracy
     report give the last build's outputs, from the cache: no SymPy at all."""
-    specs = load_specs(layout, args.residual)
+    specs = load_specs(layout, args.residual, args.accuracy)
     accuracy = layout.root / "docs" / "accuracy.md"
     keeps_page = (layout.root / PAGE).exists()
     report = accuracy.read_text(encoding="utf-8") if keeps_page and accuracy.exists() else ""
@@ -99,6 +99,7 @@ def _outputs(layout: Layout, args) -> tuple[int, dict[str, str], str | None]:
         seconds=args.budget,
         debug=args.debug,
         residual=args.residual,
+        accuracy=args.accuracy,
     )
     page = page_text(layout.root, activations) if keeps_page else None
     if not args.no_cache:

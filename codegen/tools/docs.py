@@ -41,7 +41,8 @@ def docs_text(
     The page links a plot of each element-wise function only if ``plots``.
     """
     rows: dict[str, list[str]] = {}
-    for line in accuracy.splitlines():
+    main_table = accuracy.split("\n## ")[0]  # the sections below have rows of their own
+    for line in main_table.splitlines():
         match = _ROW.match(line)
         if match:
             rows.setdefault(match.group(1), []).append(line)
