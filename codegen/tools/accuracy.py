@@ -2,11 +2,12 @@
 
 ``python -m codegen.tools.accuracy`` scores every generated function and its first
 three derivatives, and jax.nn's counterpart side by side, on a grid of both
-signs log-spaced from 1e-30 to 1e4, plus 0 and each kink.  The error of a
+signs log-spaced from 1e-30 to 1e4, plus 0, each kink and each root
+(codegen/tools/grid.py).  The error of a
 result is ``|result - truth| / ulp(max(|truth|, 1e-30))`` in float32 ulps,
 with the truth from SymPy's exact derivatives evaluated by mpmath at 50
 digits.  It prints a table, writes docs/accuracy.md, and exits 1 if some
-function misses its target while also being worse than jax.nn.
+function misses its target while also being worse than jax.nn by more than an ulp.
 """
 
 import argparse
