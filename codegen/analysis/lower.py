@@ -233,7 +233,12 @@ def _safe_point(branch, interval: sp.Interval, x, defaults) -> sp.Expr | None:
 
 
 def _finite(expr: sp.Expr, x: sp.Symbol, point: sp.Expr) -> bool:
-    value = expr.subs(x, point).evalf(30)
+    try:
+        value = expr.subs(x, point).evalf(30)
+    except (AttributeError, TypeError, ValueError):
+        # SymPy's evalf of a NaN term while it simplifies the substitution:
+        # log|u| at u = 0 in a log-space form.
+        return False
     return bool(value.is_number and value.is_finite and value.is_real)
 
 

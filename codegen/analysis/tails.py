@@ -172,7 +172,9 @@ def _limit(limits: dict, at_zero: Callable[[sp.Symbol], sp.Expr]) -> sp.Expr | N
 def _number(limit: float) -> sp.Expr:
     if np.isinf(limit):
         return sp.oo if limit > 0 else -sp.oo
-    return sp.Integer(int(limit)) if float(limit).is_integer() else sp.Float(float(limit), 17)
+    # An integer literal past 2**53 would be a Python int too large for JAX.
+    exact = float(limit).is_integer() and abs(limit) < 2**53
+    return sp.Integer(int(limit)) if exact else sp.Float(float(limit), 17)
 
 
 def _far_values(lowered, x, sign, dtype, sample) -> np.ndarray:
@@ -234,12 +236,13 @@ def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
 
 
 def _grows(concrete, x, points, last: float) -> bool:
-    """Whether the truth grows at least as fast as sqrt|x| between the last
-    two far points, to ``last``: then it has no finite limit, though it is
-    finite at the largest float, as x*sigmoid(k*x) = x/2 is at k = 0."""
+    """Whether the truth grows at least as fast as |x|**(1/4) between the
+    last two far points, to ``last``: then it has no finite limit, though it
+    is finite at the largest float, as x*sigmoid(k*x) = x/2 is at k = 0 and
+    sqrt(x) is (well inside the bound: float64 rounds sqrt's own growth)."""
     (before,) = exact_values(concrete, x, points[-2:-1])
     with np.errstate(all="ignore"):
-        return bool(abs(last) >= abs(before) * np.sqrt(points[-1] / points[-2]) > 0)
+        return bool(abs(last) >= abs(before) * (points[-1] / points[-2]) ** 0.25 > 0)
 
 
 def _scale(computed, x, dtype) -> float:
