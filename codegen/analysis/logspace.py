@@ -163,7 +163,7 @@ def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: boo
     ratio = any(p.exp.is_negative or not p.exp.is_Integer for p in powers)
     if not (ratio or expr.has(sp.exp, sigmoid, sp.tanh, sp.sech, log1p)):
         return computed
-    fallback, mended, zeros, x = None, False, False, context.x
+    fallback, x = None, context.x
     for sample in context.samples:
         evaluate, points, truth = _broken(expr, computed, x, context.domain, dict(sample))
         if not len(points):
@@ -173,17 +173,15 @@ def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: boo
             if alternative == expr:
                 return computed
             fallback = lower(alternative, x, context.values, clamp=clamp)
-        if _right(evaluate(fallback, x, points, dict(sample)), truth):
-            mended = True
-            zeros |= (evaluate(computed, x, points, dict(sample)) == 0).any()
-    if not mended:
-        return computed
-    kept = isfinite(computed)
-    if zeros:
-        # A quotient by an overflowed denominator is 0, finite and wrong;
-        # where the fallback is not finite either, 0 is the better answer.
-        kept = kept & (sp.Ne(computed, 0) | ~isfinite(fallback))
-    return Where(kept, computed, fallback)
+        if not _right(evaluate(fallback, x, points, dict(sample)), truth):
+            continue
+        kept = isfinite(computed)
+        if (evaluate(computed, x, points, dict(sample)) == 0).any():
+            # A quotient by an overflowed denominator is 0, finite and wrong;
+            # where the fallback is not finite either, 0 is the better answer.
+            kept = kept & (sp.Ne(computed, 0) | ~isfinite(fallback))
+        return Where(kept, computed, fallback)
+    return computed
 
 
 def _broken(expr, computed, x, domain, sample) -> tuple:
@@ -198,12 +196,11 @@ def _broken(expr, computed, x, domain, sample) -> tuple:
             values = evaluate(computed, x, typed, sample)
         except TypeError:
             break  # SymPy cannot print Min of a clamped x for NumPy: no fallback
-        if np.isfinite(values).all() and values.all():
+        zeros = _suspect_zeros(computed, x, typed[values == 0], sample, dtype)
+        if np.isfinite(values).all() and not len(zeros):
             continue
         # Both kinds, so that zeros the truth shares do not crowd out the rest.
-        picked = np.concatenate(
-            [_spread_out(typed[~np.isfinite(values)]), _spread_out(typed[values == 0])]
-        )
+        picked = np.concatenate([_spread_out(typed[~np.isfinite(values)]), _spread_out(zeros)])
         truth = exact_values(expr.subs(sample), x, picked)
         with np.errstate(all="ignore"):
             got = evaluate(computed, x, picked, sample)
@@ -212,6 +209,17 @@ def _broken(expr, computed, x, domain, sample) -> tuple:
         if (finite & wrong).any():
             return evaluate, picked[finite & wrong], truth[finite & wrong]
     return None, np.array([]), np.array([])
+
+
+def _suspect_zeros(computed, x, zeros: np.ndarray, sample, dtype) -> np.ndarray:
+    """Of the float32 ``zeros`` of ``computed``, those that float64 does not
+    find small: an intermediate overflowed in float32 alone.  A float64 zero
+    is not checked: its float32 twin shows the same flaw at smaller x."""
+    if dtype is not np.float32 or not len(zeros):
+        return zeros[:0]
+    with np.errstate(all="ignore"):
+        wide = float64_values(computed, x, zeros.astype(np.float64), sample)
+    return zeros[~(np.abs(wide) < _small(dtype))]
 
 
 def _small(dtype) -> float:

@@ -214,10 +214,12 @@ def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
     breaks = checked[mask[checked]]
     if not len(breaks) and not mask[-1]:
         return (None,)
-    if np.isnan(limit) or abs(limit) >= np.finfo(dtype).max or _grows(concrete, x, points, limit):
+    if np.isnan(limit) or abs(limit) >= np.finfo(dtype).max:
         if not len(breaks):  # it breaks at infinity alone
             return np.copysign(np.inf, limit), _INFINITY, 1.0
         return None
+    if not len(breaks) and _grows(concrete, x, points, limit):
+        return np.copysign(np.inf, limit), _INFINITY, 1.0
     first = float(abs(points[breaks[0]])) if len(breaks) else _INFINITY
     # Settled: the limit in ``dtype``, or off by less than an ulp of the
     # function's own scale, as 2.5e-41 is beside squareplus's d2/dx db of 0.05.
