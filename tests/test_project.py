@@ -120,6 +120,7 @@ def test_new_writes_every_option(project, capsys):
     assert 'a = { default = 2.0, doc = "", learnable = true }' in text
     assert "domain = [0, inf]" in text and 'aliases = ["scaled_log"]' in text
     assert 'description = "A scaled log."' in text and "README.md" in text
+    assert '# accuracy = "strict"' in text and '# residual = "output"' in text
     assert run(capsys)[0] == 0
     flax_module = (project / "generated" / "linen.py").read_text()
     assert "class Scaled(nn.Module):" in flax_module
