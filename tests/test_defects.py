@@ -319,3 +319,16 @@ def test_a_quotient_whose_denominator_overflows_is_not_silently_zero():
     np.testing.assert_allclose(f(xs, 3.0), [1e20, 1e20, 1.1180340], rtol=1e-5)
     got = jax.vmap(jax.grad(f), (0, None))(xs, 3.0)
     np.testing.assert_allclose(got, [2e10, -2e10, 0.0559017], rtol=1e-5)
+
+
+def test_tanh_squared_minus_one_does_not_cancel_at_a_large_parameter():
+    # f'' holds tanh(k*x)**2 - 1, which at k = 100, x = 0.124 is 1 - 1 in any
+    # precision: off by 1.6e-7 of f'' in float64.  -4 sigmoid(2u) sigmoid(-2u) is not.
+    formula = "log1p((x + k)**2)/(1 + Abs(erf(k*x)))/(1 + Abs(tanh(k*x)))"
+    f = codegen.activation(formula, k=1.0)
+    x, k = sp.symbols("x k", real=True)
+    exact = sp.diff(parse_expression(formula, {"x": x, "k": k}), x, 2).subs(k, 100)
+    (truth,) = exact_values(exact, x, np.array([0.123978]))
+    with jax.enable_x64(True):
+        got = float(jax.grad(jax.grad(f))(0.123978, 100.0))
+    assert got == pytest.approx(truth, rel=1e-12)

@@ -12,7 +12,7 @@ from codegen.analysis.model import Activation, Context, Derivative, Formula
 from codegen.analysis.residual import output_form
 from codegen.analysis.search import best_form, most_accurate
 from codegen.analysis.series import with_series
-from codegen.analysis.stabilise import stabilise
+from codegen.analysis.stabilise import sech_squared_negated, stabilise
 from codegen.analysis.tails import guarded, tails
 from codegen.spec.domain import DomainError, real_domain
 from codegen.spec.load import SpecError
@@ -204,4 +204,6 @@ def _stable_form(d: sp.Expr, context: Context, margin: float = 1.0) -> sp.Expr:
 
 def _rewrites(expr: sp.Expr) -> list[sp.Expr]:
     """Equivalent forms for the search to score."""
-    return [stabilise(sp.factor_terms(expr)), stabilise(sp.together(expr))]
+    rewrites = [stabilise(sp.factor_terms(expr)), stabilise(sp.together(expr))]
+    negated = sech_squared_negated(expr)
+    return rewrites if negated == expr else [*rewrites, stabilise(negated)]

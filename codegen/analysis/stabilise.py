@@ -108,6 +108,23 @@ def _sech_squared(e: sp.Expr) -> sp.Expr | None:
     return None
 
 
+def sech_squared_negated(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each tanh(u)**2 - 1 as -4 sigmoid(2u) sigmoid(-2u).
+
+    A candidate for the form search, not a rule: tanh(u)**2 - 1 cancels
+    where |u| is large (k*tanh(k*x)' at k = 100), but where the terms
+    around it round worse (gelu'') the difference can win.
+    """
+
+    def rewritten(e: sp.Basic) -> sp.Expr | None:
+        if not (e.is_Add and e.as_coeff_Add()[0] == -1):
+            return None
+        positive = _sech_squared(-e)
+        return None if positive is None else -positive
+
+    return expr.replace(lambda e: rewritten(e) is not None, rewritten)
+
+
 def _sinh_over_cosh(e: sp.Expr) -> sp.Expr | None:
     """sinh(u) * cosh(u)**-k -> tanh(u) * cosh(u)**(1-k): never inf/inf."""
     if not e.is_Mul:
