@@ -11,7 +11,7 @@ from codegen.analysis.lower import lower, one_division
 from codegen.analysis.model import Activation, Context, Derivative, Formula
 from codegen.analysis.residual import output_form
 from codegen.analysis.search import best_form, most_accurate
-from codegen.analysis.series import with_series
+from codegen.analysis.series import TRAINED_ORDERS, with_series
 from codegen.analysis.stabilise import sech_squared_negated, stabilise
 from codegen.analysis.tails import guarded, tails
 from codegen.spec.domain import DomainError, real_domain
@@ -21,7 +21,6 @@ from codegen.spec.parse import ExpressionError, parse_expression
 
 # What a closed-form derivative must not contain.
 _UNPRINTABLE = (sp.Derivative, sp.Subs, sp.Integral, sp.DiracDelta)
-_FIRST_UNTRAINED = 2  # the lowest derivative order a training step does not evaluate
 
 
 def check(spec: Spec) -> tuple[tuple[sp.Symbol, ...], list[tuple[str, sp.Expr]]]:
@@ -177,7 +176,7 @@ def _lowered(expr, found, context: Context, clamp: bool) -> sp.Expr:
 def _at_roots(context: Context, order: int) -> bool:
     """Whether derivatives of ``order`` get Taylor polynomials about their
     roots: a training step evaluates orders 0 and 1, for every element."""
-    return context.strict or order >= _FIRST_UNTRAINED
+    return context.strict or order not in TRAINED_ORDERS
 
 
 def _partial(expr, symbol: sp.Symbol, context: Context, order, direct=None) -> sp.Expr:

@@ -23,9 +23,10 @@ import numpy as np
 import sympy as sp
 
 from codegen.analysis.model import Activation
+from codegen.analysis.series import ROOT_REACH
 from codegen.build.pipeline import analyse
 from codegen.numerics.evaluate import TARGETS, exact_values, ulp_errors
-from codegen.tools.grid import REACH, beside, grid, near, traded_roots
+from codegen.tools.grid import beside, grid, near, traded_roots
 from codegen.tools.reference import forms, jax_nn_function
 from codegen.tools.residuals import residual_rows
 
@@ -235,7 +236,7 @@ def report(scores: list[Score], count: int, residuals: list[str], trades: list[s
         "made silu's gradient 1.5 times jax.nn's. A spec's `accuracy` (or `symjvp",
         "--accuracy`) chooses: `standard`, the default, keeps the polynomials only in f''",
         "and f''', which a training step does not evaluate; `strict` keeps them in every",
-        f"order. The table above leaves out the points within {REACH} of these roots at",
+        f"order. The table above leaves out the points within {ROOT_REACH} of these roots at",
         "these orders; here is the error at 0, 1e-4 and 1e-2 from each root, in ulps of",
         "the true value, which is near 0 there.",
         "",

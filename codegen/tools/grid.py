@@ -2,19 +2,15 @@
 1e-30 to 1e4, 0, every kink, and points beside the roots of the derivatives,
 where every closed form cancels."""
 
+import functools
+
 import numpy as np
 import sympy as sp
 
 from codegen.analysis.model import Activation
-from codegen.analysis.series import roots_of
+from codegen.analysis.series import ROOT_REACH, TRAINED_ORDERS, roots_of
 from codegen.numerics.primitives import offset
 
-# A standard-accuracy build (the spec's ``accuracy``) has no Taylor
-# polynomial about a root of f or f', the orders a training step evaluates.
-# Within this distance of such a root, the farthest a polynomial reaches,
-# those orders are reported apart from the grid's other points.
-REACH = 0.5
-TRADED_ORDERS = (0, 1)
 _STEPS = (-1e-2, -1e-4, 0.0, 1e-4, 1e-2)
 
 
@@ -34,15 +30,17 @@ def kinks(activation: Activation) -> list[float]:
     return sorted(points)
 
 
+@functools.cache  # the grid, the scores and the traded rows each ask
 def traded_roots(activation: Activation, formula: int) -> dict[int, list[float]]:
     """The roots of f and f' (gates at 1) that a standard-accuracy build
-    computes without a polynomial, by order; none for a strict spec."""
+    computes without a polynomial, by order; none for a strict spec.
+    Within ROOT_REACH of them the report scores those orders apart."""
     if activation.spec.accuracy == "strict":
         return {}
     x, tower = activation.x, activation.formulas[formula].tower
     values = {**activation.defaults, **{g: 1 for g in activation.gates}}
     found = {}
-    for order in TRADED_ORDERS:
+    for order in TRAINED_ORDERS:
         expr = tower[order].expr.subs(values)
         if not expr.has(sp.Piecewise):  # the series finder reads one branch
             found[order] = [float(r) for r in roots_of(expr, x, activation.spec.domain)]
@@ -80,8 +78,8 @@ def grid(activation: Activation, count: int) -> np.ndarray:
 
 
 def near(points: np.ndarray, centres: list[float]) -> np.ndarray:
-    """Whether each point is within REACH of one of ``centres``."""
+    """Whether each point is within ROOT_REACH of one of ``centres``."""
     mask = np.zeros(points.shape, bool)
     for c in centres:
-        mask |= np.abs(points - c) < REACH
+        mask |= np.abs(points - c) < ROOT_REACH
     return mask
