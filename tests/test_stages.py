@@ -100,13 +100,29 @@ def test_emitted_module_matches_its_golden_record():
     assert text == golden.read_text()
 
 
-def test_a_rule_that_only_calls_the_next_kernel_is_written_as_jax_nn_writes_relu_s():
+def test_each_rule_calls_the_next_kernel_as_jax_nn_writes_relu_s():
     data = {"summary": "A soft sign.", "expression": "x/(1 + Abs(x))", "closed_form_order": 2}
     _, text = build_one(read_spec("specs/soft.toml", data, default_name="soft"), package="acts")
     assert "\nsoft.defjvps(lambda g, ans, x: _soft_d1(x) * g)\n" in text
     assert "\n_soft_d1.defjvps(lambda g, ans, x: _soft_d2(x) * g)\n" in text
-    # The last kernel's rule is its own closed-form derivative.
-    assert "def _soft_jvp" not in text and "def _soft_d2_jvp" in text
+    assert "\n_soft_d2.defjvps(lambda g, ans, x: _soft_d3(x) * g)\n" in text
+    # The last derivative is a plain jitted function, which autodiff goes through.
+    assert "\n\n@jax.jit\ndef _soft_d3(x: ArrayLike) -> Array:" in text
+    assert "_jvp(" not in text
+
+
+def test_a_parameter_s_partial_is_a_function_skipped_when_not_differentiated():
+    data = {
+        "summary": "A scaled sign.",
+        "expression": "a*x/(1 + Abs(x))",
+        "params": {"a": {"default": 2.0, "learnable": True}},
+        "closed_form_order": 1,
+    }
+    _, text = build_one(read_spec("specs/s.toml", data, default_name="s"), package="acts")
+    assert "lambda g, ans, x, a: _s_da(x, a) * g" in text
+    assert "def _s_da(x: ArrayLike, a: ArrayLike = 2.0) -> Array:" in text
+    # The last rule's partial in x is the next derivative's own function.
+    assert "lambda g, ans, x, a: _s_d2(x, a) * g" in text and "def _s_d1_da(" in text
 
 
 def test_the_analysis_context_is_one_hashable_value():

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import sympy as sp
 
 from codegen.analysis.model import Activation, AxisActivation, Formula
+from codegen.analysis.residual import Y
 from codegen.emit.constants import SeriesNames
-from codegen.emit.cse import Body, jvp_body, primal_body
+from codegen.emit.cse import Body, primal_body
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
 from codegen.emit.printer import to_code
@@ -33,19 +34,17 @@ class FromOutput:
 
 @dataclass(frozen=True)
 class Kernel:
-    """One custom_jvp function: a formula's primal body and its JVP rule; or,
-    without a rule, a jitted function that autodiff goes through."""
+    """One jitted function: a formula, a derivative or a partial.  With
+    ``jvps``, a custom_jvp function whose rule is one ``defjvps`` rule per
+    input, as jax.nn writes relu's; without, autodiff goes through it."""
 
     name: str
     docstring: str
     primal: Body
-    jvp: Body | None
-    rounding: str  # the support function that gives the result its dtype
+    rounding: str | None  # the support function that gives the result its dtype
     shape: str  # and the rest of its arguments
+    jvps: tuple[str | None, ...] = ()  # None where a partial is 0
     from_output: FromOutput | None = None  # emitted before the kernel, for its JVP
-    # The next kernel, where the JVP rule is only that one's value times the
-    # tangent: written as jax.nn writes relu's, with defjvps.
-    chained: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,9 +148,9 @@ def _tower(
     linked: dict[sp.Expr, Link],
     public: bool = True,
 ) -> list[Kernel]:
-    """One custom_jvp function per derivative; each JVP calls the next one,
-    and each gate's tower for that gate's partial."""
-    inputs = activation.inputs
+    """One custom_jvp function per derivative; each rule calls the next one,
+    each gate's tower for that gate's partial, and a function per other partial."""
+    inputs, arguments = activation.inputs, _arguments(activation.inputs)
     names = kernel_names(formula, name, activation.x)
     symbols = activation.gates if formula.gates else ()  # a gate's tower has none
     gated = [
@@ -162,12 +161,11 @@ def _tower(
     kernels = []
     for level, derivative in enumerate(formula.tower[: len(names)]):
         value, *partials = derivative.lowered
-        last = level + 1 == len(names)
-        following = None if last else names[level + 1]
-        if last and repeats(formula, level):
+        following = names[level + 1] if level + 1 < len(names) else None
+        if following is None and repeats(formula, level):
             following = names[level]
         doc = docstring if level == 0 else _ORDINAL_DOC.format(derivative.order, names[0])
-        rounding, shape = "cast", ", " + _arguments(inputs)
+        rounding, shape = "cast", ", " + arguments
         if level == 0 and public:
             rounding, shape = "narrow", ""
         if factor and 0 < level < len(factor.primal_calls):
@@ -175,41 +173,72 @@ def _tower(
             # rule gives the next ones. Not the value itself: XLA then plans more
             # memory for the step.
             body = Body((), f"{factor.name} * {factor.primal_calls[level]}")
-            kernels.append(Kernel(names[level], doc, body, None, rounding, shape))
+            kernels.append(Kernel(names[level], doc, body, rounding, shape))
             break
         # Named coefficients for the polynomials printed: the next kernel's is its own.
         function, order = names[0].lstrip("_"), derivative.order
-        value = series(value, function, order)
         # The next derivative gets the inputs as given, and so has their dtype.
-        calls = {"x": f"{following}(*primals)"} if following else {}
+        calls = {"x": f"{following}({arguments})"} if following else {}
         for gate in gated:  # the gate's partial, from its own tower where it reaches
             if level < len(gate.jvp_calls):
                 calls[gate.name] = gate.jvp_calls[level]
         from_output = None
         if level == 0 and formula.output is not None:
             # The backward pass keeps y, which the next layer keeps anyway.
-            calls, from_output = _from_output(formula.output, names[0], following)
-        # Only the partials printed here name their series; a call prints none.
-        partials = [
-            p if s.name in calls else series(p, function, order + 1)
-            for s, p in zip(inputs, partials, strict=True)
-        ]
-        # y is the kernel itself, as jax.nn's rules reuse the primal:
-        # its body has no clamps, and its derivative is its own rule.
-        jvp = jvp_body(value, partials, inputs, calls, f"{names[level]}(*primals)")
-        chained = following if _only_calls(jvp, inputs, calls, following) else None
-        primal = primal_body(value, inputs)
-        kernel = Kernel(names[level], doc, primal, jvp, rounding, shape, from_output, chained)
-        kernels.append(kernel)
+            calls["x"], from_output = _from_output(activation, formula.output, names[0], following)
+        helpers = []
+        for symbol, partial in zip(inputs, partials, strict=True):
+            if symbol.name in calls or partial.is_number:
+                continue
+            partial = series(partial, function, order + 1)
+            helper = _partial(activation, (names[0], names[level]), order + 1, symbol, partial)
+            helpers.append(helper)
+            calls[symbol.name] = f"{helper.name}({arguments})"
+        jvps = tuple(
+            _jvp(activation, calls.get(s.name), p) for s, p in zip(inputs, partials, strict=True)
+        )
+        primal = primal_body(series(value, function, order), inputs)
+        kernels += [Kernel(names[level], doc, primal, rounding, shape, jvps, from_output), *helpers]
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
 
 
-def _only_calls(jvp: Body, inputs, calls: dict[str, str], following: str | None) -> bool:
-    """Whether a rule of x alone computes only y and the next kernel of x."""
-    if len(inputs) != 1 or calls.get("x") != f"{following}(*primals)":
-        return False
-    (partial,) = jvp.partials
-    return partial.code == calls["x"] and not partial.assignments and len(jvp.assignments) == 1
+def _partial(activation: Activation, names, order: int, symbol, partial: sp.Expr) -> Kernel:
+    """A function for ``partial``, the derivative in ``symbol`` of the kernel
+    ``names[1]`` of the tower ``names[0]``, of ``order`` in x.
+
+    In x, the next derivative's kernel, rounded as the kernels are.  In
+    another input, the widened value, unbroadcast: the rule's sum rounds
+    once, and a scalar parameter's partial free of x stays a scalar."""
+    (base, kernel), inputs = names, activation.inputs
+    body = primal_body(partial, inputs)
+    if symbol == activation.x and partial.has(symbol):
+        name = f"_{base.lstrip('_')}_d{order}"
+        doc = _ORDINAL_DOC.format(order, base)
+        return Kernel(name, doc, body, "cast", ", " + _arguments(inputs))
+    doc = f"Partial derivative in {symbol.name} of :func:`{kernel}`, in closed form."
+    return Kernel(f"_{kernel.lstrip('_')}_d{symbol.name}", doc, body, None, "")
+
+
+def _jvp(activation: Activation, code: str | None, partial: sp.Expr) -> str | None:
+    """One input's rule for ``defjvps``, in the tangent, the output and the
+    primals; None for a zero partial of several inputs."""
+    g, _ = _rule_names(activation)
+    if code is None:  # the partial is a number
+        if partial == 0:
+            product = f"jnp.zeros_like({g})"
+            return None if len(activation.inputs) > 1 else f"lambda {g}, ans, x: {product}"
+        code = None if partial == 1 else to_code(partial)
+    product = g if code is None else f"{code} * {g}"
+    return (
+        f"lambda {', '.join(_rule_names(activation))}, {_arguments(activation.inputs)}: {product}"
+    )
+
+
+def _rule_names(activation: Activation) -> tuple[str, str]:
+    """The names of a rule's tangent and output: g and ans, as in JAX's
+    documentation, unless an input or parameter has that name."""
+    taken = {s.name for s in activation.inputs}
+    return ("g" if "g" not in taken else "g_dot"), ("ans" if "ans" not in taken else "y")
 
 
 def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) -> GateTower:
@@ -218,7 +247,7 @@ def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) ->
     if gate.source in linked:
         names = linked[gate.source].names
         # The partial has the result's dtype, as the next derivative has.
-        as_given = "jnp.asarray(primals[0], dtype)"
+        as_given = f"jnp.asarray({activation.x.name}, {_rule_names(activation)[1]}.dtype)"
         return GateTower(
             symbol.name, [f"{n}(x)" for n in names], [f"{n}({as_given})" for n in names], []
         )
@@ -229,7 +258,7 @@ def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) ->
     return GateTower(
         symbol.name,
         [f"{k.name}({arguments})" for k in kernels],
-        [f"{k.name}(*primals)" for k in kernels],
+        [f"{k.name}({arguments})" for k in kernels],
         kernels,
     )
 
@@ -249,15 +278,17 @@ def _arguments(inputs) -> str:
 _ORDINAL_DOC = "Derivative of order {} in x of :func:`{}`, in closed form."
 
 
-def _from_output(output: sp.Expr, name: str, following: str | None):
-    """The x partial's code from y: inline if the derivative is piecewise
-    constant (no next kernel), else a call to a helper whose own derivative
-    is the next kernel's."""
+def _from_output(activation: Activation, output: sp.Expr, name: str, following: str | None):
+    """The x partial's code from y, as a rule names it: inline if the
+    derivative is piecewise constant (no next kernel), else a call to a helper
+    whose own derivative is the next kernel's."""
+    ans = _rule_names(activation)[1]
     if following is None:
-        return {"x": to_code(output)}, None
+        return to_code(output.xreplace({Y: sp.Symbol(ans, real=True)})), None
     helper = f"_{name.lstrip('_')}_d1_from_output"
     doc = f"The derivative of :func:`{name}` from its output y, which a network keeps."
-    return {"x": f"{helper}(y, *primals)"}, FromOutput(helper, doc, to_code(output), following)
+    code = f"{helper}({ans}, {_arguments(activation.inputs)})"
+    return code, FromOutput(helper, doc, to_code(output), following)
 
 
 _SUPPORT = (
@@ -266,8 +297,7 @@ _SUPPORT = (
     "narrow",
     "cast",
     "horner",
-    "is_zero",
-    "sum_tangents",
+    "defjvps_lazy",
     "shifted",
     "masked",
     "zeroed",

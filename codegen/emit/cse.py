@@ -1,23 +1,22 @@
 """Common-subexpression elimination into named assignments.
 
-The JVP rule computes the primal output and every partial derivative in one
-pass, so they share work: a subexpression of the output that a derivative
-also needs is computed once, and a derivative that reuses the output itself
-reads ``y``.  Work that only one partial needs is kept apart, so that a rule
-can skip it when that input is not being differentiated.
+Each generated function is one expression: its shared subexpressions become
+assignments named for what they hold, as a person would write them.
 """
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 
 from codegen.emit.printer import to_code
 from codegen.numerics.evaluate import fold_constants
-from codegen.numerics.primitives import offset, reciprocal, sigmoid
+from codegen.numerics.primitives import Where, offset, reciprocal, sigmoid
 
-_CALLED = sp.Symbol("_called_", real=True)  # stands for a value that a call computes
+# A printed value longer than this is a select chain that black would spread
+# over a line per argument: it is written one regime per assignment instead.
+_CHAIN_WIDTH = 60
 
 
 @dataclass(frozen=True)
@@ -27,22 +26,11 @@ class Assignment:
 
 
 @dataclass(frozen=True)
-class Partial:
-    """d y / d input: the assignments only it needs, then its own."""
-
-    input: str
-    name: str
-    assignments: tuple[Assignment, ...]
-    code: str
-
-
-@dataclass(frozen=True)
 class Body:
-    """Shared assignments, the output ``y`` and the partials, as code."""
+    """Assignments, then the value a function returns, as code."""
 
     assignments: tuple[Assignment, ...]
     value: str
-    partials: tuple[Partial, ...] = ()
 
 
 def _temporaries(reserved: set[str]):
@@ -57,7 +45,12 @@ def _temporaries(reserved: set[str]):
 def _eliminate(exprs: Sequence[sp.Expr], inputs: Sequence[sp.Symbol]):
     reserved = {s.name for s in inputs} | _RESERVED | {f"{s.name}_dot" for s in inputs}
     folded = [fold_constants(e) for e in exprs]
-    replacements, outputs = sp.cse(folded, symbols=_temporaries(reserved), order="canonical")
+    temporaries = _temporaries(reserved)
+    found, outputs = sp.cse(folded, symbols=temporaries, order="canonical")
+    replacements: list[tuple[sp.Symbol, sp.Expr]] = []
+    for symbol, expr in found:
+        replacements.append((symbol, _regimes(expr, replacements, temporaries)))
+    outputs = [_regimes(output, replacements, temporaries) for output in outputs]
     names = _names(replacements, reserved)
     return (
         [(names[s], e.xreplace(names)) for s, e in replacements],
@@ -79,6 +72,22 @@ _KINDS = (
 )
 
 
+def _regimes(value: sp.Expr, replacements: list, temporaries) -> sp.Expr:
+    """``value`` with a long chain of selects, each in the else-branch of the
+    one before, written from the inside out: one assignment per regime."""
+    chain = []
+    while isinstance(value, Where) and not value.args[2].is_Atom:
+        if len(to_code(value)) <= _CHAIN_WIDTH:
+            break
+        chain.append(value)
+        value = value.args[2]
+    for select in reversed(chain):
+        temporary = next(temporaries)
+        replacements.append((temporary, value))
+        value = select.func(*select.args[:2], temporary)
+    return value
+
+
 def _names(replacements, reserved: set[str]) -> dict[sp.Symbol, sp.Symbol]:
     """Each temporary renamed for what it holds, such as ``e = exp(-|x|)``."""
     taken = set(reserved)
@@ -98,63 +107,5 @@ def primal_body(expr: sp.Expr, inputs: Sequence[sp.Symbol]) -> Body:
     return Body(_code(replacements), to_code(value))
 
 
-def jvp_body(
-    expr: sp.Expr,
-    partials: Sequence[sp.Expr],
-    inputs: Sequence[sp.Symbol],
-    calls: Mapping[str, str] | None = None,
-    value_call: str | None = None,
-) -> Body:
-    """The JVP rule's body: shared work ending in ``y``, then one block per partial.
-
-    ``calls`` maps an input's name to code that computes its partial instead,
-    such as a call to the next generated derivative; ``value_call`` does the
-    same for ``y``, which then shares no work with the partials.
-    """
-    calls = calls or {}
-    if value_call is not None:
-        expr = _CALLED
-    computed = [(s, d) for s, d in zip(inputs, partials, strict=True) if s.name not in calls]
-    replacements, outputs = _eliminate([expr, *(d for _, d in computed)], inputs)
-    y = sp.Symbol("y", real=True)
-    if outputs[0] in dict(replacements):  # a partial reuses the output: name it y
-        rename = {outputs[0]: y}
-        replacements = [(s.xreplace(rename), e.xreplace(rename)) for s, e in replacements]
-        outputs = [o.xreplace(rename) for o in outputs]
-    else:
-        replacements.append((y, outputs[0]))
-        outputs[0] = y
-    users = _users(replacements, outputs)  # output 0 is y, output i the i-th partial
-    shared = [(s, e) for s, e in replacements if 0 in users[s] or len(users[s]) > 1]
-    blocks = {
-        symbol.name: Partial(
-            symbol.name,
-            f"dy_d{symbol.name}",
-            _code((s, e) for s, e in replacements if users[s] == {i}),
-            to_code(d),
-        )
-        for i, ((symbol, _), d) in enumerate(zip(computed, outputs[1:], strict=True), start=1)
-    }
-    for name, call in calls.items():
-        blocks[name] = Partial(name, f"dy_d{name}", (), call)
-    assignments = tuple(
-        Assignment(a.name, value_call) if value_call and a.code == _CALLED.name else a
-        for a in _code(shared)
-    )
-    return Body(assignments, "y", tuple(blocks[s.name] for s in inputs))
-
-
 def _code(pairs) -> tuple[Assignment, ...]:
     return tuple(Assignment(s.name, to_code(e)) for s, e in pairs)
-
-
-def _users(replacements, outputs) -> dict[sp.Symbol, set[int]]:
-    """For each temporary, the indices of the outputs that depend on it."""
-    users: dict[sp.Symbol, set[int]] = {s: set() for s, _ in replacements}
-    for i, output in enumerate(outputs):
-        for s in output.free_symbols & users.keys():
-            users[s].add(i)
-    for s, e in reversed(replacements):
-        for t in e.free_symbols & users.keys():
-            users[t] |= users[s]
-    return users

@@ -110,17 +110,40 @@ def reduced(y: Array, axis, keepdims: bool) -> Array:
     return jnp.squeeze(y, tuple(a % y.ndim for a in axes)) if y.ndim else y
 
 
+def defjvps_lazy(function, *jvps) -> None:
+    """``function.defjvps(*jvps)``, except that an input not differentiated costs nothing.
+
+    As for ``defjvps``, ``jvps`` holds one rule per input, ``jvp(g, ans,
+    *primals)``, or None where that partial is 0.  Unlike ``defjvps``, the rule
+    of an input whose tangent is a symbolic zero, such as a parameter held
+    fixed, is not run.
+    """
+
+    def rule(primals, tangents):
+        ans = function(*primals)
+        terms = [
+            jvp(tangent, ans, *primals)
+            for jvp, tangent in zip(jvps, tangents, strict=True)
+            if jvp is not None and not is_zero(tangent)
+        ]
+        return ans, sum_tangents(ans, terms)
+
+    function.defjvp(rule, symbolic_zeros=True)
+
+
 def is_zero(tangent) -> bool:
     """Whether ``tangent`` is a symbolic zero: its input is not differentiated."""
     return isinstance(tangent, SymbolicZero)
 
 
 def sum_tangents(primal_out: Array, terms: list[Array]) -> Array:
-    """The sum of ``terms``, with the shape and dtype of ``primal_out``.
+    """The sum of ``terms``, with the shape and dtype of ``primal_out``; 0 without terms.
 
     A term can be smaller than the output (a scalar parameter's partial that
     does not depend on ``x``) or of a wider type (an array parameter, or a
     float32 partial of a bfloat16 input), so the sum is broadcast and cast.
     """
+    if not terms:
+        return jnp.zeros_like(primal_out)
     total = functools.reduce(operator.add, terms)
     return jnp.broadcast_to(total, jnp.shape(primal_out)).astype(jnp.result_type(primal_out))

@@ -36,7 +36,7 @@ _GENERATED_NAMES = {
     *("y", "y_dot", "dtype", "primals", "tangents", "axis", "where", "keepdims"),
     *("jax", "jnp", "lax", "special", "functools", "operator", "Array", "ArrayLike"),
     *("nn", "nnx", "linen", "flax", "tp", "Dtype", "MappingProxyType", "support"),
-    *("widen", "native", "narrow", "cast", "horner", "is_zero", "sum_tangents"),
+    *("widen", "native", "narrow", "cast", "horner", "is_zero", "sum_tangents", "defjvps_lazy"),
     *("shifted", "masked", "zeroed", "reduced", "axis_sum", "axis_mean", "SymbolicZero"),
 }
 # What the backward pass of an element-wise function keeps, the spec's
@@ -177,7 +177,7 @@ class _Reader(AxisReader):
         name = self.identifier(field, value)
         if name == "x" or name in FUNCTIONS or name in CONSTANTS or name in _GENERATED_NAMES:
             raise self.error(field, f"cannot be {name!r}: the name is reserved")
-        # The printer reads *_dot as a tangent, and the JVP rules name dy_d<input>.
+        # The printer reads *_dot as a tangent; dy_d* is kept for derivatives' names.
         if name.endswith("_dot") or name.startswith("dy_d"):
             raise self.error(field, f"cannot be {name!r}: *_dot and dy_d* name derivatives")
         return name
