@@ -5,18 +5,18 @@ here, so the templates hold no logic beyond loops over what they are given.
 """
 
 import importlib.resources
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy as sp
 
 from codegen.analysis.model import Activation, AxisActivation, Formula
 from codegen.analysis.residual import Y
-from codegen.emit.constants import SeriesNames
+from codegen.emit.constants import ModuleConstants
 from codegen.emit.cse import Body, primal_body
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
+from codegen.emit.imports import imports
 from codegen.emit.printer import to_code
 from codegen.emit.towers import Link, bases, kernel_names, links, repeats
 from codegen.spec.model import Param, Spec
@@ -66,7 +66,7 @@ def emit_activation(
     """
     spec = activation.spec
     docstring = render_docstring(activation, package).rstrip()
-    series = SeriesNames()
+    series = ModuleConstants()
     linked = links(activation, others)
     towers = _kernels(activation, docstring, series, linked)
     context = dict(
@@ -84,7 +84,7 @@ def emit_activation(
     )
     template = ENVIRONMENT.get_template("activation.py.j2")
     code = template.render(imports=[], **context)  # to find out what it uses
-    return template.render(imports=_imports(code, linked.values()), **context)
+    return template.render(imports=imports(code, linked.values()), **context)
 
 
 def signature(spec: Spec) -> str:
@@ -112,7 +112,7 @@ def emit_support() -> str:
 
 
 def _kernels(
-    activation: Activation, docstring: str, series: SeriesNames, linked: dict[sp.Expr, Link]
+    activation: Activation, docstring: str, series: ModuleConstants, linked: dict[sp.Expr, Link]
 ) -> dict[bool | None, list[Kernel]]:
     """The derivative tower of each formula, keyed by the switch value that selects it.
 
@@ -144,7 +144,7 @@ def _tower(
     formula: Formula,
     name: str,
     docstring: str,
-    series: SeriesNames,
+    series: ModuleConstants,
     linked: dict[sp.Expr, Link],
     public: bool = True,
 ) -> list[Kernel]:
@@ -186,6 +186,7 @@ def _tower(
         if level == 0 and formula.output is not None:
             # The backward pass keeps y, which the next layer keeps anyway.
             calls["x"], from_output = _from_output(activation, formula.output, names[0], following)
+        primal = primal_body(series(value, function, order), inputs)
         helpers = []
         for symbol, partial in zip(inputs, partials, strict=True):
             if symbol.name in calls or partial.is_number:
@@ -197,7 +198,6 @@ def _tower(
         jvps = tuple(
             _jvp(activation, calls.get(s.name), p) for s, p in zip(inputs, partials, strict=True)
         )
-        primal = primal_body(series(value, function, order), inputs)
         kernels += [Kernel(names[level], doc, primal, rounding, shape, jvps, from_output), *helpers]
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
 
@@ -289,41 +289,3 @@ def _from_output(activation: Activation, output: sp.Expr, name: str, following: 
     doc = f"The derivative of :func:`{name}` from its output y, which a network keeps."
     code = f"{helper}({ans}, {_arguments(activation.inputs)})"
     return code, FromOutput(helper, doc, to_code(output), following)
-
-
-_SUPPORT = (
-    "widen",
-    "native",
-    "narrow",
-    "cast",
-    "horner",
-    "defjvps_lazy",
-    "shifted",
-    "masked",
-    "zeroed",
-    "reduced",
-    "axis_sum",
-    "axis_mean",
-)
-
-
-def _imports(code: str, linked: Iterable[Link] = ()) -> list[str]:
-    """The import lines for what ``code`` uses."""
-    lines = ["import functools", "", "import jax"] if "functools." in code else ["import jax"]
-    if re.search(r"\bjnp\.", code):
-        lines.append("import jax.numpy as jnp")
-    lines.append("from jax import Array")
-    if re.search(r"\blax\.", code):
-        lines.append("from jax import lax")
-    if re.search(r"\bspecial\.", code):
-        lines.append("from jax.scipy import special")
-    lines.append("from jax.typing import ArrayLike")
-    shared: dict[str, tuple[str, ...]] = {"_support": _SUPPORT}
-    for link in linked:  # two formulas can link to one module: gelu's two towers
-        shared[link.module] = shared.get(link.module, ()) + link.names
-    modules = []
-    for module, names in sorted(shared.items()):
-        used = [name for name in names if re.search(rf"\b{name}\(", code)]
-        if used:
-            modules.append(f"from .{module} import {', '.join(used)}")
-    return [*lines, "", *modules]

@@ -8,9 +8,9 @@ import sympy as sp
 
 from codegen.analysis.axiswise import SHIFT, dot
 from codegen.analysis.model import AxisActivation, Reduction
-from codegen.emit.activation import _imports
 from codegen.emit.cse import primal_body
 from codegen.emit.environment import ENVIRONMENT, header, latex_name
+from codegen.emit.imports import imports
 from codegen.emit.printer import to_code
 from codegen.numerics.evaluate import NUMPY_FUNCTIONS
 from codegen.spec.load import SpecError
@@ -86,7 +86,7 @@ def emit_axiswise(activation: AxisActivation, package: str = "generated") -> str
     )
     template = ENVIRONMENT.get_template("axiswise.py.j2")
     code = template.render(imports=[], **context)
-    return template.render(imports=_imports(code), **context)
+    return template.render(imports=imports(code), **context)
 
 
 def _kernel(activation: AxisActivation, name: str, value: str) -> Kernel:

@@ -1,91 +1,120 @@
 """Module constants for generated code: each Taylor polynomial's coefficients,
-named for what they are, instead of a tuple written into every call."""
+the zero it is about and each overflow threshold, named for what they are,
+instead of numbers written into every call."""
 
-import dataclasses
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.core.relational import Relational
 
 from codegen.emit.printer import series, to_code
-from codegen.numerics.primitives import offset, polynomial
+from codegen.numerics.primitives import Where, isfinite, offset, polynomial
 
 _PER_LINE = 3  # coefficients on a line: 17 significant digits each
 
 
-@dataclass(frozen=True)
+@dataclass
 class Constant:
     name: str
     comment: str
-    lines: tuple[str, ...]  # the tuple's items, wrapped
+    lines: tuple[str, ...] = ()  # a tuple's items, wrapped
+    value: str | None = None  # or a number's
 
 
-class SeriesNames:
-    """Names the coefficients of each polynomial in the expressions a module
-    prints, and keeps the constants that the module then defines."""
+class ModuleConstants:
+    """Names the numbers of the expressions a module prints: each polynomial's
+    coefficients and the zero it is about, and each overflow threshold; and
+    keeps the constants that the module then defines."""
 
     def __init__(self) -> None:
         self.replace: dict[sp.Expr, sp.Expr] = {}
         self.constants: list[Constant] = []
-        self.named: dict[str, sp.Expr] = {}  # each constant's polynomial
+        self.named: dict[str, tuple[sp.Expr, Constant]] = {}  # each polynomial by name
 
     def __call__(self, expr: sp.Expr, function: str, order: int) -> sp.Expr:
         """``expr``, a derivative of ``order`` of ``function``, with named series."""
         for poly in sorted(expr.atoms(polynomial) - self.replace.keys(), key=sp.default_sort_key):
-            if mirrored := self._mirrored(poly):
+            if mirrored := self._mirrored(poly, function, order):
                 self.replace[poly] = mirrored
                 continue
             name = f"_{function.upper()}_D{order}_SERIES"
-            taken = sum(c.name.startswith(name) for c in self.constants)
-            named, constant = _named(poly, f"{name}_{taken}" if taken else name, function, order)
-            self.replace[poly] = named
-            self.constants.append(constant)
-            self.named[constant.name] = poly
-        return expr.xreplace(self.replace)
+            taken = sum(n.startswith(name) for n in self.named)
+            self._name(poly, f"{name}_{taken}" if taken else name, _prime(function, order))
+        expr = expr.xreplace(self.replace)
+        # Each derivative names its own thresholds, though two can be equal.
+        thresholds = sorted(_thresholds(expr), key=sp.default_sort_key)
+        return expr.xreplace({t: self._threshold(t, function, order) for t in thresholds})
 
-    def _mirrored(self, poly: sp.Expr) -> sp.Expr | None:
+    def _threshold(self, threshold: sp.Expr, function: str, order: int) -> sp.Expr:
+        name = f"_{function.upper()}_D{order}_TAIL" if order else f"_{function.upper()}_TAIL"
+        taken = sum(c.name.startswith(name) for c in self.constants)
+        symbol = sp.Symbol(f"{name}_{taken}" if taken else name, real=True)
+        what = f"{_prime(function, order)} overflows past it: its limit is returned"
+        value = to_code(threshold.rhs).replace("e+", "e")  # as black writes it
+        self.constants.append(Constant(symbol.name, what, value=value))
+        return threshold.func(threshold.lhs, symbol)
+
+    def _name(self, poly: sp.Expr, name: str, derivative: str) -> None:
+        x, terms, *coefficients = poly.args
+        comment = f"Taylor coefficients of {derivative} about 0."
+        if isinstance(x, offset):  # about a zero: the zero is a constant too
+            root = sp.Symbol(name.replace("_SERIES", "_ROOT"), real=True)
+            self.constants.append(
+                Constant(root.name, f"a zero of {derivative}", value=to_code(x.args[1]))
+            )
+            comment = f"Taylor coefficients of {derivative} about {root.name}."
+            self.replace[x] = offset(x.args[0], root)
+            x = offset(x.args[0], root)
+        items = [f"{to_code(c)}," for c in coefficients]
+        lines = tuple(" ".join(items[i : i + _PER_LINE]) for i in range(0, len(items), _PER_LINE))
+        constant = Constant(name, comment, lines)
+        self.constants.append(constant)
+        self.named[name] = (poly, constant)
+        self.replace[poly] = series(x, terms, sp.Symbol(name), len(coefficients))
+
+    def _mirrored(self, poly: sp.Expr, function: str, order: int) -> sp.Expr | None:
         """``poly`` as a named polynomial of -u, where it is one about the
-        opposite centre of an even or odd function: silu'' about -2.4 and 2.4."""
-        for index, (name, known) in enumerate(self.named.items()):
+        opposite zero of an even or odd function: silu'' about -2.4 and 2.4."""
+        for name, (known, constant) in self.named.items():
             sign = _mirror_sign(known, poly)
-            if sign is not None:
-                x, terms, *coefficients = poly.args
-                parity = "even" if sign == 1 else "odd"
-                constant = self.constants[index]
-                comment = (
-                    f"{constant.comment[:-1]}, and of -u about x = {_centre(poly)}: it is {parity}."
-                )
-                self.constants[index] = dataclasses.replace(constant, comment=comment)
-                return sign * series(-x, terms, sp.Symbol(name), len(coefficients))
+            if sign is None:
+                continue
+            x, terms, *coefficients = poly.args
+            root = sp.Symbol(name.replace("_SERIES", "_ROOT"), real=True)
+            parity, derivative = ("even" if sign == 1 else "odd"), _prime(function, order)
+            constant.comment = f"{constant.comment[:-1]}, and of -u about -{root.name}: "
+            constant.comment += f"{derivative} is {parity}."
+            self.replace[x] = offset(x.args[0], -root)
+            return sign * series(
+                -offset(x.args[0], -root), terms, sp.Symbol(name), len(coefficients)
+            )
         return None
 
 
-def _centre(poly: sp.Expr) -> str:
-    x = poly.args[0]
-    return to_code(x.args[1] if isinstance(x, offset) else sp.S.Zero)
+def _thresholds(expr: sp.Expr) -> set[sp.Expr]:
+    """The comparisons of x with a number past which ``tails.guarded`` gives
+    the limit where the computed value is not finite."""
+    found = set()
+    for select in expr.atoms(Where):
+        condition = select.args[0]
+        if isinstance(condition, sp.And) and condition.has(isfinite):
+            found |= {c for c in condition.args if isinstance(c, Relational) and c.rhs.is_number}
+    return found
+
+
+def _prime(function: str, order: int) -> str:
+    return f"{function}{chr(39) * order}" if order <= 4 else f"{function}'s derivative {order}"
 
 
 def _mirror_sign(known: sp.Expr, poly: sp.Expr) -> int | None:
     """s where ``poly``(c + u) = s * ``known``(-c - u) term by term, else None."""
     (x, terms, *a), (y, y_terms, *b) = known.args, poly.args
-    if not (isinstance(x, offset) and isinstance(y, offset)) or (terms, len(a)) != (
-        y_terms,
-        len(b),
-    ):
+    if not (isinstance(x, offset) and isinstance(y, offset)):
         return None
-    if x.args[0] != y.args[0] or x.args[1] != -y.args[1]:
+    if (terms, len(a), x.args[0]) != (y_terms, len(b), y.args[0]) or x.args[1] != -y.args[1]:
         return None
     for sign in (1, -1):  # equal as printed, in float64
         pairs = enumerate(zip(a, b, strict=True))
         if all(float(bk) == sign * (-1) ** k * float(ak) for k, (ak, bk) in pairs):
             return sign
     return None
-
-
-def _named(poly: sp.Expr, name: str, prefix: str, order: int) -> tuple[sp.Expr, Constant]:
-    x, terms, *coefficients = poly.args
-    centre = x.args[1] if isinstance(x, offset) else sp.S.Zero
-    what = f"{prefix}'s derivative of order {order}" if order else prefix
-    comment = f"Taylor coefficients of {what} about x = {to_code(centre)}."
-    items = [f"{to_code(c)}," for c in coefficients]
-    lines = tuple(" ".join(items[i : i + _PER_LINE]) for i in range(0, len(items), _PER_LINE))
-    return series(x, terms, sp.Symbol(name), len(coefficients)), Constant(name, comment, lines)

@@ -146,8 +146,9 @@ class JnpPrinter(JaxPrinter):
 
     def _print_offset(self, expr) -> str:
         x, centre = expr.args
-        sign = "+" if centre < 0 else "-"  # x - (-c) is x + c exactly
-        return f"({self._print(x)} {sign} {self._print(abs(centre))})"
+        negative = centre.could_extract_minus_sign()  # x - (-c) is x + c exactly
+        magnitude = self._print(-centre if negative else centre)
+        return f"({self._print(x)} {'+' if negative else '-'} {magnitude})"
 
     def _print_polynomial(self, expr) -> str:
         x, terms, *coefficients = expr.args
