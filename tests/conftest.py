@@ -4,6 +4,8 @@ Collection reads only the spec files; the catalogue is analysed once, by the
 session fixture ``catalogue``, when the first test that needs it runs.
 """
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +76,13 @@ def sample(
     for kink in kinks(activation):
         points = np.where(np.abs(points - kink) < margin, points + 2 * margin, points)
     return points
+
+
+def import_package(folder: Path, name: str):
+    spec = importlib.util.spec_from_file_location(
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

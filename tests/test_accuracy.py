@@ -3,13 +3,13 @@
 import textwrap
 
 import pytest
-from test_build import import_package
 
 import generated
 from codegen.build.pipeline import analyse
 from codegen.numerics.evaluate import TARGETS
 from codegen.tools.accuracy import score
 from codegen.tools.cli import main
+from conftest import import_package
 
 
 def test_catalogue_meets_its_targets_or_beats_jax_nn(activation):

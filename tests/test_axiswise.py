@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 from jax.ad_checkpoint import print_saved_residuals
 from jax.test_util import check_grads
-from test_build import import_package
 
 import generated
 from codegen.build.pipeline import analyse
 from codegen.tools.cli import main
 from codegen.tools.reference import plain_axis_function
-from conftest import GROUPS
+from conftest import GROUPS, import_package
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(3, 4, 6)).astype(np.float32) * 3

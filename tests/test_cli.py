@@ -9,10 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_build import import_package
 
 from codegen.tools.cli import main
-from conftest import ROOT
+from conftest import ROOT, import_package
 
 BENT = "x + (sqrt(x**2 + 1) - 1)/2"
 

@@ -7,9 +7,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_build import import_package
 
-from conftest import ROOT
+from conftest import ROOT, import_package
 
 flax = pytest.importorskip("flax")
 from flax import linen, nnx  # noqa: E402

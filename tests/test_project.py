@@ -9,10 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_build import import_package
 
 import codegen
 from codegen.tools.cli import main
+from conftest import import_package
 
 SWISH = 'summary = "Swish."\nexpression = "x*sigmoid(beta*x)"\n[params]\nbeta = 1.5\n'
 

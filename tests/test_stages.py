@@ -16,9 +16,10 @@ from codegen.analysis.lower import lower
 from codegen.analysis.model import Context
 from codegen.analysis.stabilise import stabilise
 from codegen.build.pipeline import build_one
+from codegen.emit.constants import ModuleConstants
 from codegen.emit.cse import Assignment, Body, primal_body
 from codegen.emit.printer import to_code
-from codegen.numerics.primitives import Where, sigmoid, softplus
+from codegen.numerics.primitives import Where, isfinite, offset, polynomial, sigmoid, softplus
 from codegen.spec.load import read_spec
 from codegen.spec.parse import parse_expression
 
@@ -83,6 +84,46 @@ def test_cse_names_temporaries_for_what_they_hold():
 def test_cse_shares_one_exponential():
     body = primal_body(lower(x * sigmoid(x) * sigmoid(-x), x, {}), [x])
     assert body == Body((Assignment("e", "jnp.exp(-jnp.abs(x))"),), "e*x/(e + 1)**2")
+
+
+def test_constants_name_a_zero_the_series_about_it_its_mirror_and_a_threshold():
+    def about(centre, *coefficients):
+        return polynomial(offset(x, sp.Float(centre)), 2, *map(sp.Float, coefficients))
+
+    # f'' even: its polynomial about 2 is the one about -2, of -u.
+    series = about(-2.0, 0.5, 0.25, 0.125) + about(2.0, 0.5, -0.25, 0.125)
+    guard = sp.And(sp.Abs(x) >= sp.Float(1e13), sp.Not(isfinite(series)))
+    constants = ModuleConstants()
+    named = constants(Where(guard, 0, series), "f", 2)
+    assert to_code(named.args[2]) == (
+        "horner((-_F_D2_ROOT - x), _F_D2_SERIES, float32_terms=2)"
+        " + horner((x - _F_D2_ROOT), _F_D2_SERIES, float32_terms=2)"
+    )
+    assert to_code(named.args[0].args[0]) == "jnp.abs(x) >= _F_D2_TAIL"
+    assert [(c.name, c.value, c.lines) for c in constants.constants] == [
+        ("_F_D2_ROOT", "-2.0", ()),
+        ("_F_D2_SERIES", None, ("0.5, 0.25, 0.125,",)),
+        ("_F_D2_TAIL", "1e13", ()),
+    ]
+    assert constants.constants[1].comment.endswith(
+        "even, also about -_F_D2_ROOT, in -_F_D2_ROOT - x."
+    )
+
+
+def test_a_long_chain_of_selects_is_one_assignment_per_regime():
+    closed = sp.exp(-sp.Abs(x)) / (1 + sp.exp(-sp.Abs(x))) ** 2
+    chain = Where(sp.Abs(x) < 0.25, x**2, Where(sp.Abs(x - 3) < 0.5, (x - 3) ** 3, closed))
+    body = primal_body(Where(sp.Abs(x) > 100, 0, chain), [x])
+    assert body == Body(
+        (
+            Assignment("a", "jnp.abs(x)"),
+            Assignment("t", "x - 3"),
+            Assignment("e", "jnp.exp(-a)"),
+            Assignment("t1", "jnp.where(jnp.abs(t) < 0.5, t**3, e/(e + 1)**2)"),
+            Assignment("t2", "jnp.where(a < 0.25, x**2, t1)"),
+        ),
+        "jnp.where(a > 100, 0, t2)",
+    )
 
 
 def test_emitted_module_matches_its_golden_record():

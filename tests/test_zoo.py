@@ -7,11 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_build import import_package
 from unseen import check
 
 from codegen.build.pipeline import build
 from codegen.build.write import replace_generated
+from conftest import import_package
 
 pytestmark = pytest.mark.slow  # builds formulas from scratch
 

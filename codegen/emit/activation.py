@@ -11,25 +11,15 @@ from dataclasses import dataclass
 import sympy as sp
 
 from codegen.analysis.model import Activation, AxisActivation, Formula
-from codegen.analysis.residual import Y
 from codegen.emit.constants import ModuleConstants
-from codegen.emit.cse import Body, primal_body
+from codegen.emit.cse import Assignment, Body, primal_body
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
+from codegen.emit.format import LINE_LENGTH
 from codegen.emit.imports import imports
-from codegen.emit.printer import to_code
+from codegen.emit.rules import FromOutput, argument_list, output_partial, rule, rule_names
 from codegen.emit.towers import Link, bases, kernel_names, links, repeats
 from codegen.spec.model import Param, Spec
-
-
-@dataclass(frozen=True)
-class FromOutput:
-    """dy/dx computed from y, whose own derivative is the next kernel's."""
-
-    name: str
-    docstring: str
-    code: str  # in y and the inputs
-    following: str  # the kernel of the second derivative
 
 
 @dataclass(frozen=True)
@@ -150,7 +140,7 @@ def _tower(
 ) -> list[Kernel]:
     """One custom_jvp function per derivative; each rule calls the next one,
     each gate's tower for that gate's partial, and a function per other partial."""
-    inputs, arguments = activation.inputs, _arguments(activation.inputs)
+    inputs, arguments = activation.inputs, argument_list(activation.inputs)
     names = kernel_names(formula, name, activation.x)
     symbols = activation.gates if formula.gates else ()  # a gate's tower has none
     gated = [
@@ -185,7 +175,9 @@ def _tower(
         from_output = None
         if level == 0 and formula.output is not None:
             # The backward pass keeps y, which the next layer keeps anyway.
-            calls["x"], from_output = _from_output(activation, formula.output, names[0], following)
+            calls["x"], from_output = output_partial(
+                activation, formula.output, names[0], following
+            )
         primal = primal_body(series(value, function, order), inputs)
         helpers = []
         for symbol, partial in zip(inputs, partials, strict=True):
@@ -196,8 +188,9 @@ def _tower(
             helpers.append(helper)
             calls[symbol.name] = f"{helper.name}({arguments})"
         jvps = tuple(
-            _jvp(activation, calls.get(s.name), p) for s, p in zip(inputs, partials, strict=True)
+            rule(activation, calls.get(s.name), p) for s, p in zip(inputs, partials, strict=True)
         )
+        primal = _returning(primal, rounding, shape)
         kernels += [Kernel(names[level], doc, primal, rounding, shape, jvps, from_output), *helpers]
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
 
@@ -214,31 +207,21 @@ def _partial(activation: Activation, names, order: int, symbol, partial: sp.Expr
     if symbol == activation.x and partial.has(symbol):
         name = f"_{base.lstrip('_')}_d{order}"
         doc = _ORDINAL_DOC.format(order, base)
-        return Kernel(name, doc, body, "cast", ", " + _arguments(inputs))
+        shape = ", " + argument_list(inputs)
+        return Kernel(name, doc, _returning(body, "cast", shape), "cast", shape)
     doc = f"Partial derivative in {symbol.name} of :func:`{kernel}`, in closed form."
-    return Kernel(f"_{kernel.lstrip('_')}_d{symbol.name}", doc, body, None, "")
-
-
-def _jvp(activation: Activation, code: str | None, partial: sp.Expr) -> str | None:
-    """One input's rule for ``defjvps``, in the tangent, the output and the
-    primals; None for a zero partial of several inputs."""
-    g, _ = _rule_names(activation)
-    if code is None:  # the partial is a number
-        if partial == 0:
-            product = f"jnp.zeros_like({g})"
-            return None if len(activation.inputs) > 1 else f"lambda {g}, ans, x: {product}"
-        code = None if partial == 1 else to_code(partial)
-    product = g if code is None else f"{code} * {g}"
-    return (
-        f"lambda {', '.join(_rule_names(activation))}, {_arguments(activation.inputs)}: {product}"
+    return Kernel(
+        f"_{kernel.lstrip('_')}_d{symbol.name}", doc, _returning(body, None, ""), None, ""
     )
 
 
-def _rule_names(activation: Activation) -> tuple[str, str]:
-    """The names of a rule's tangent and output: g and ans, as in JAX's
-    documentation, unless an input or parameter has that name."""
-    taken = {s.name for s in activation.inputs}
-    return ("g" if "g" not in taken else "g_dot"), ("ans" if "ans" not in taken else "y")
+def _returning(body: Body, rounding: str | None, shape: str) -> Body:
+    """``body`` with its value named y where the return statement would not
+    fit on a line: black would spread it over a line per argument."""
+    returned = f"{rounding}({body.value}, dtype{shape})" if rounding else body.value
+    if len(f"    return {returned}") <= LINE_LENGTH:
+        return body
+    return Body((*body.assignments, Assignment("y", body.value)), "y")
 
 
 def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) -> GateTower:
@@ -247,14 +230,14 @@ def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) ->
     if gate.source in linked:
         names = linked[gate.source].names
         # The partial has the result's dtype, as the next derivative has.
-        as_given = f"jnp.asarray({activation.x.name}, {_rule_names(activation)[1]}.dtype)"
+        as_given = f"jnp.asarray({activation.x.name}, {rule_names(activation)[1]}.dtype)"
         return GateTower(
             symbol.name, [f"{n}(x)" for n in names], [f"{n}({as_given})" for n in names], []
         )
     doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
     own = f"_{name.lstrip('_')}_d{symbol.name}"
     kernels = _tower(activation, gate, own, doc, series, linked, public=False)
-    arguments = _arguments(activation.inputs)
+    arguments = argument_list(activation.inputs)
     return GateTower(
         symbol.name,
         [f"{k.name}({arguments})" for k in kernels],
@@ -271,21 +254,4 @@ def _factor(formula: Formula, symbols, gated: list[GateTower]) -> GateTower | No
     return None
 
 
-def _arguments(inputs) -> str:
-    return ", ".join(s.name for s in inputs)
-
-
 _ORDINAL_DOC = "Derivative of order {} in x of :func:`{}`, in closed form."
-
-
-def _from_output(activation: Activation, output: sp.Expr, name: str, following: str | None):
-    """The x partial's code from y, as a rule names it: inline if the
-    derivative is piecewise constant (no next kernel), else a call to a helper
-    whose own derivative is the next kernel's."""
-    ans = _rule_names(activation)[1]
-    if following is None:
-        return to_code(output.xreplace({Y: sp.Symbol(ans, real=True)})), None
-    helper = f"_{name.lstrip('_')}_d1_from_output"
-    doc = f"The derivative of :func:`{name}` from its output y, which a network keeps."
-    code = f"{helper}({ans}, {_arguments(activation.inputs)})"
-    return code, FromOutput(helper, doc, to_code(output), following)

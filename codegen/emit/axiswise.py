@@ -1,21 +1,20 @@
 """AxisActivation -> Python source, through templates/axiswise.py.j2."""
 
 import math
+import re
 from dataclasses import dataclass
 
-import numpy as np
 import sympy as sp
 
 from codegen.analysis.axiswise import SHIFT, dot
 from codegen.analysis.model import AxisActivation, Reduction
+from codegen.emit.axis_docstring import EXAMPLE_INPUT, example, latex, returns
 from codegen.emit.cse import primal_body
-from codegen.emit.environment import ENVIRONMENT, header, latex_name
+from codegen.emit.environment import ENVIRONMENT, header
 from codegen.emit.imports import imports
 from codegen.emit.printer import to_code
-from codegen.numerics.evaluate import NUMPY_FUNCTIONS
 from codegen.spec.load import SpecError
 
-EXAMPLE_INPUT = (0.5, 2.0, -1.0, 4.0)
 _DOCS = {
     "axis": "the axis or axes along which to compute: an integer, a tuple of integers, "
     "or ``None`` for all axes (default: {default!r}).",
@@ -45,6 +44,9 @@ class Kernel:
     tangent: str
     tangent_assignments: list[str]
     sign: str | None
+    shared: str  # what the body computes for both, as the helper returns it
+    in_kernel: str  # and as each unpacks it, _ for what it does not use
+    in_rule: str
 
 
 def emit_axiswise(activation: AxisActivation, package: str = "generated") -> str:
@@ -79,10 +81,10 @@ def emit_axiswise(activation: AxisActivation, package: str = "generated") -> str
             for p in spec.params
             if p.optional
         ],
-        latex=_latex(activation),
+        latex=latex(activation),
         example_input=repr(list(EXAMPLE_INPUT)),
-        example=_example(activation),
-        returns=_returns(activation),
+        example=example(activation),
+        returns=returns(activation),
     )
     template = ENVIRONMENT.get_template("axiswise.py.j2")
     code = template.render(imports=[], **context)
@@ -94,16 +96,37 @@ def _kernel(activation: AxisActivation, name: str, value: str) -> Kernel:
         activation.tangent.free_symbols, *(r.formula.free_symbols for r in activation.reductions)
     )
     tangent = primal_body(activation.tangent, sorted(names, key=str))
+    body, sign = _body(activation), _sign(activation)
+    reduction_tangents = [_tangent_line(r) for r in _named_tangents(activation)]
+    assignments = [f"{a.name} = {a.code}" for a in tangent.assignments]
+    rule = [*_tangent_prologue(activation), *reduction_tangents, *assignments, tangent.value]
+    in_kernel, in_rule = f"y dtype {sign}", f"y dtype {sign} {' '.join(rule)}"
+    shared = [n for n in _assigned(body) if _reads(in_rule, n)]
+    unpacked = [
+        ", ".join(n if _reads(uses, n) else "_" for n in shared) for uses in (in_kernel, in_rule)
+    ]
     return Kernel(
         name,
         activation,
         value,
-        _body(activation),
-        [_tangent_line(r) for r in _named_tangents(activation)],
+        body,
+        reduction_tangents,
         tangent.value,
-        [f"{a.name} = {a.code}" for a in tangent.assignments],
-        _sign(activation),
+        assignments,
+        sign,
+        ", ".join(shared),
+        *unpacked,
     )
+
+
+def _assigned(lines: list[str]) -> list[str]:
+    """The names that assignments ``lines`` assign, in order."""
+    names = [n for line in lines for n in line.split(" = ")[0].split(", ") if n != "_"]
+    return list(dict.fromkeys(names))
+
+
+def _reads(code: str, name: str) -> bool:
+    return re.search(rf"\b{name}\b", code) is not None
 
 
 def _arguments(activation: AxisActivation) -> list[Argument]:
@@ -200,15 +223,6 @@ def _tangent_prologue(activation: AxisActivation) -> list[str]:
     return [*lines, f"x_dot = {axis.input}_dot"] if axis.input != "x" else lines
 
 
-def _returns(activation: AxisActivation) -> str:
-    axis = activation.axis
-    if activation.reduces:
-        return "An array reduced along the axis, unless ``keepdims``."
-    if axis.split:
-        return f"An array {len(axis.split)} times smaller than ``{axis.input}`` along the axis."
-    return f"An array of the same shape as ``{axis.input}``."
-
-
 def _sign(activation: AxisActivation) -> str | None:
     """The code of the sign that return_sign=True returns, if the spec has one."""
     sign = activation.axis.sign
@@ -235,43 +249,3 @@ def _tangent_line(reduction: Reduction) -> str:
     if reduction.override:
         code = f"{code} if {reduction.override} is None else {reduction.override}_dot"
     return f"{dot(reduction.symbol).name} = {code}"
-
-
-def _latex(activation: AxisActivation) -> list[str]:
-    """The formula, then each reduction, as LaTeX."""
-    spec = activation.spec
-    args = ", ".join(s.name for s in activation.inputs)
-    name = latex_name(spec.name)
-    lines = [rf"\mathrm{{{name}}}({args}) = {sp.latex(activation.expr)}"]
-    if activation.shifted:
-        lines.append(r"m = \max x \text{ (held constant)}")
-    for r in activation.reductions:
-        total = r"\sum" if r.kind == "sum" else r"\frac{1}{n} \sum"
-        inner = sp.Symbol(rf"{total} {sp.latex(r.summand)}")
-        lines.append(rf"{sp.latex(r.symbol)} = {sp.latex(r.formula.xreplace({r.inner: inner}))}")
-    return lines
-
-
-def _example(activation: AxisActivation) -> str:
-    """The output at EXAMPLE_INPUT, along the last axis, printed to 4 decimals."""
-    x = np.array(EXAMPLE_INPUT)
-    values = {p.name: p.default for p in activation.spec.params}
-    parts = np.split(x, len(activation.inputs))
-    values.update({s.name: part for s, part in zip(activation.inputs, parts, strict=True)})
-    if activation.shifted:
-        values["m"] = x.max()
-        values["x"] = x - x.max()
-    for r in activation.reductions:
-        reduce = np.sum if r.kind == "sum" else np.mean
-        values[r.inner.name] = reduce(_numpy(r.summand, values))
-        values[r.symbol.name] = _numpy(r.formula, values)
-    y = np.asarray(_numpy(activation.expr, values), np.float32)
-    if activation.reduces:
-        return f"{float(y):.4f}"
-    return np.array2string(y, precision=4, suppress_small=True)
-
-
-def _numpy(expr: sp.Expr, values: dict):
-    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
-    function = sp.lambdify(symbols, expr, modules=[NUMPY_FUNCTIONS, "numpy"])
-    return function(*(values[s.name] for s in symbols))

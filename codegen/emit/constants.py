@@ -50,7 +50,7 @@ class ModuleConstants:
         taken = sum(c.name.startswith(name) for c in self.constants)
         symbol = sp.Symbol(f"{name}_{taken}" if taken else name, real=True)
         what = f"{_prime(function, order)} overflows past it: its limit is returned"
-        value = to_code(threshold.rhs).replace("e+", "e")  # as black writes it
+        value = _short(float(threshold.rhs))
         self.constants.append(Constant(symbol.name, what, value=value))
         return threshold.func(threshold.lhs, symbol)
 
@@ -82,12 +82,12 @@ class ModuleConstants:
             x, terms, *coefficients = poly.args
             root = sp.Symbol(name.replace("_SERIES", "_ROOT"), real=True)
             parity, derivative = ("even" if sign == 1 else "odd"), _prime(function, order)
-            constant.comment = f"{constant.comment[:-1]}, and of -u about -{root.name}: "
-            constant.comment += f"{derivative} is {parity}."
-            self.replace[x] = offset(x.args[0], -root)
-            return sign * series(
-                -offset(x.args[0], -root), terms, sp.Symbol(name), len(coefficients)
-            )
+            constant.comment = f"{constant.comment[:-1]}; as {derivative} is {parity}, "
+            constant.comment += f"also about -{root.name}, in -{root.name} - x."
+            # -u is -root - x, one subtraction as u is, and |-u| is |u|.
+            reflected = offset(-x.args[0], root)
+            self.replace[x] = -reflected
+            return sign * series(reflected, terms, sp.Symbol(name), len(coefficients))
         return None
 
 
@@ -100,6 +100,14 @@ def _thresholds(expr: sp.Expr) -> set[sp.Expr]:
         if isinstance(condition, sp.And) and condition.has(isfinite):
             found |= {c for c in condition.args if isinstance(c, Relational) and c.rhs.is_number}
     return found
+
+
+def _short(value: float) -> str:
+    """``value`` as Python reads it back exactly: 1e13 rather than 10000000000000.0."""
+    mantissa, exponent = f"{value:.16e}".split("e")
+    short = f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    written = repr(value).replace("e+", "e")  # as black writes it
+    return short if float(short) == value and len(short) < len(written) else written
 
 
 def _prime(function: str, order: int) -> str:

@@ -2,7 +2,8 @@
 
 import black
 
-_MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)
+LINE_LENGTH = 88
+_MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=LINE_LENGTH)
 
 
 def format_source(source: str, path: str) -> str:

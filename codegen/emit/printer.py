@@ -146,6 +146,8 @@ class JnpPrinter(JaxPrinter):
 
     def _print_offset(self, expr) -> str:
         x, centre = expr.args
+        if x.could_extract_minus_sign():  # -x - c as (-c) - x: one subtraction
+            return f"({self._print(-centre)} - {self._print(-x)})"
         negative = centre.could_extract_minus_sign()  # x - (-c) is x + c exactly
         magnitude = self._print(-centre if negative else centre)
         return f"({self._print(x)} {'+' if negative else '-'} {magnitude})"

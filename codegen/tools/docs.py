@@ -13,7 +13,7 @@ from pathlib import Path
 import sympy as sp
 
 from codegen.analysis.model import Activation, AxisActivation
-from codegen.emit.axiswise import _latex as axis_latex
+from codegen.emit.axis_docstring import latex as axis_latex
 from codegen.emit.environment import ENVIRONMENT, latex_name
 from codegen.spec.load import Param
 
