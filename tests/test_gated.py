@@ -89,6 +89,7 @@ def test_check_grads_to_order_two(gated, mode):
             check_grads(ours, args, order=2, modes=[mode], atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.slow  # the quick tier checks them to order 2
 def test_third_derivatives_in_x_and_mixed_match_autodiff(gated):
     x, gate = pairs(seed=3, count=24)
     with jax.enable_x64(True):
@@ -214,6 +215,7 @@ def test_a_gated_product_calls_the_package_s_kernels_for_the_gate_s_tower():
     assert "_gelu_approximate_d1(x)" in geglu and "_gelu_not_approximate_d1(x)" in geglu
 
 
+@pytest.mark.slow  # builds a formula from scratch
 def test_a_gated_product_alone_has_its_own_gate_tower_to_the_third_order():
     """Built without silu beside it, swiglu computes its gate's tower itself."""
     ours = codegen.activation("x/(1 + exp(-x))*gate", name="swish_gated", inputs=("x", "gate"))
