@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+import codegen
+from codegen.emit.imports import SUPPORT_FUNCTIONS
 from codegen.spec.load import SpecError, load_spec
 
 
@@ -93,3 +95,10 @@ def test_inputs_come_first_positional_and_keep_the_residual_from_x(tmp_path):
     assert [(p.name, p.input) for p in spec.params] == [("g", True), ("a", False)]
     assert [p.name for p in spec.keywords] == ["a"]
     assert spec.residual == "derivative"  # y = x*g alone does not give dy/dx
+
+
+@pytest.mark.parametrize("helper", SUPPORT_FUNCTIONS)
+def test_a_parameter_may_not_shadow_a_support_function(helper):
+    # The generated modules import these by name from the support module.
+    with pytest.raises(SpecError, match=f"params.{helper}"):
+        codegen.activation(f"x*{helper}", **{helper: 1.0})
