@@ -18,6 +18,7 @@ from codegen.analysis.stabilise import stabilise
 from codegen.build.pipeline import build_one
 from codegen.emit.constants import ModuleConstants
 from codegen.emit.cse import Assignment, Body, primal_body
+from codegen.emit.format import width
 from codegen.emit.printer import to_code
 from codegen.numerics.primitives import Where, isfinite, offset, polynomial, sigmoid, softplus
 from codegen.spec.load import read_spec
@@ -124,6 +125,11 @@ def test_a_long_chain_of_selects_is_one_assignment_per_regime():
         ),
         "jnp.where(a > 100, 0, t2)",
     )
+
+
+def test_width_counts_the_spaces_black_puts_around_products_not_powers():
+    # A return statement is split into y = ... and return when black would wrap it.
+    assert width("e*r**2*x/(e + 1)") == len("e * r**2 * x / (e + 1)")
 
 
 def test_emitted_module_matches_its_golden_record():

@@ -15,7 +15,7 @@ from codegen.emit.constants import ModuleConstants
 from codegen.emit.cse import Assignment, Body, primal_body
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
-from codegen.emit.format import LINE_LENGTH
+from codegen.emit.format import LINE_LENGTH, width
 from codegen.emit.imports import imports
 from codegen.emit.rules import FromOutput, argument_list, output_partial, rule, rule_names
 from codegen.emit.towers import Link, bases, kernel_names, links, repeats
@@ -219,7 +219,7 @@ def _returning(body: Body, rounding: str | None, shape: str) -> Body:
     """``body`` with its value named y where the return statement would not
     fit on a line: black would spread it over a line per argument."""
     returned = f"{rounding}({body.value}, dtype{shape})" if rounding else body.value
-    if len(f"    return {returned}") <= LINE_LENGTH:
+    if width(f"    return {returned}") <= LINE_LENGTH:
         return body
     return Body((*body.assignments, Assignment("y", body.value)), "y")
 
