@@ -82,6 +82,15 @@ def test_cse_names_temporaries_for_what_they_hold():
     ]
 
 
+def test_cse_names_a_tanh_and_a_softplus_too():
+    th, sp_ = sp.tanh(x / 2), softplus(x)
+    body = primal_body(th**2 * sp_ + th * sp_**2, [x])
+    assert [(p.name, p.code) for p in body.assignments] == [
+        ("th", "jnp.tanh(x/2)"),
+        ("sp", "jnp.logaddexp(x, 0.0)"),
+    ]
+
+
 def test_cse_shares_one_exponential():
     body = primal_body(lower(x * sigmoid(x) * sigmoid(-x), x, {}), [x])
     assert body == Body((Assignment("e", "jnp.exp(-jnp.abs(x))"),), "e*x/(e + 1)**2")

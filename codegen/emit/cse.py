@@ -12,7 +12,7 @@ import sympy as sp
 
 from codegen.emit.printer import to_code
 from codegen.numerics.evaluate import fold_constants
-from codegen.numerics.primitives import Where, offset, reciprocal, sigmoid
+from codegen.numerics.primitives import Where, offset, reciprocal, sigmoid, softplus
 
 # A printed value longer than this is a select chain that black would spread
 # over a line per argument: it is written one regime per assignment instead.
@@ -66,6 +66,8 @@ _KINDS = (
     (lambda e: isinstance(e, sp.Pow) and e.exp == sp.S.Half, "s"),
     (lambda e: isinstance(e, reciprocal) or (isinstance(e, sp.Pow) and e.exp == -1), "r"),
     (lambda e: isinstance(e, sigmoid), "sig"),
+    (lambda e: isinstance(e, sp.tanh), "th"),
+    (lambda e: isinstance(e, softplus), "sp"),
     (lambda e: isinstance(e, offset), "u"),
     (lambda e: isinstance(e, sp.Abs), "a"),
     (lambda e: isinstance(e, sp.logic.boolalg.Boolean), "mask"),
