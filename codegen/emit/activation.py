@@ -56,12 +56,12 @@ def emit_activation(
     """
     spec = activation.spec
     docstring = render_docstring(activation, package).rstrip()
-    series = ModuleConstants()
+    constants = ModuleConstants()
     linked = links(activation, others)
-    towers = _kernels(activation, docstring, series, linked)
+    towers = _kernels(activation, docstring, constants, linked)
     context = dict(
         header=header(spec.path),
-        constants=series.constants,
+        constants=constants.constants,
         spec=spec,
         docstring=docstring,
         kernels=[kernel for tower in towers.values() for kernel in tower],
@@ -102,7 +102,7 @@ def emit_support() -> str:
 
 
 def _kernels(
-    activation: Activation, docstring: str, series: ModuleConstants, linked: dict[sp.Expr, Link]
+    activation: Activation, docstring: str, constants: ModuleConstants, linked: dict[sp.Expr, Link]
 ) -> dict[bool | None, list[Kernel]]:
     """The derivative tower of each formula, keyed by the switch value that selects it.
 
@@ -114,7 +114,7 @@ def _kernels(
         doc = docstring
         if spec.switch is not None:
             doc = f"{spec.name} with ``{spec.switch.name}={key}``; see :func:`{spec.name}`."
-        towers[key] = _tower(activation, formula, name, doc, series, linked)
+        towers[key] = _tower(activation, formula, name, doc, constants, linked)
     return towers
 
 
@@ -134,7 +134,7 @@ def _tower(
     formula: Formula,
     name: str,
     docstring: str,
-    series: ModuleConstants,
+    constants: ModuleConstants,
     linked: dict[sp.Expr, Link],
     public: bool = True,
 ) -> list[Kernel]:
@@ -144,7 +144,7 @@ def _tower(
     names = kernel_names(formula, name, activation.x)
     symbols = activation.gates if formula.gates else ()  # a gate's tower has none
     gated = [
-        _gate_tower(activation, symbol, gate, name, series, linked)
+        _gate_tower(activation, symbol, gate, name, constants, linked)
         for symbol, gate in zip(symbols, formula.gates, strict=True)
     ]
     factor = _factor(formula, symbols, gated)
@@ -165,7 +165,8 @@ def _tower(
             body = Body((), f"{factor.name} * {factor.primal_calls[level]}")
             kernels.append(Kernel(names[level], doc, body, rounding, shape))
             break
-        # Named coefficients for the polynomials printed: the next kernel's is its own.
+        # Named constants of what is printed here, this order's first: a
+        # partial's are named for the next order.
         function, order = names[0].lstrip("_"), derivative.order
         # The next derivative gets the inputs as given, and so has their dtype.
         calls = {"x": f"{following}({arguments})"} if following else {}
@@ -178,19 +179,18 @@ def _tower(
             calls["x"], from_output = output_partial(
                 activation, formula.output, names[0], following
             )
-        primal = primal_body(series(value, function, order), inputs)
+        primal = _returning(primal_body(constants(value, function, order), inputs), rounding, shape)
         helpers = []
         for symbol, partial in zip(inputs, partials, strict=True):
             if symbol.name in calls or partial.is_number:
                 continue
-            partial = series(partial, function, order + 1)
+            partial = constants(partial, function, order + 1)
             helper = _partial(activation, (names[0], names[level]), order + 1, symbol, partial)
             helpers.append(helper)
             calls[symbol.name] = f"{helper.name}({arguments})"
         jvps = tuple(
             rule(activation, calls.get(s.name), p) for s, p in zip(inputs, partials, strict=True)
         )
-        primal = _returning(primal, rounding, shape)
         kernels += [Kernel(names[level], doc, primal, rounding, shape, jvps, from_output), *helpers]
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
 
@@ -224,7 +224,7 @@ def _returning(body: Body, rounding: str | None, shape: str) -> Body:
     return Body((*body.assignments, Assignment("y", body.value)), "y")
 
 
-def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) -> GateTower:
+def _gate_tower(activation, symbol, gate: Formula, name: str, constants, linked) -> GateTower:
     """The tower of ``gate``, a partial of the formula named ``name``: another
     module's kernels where one computes it, else its own."""
     if gate.source in linked:
@@ -236,7 +236,7 @@ def _gate_tower(activation, symbol, gate: Formula, name: str, series, linked) ->
         )
     doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
     own = f"_{name.lstrip('_')}_d{symbol.name}"
-    kernels = _tower(activation, gate, own, doc, series, linked, public=False)
+    kernels = _tower(activation, gate, own, doc, constants, linked, public=False)
     arguments = argument_list(activation.inputs)
     return GateTower(
         symbol.name,

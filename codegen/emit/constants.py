@@ -32,7 +32,7 @@ class ModuleConstants:
         self.named: dict[str, tuple[sp.Expr, Constant]] = {}  # each polynomial by name
 
     def __call__(self, expr: sp.Expr, function: str, order: int) -> sp.Expr:
-        """``expr``, a derivative of ``order`` of ``function``, with named series."""
+        """``expr``, a derivative of ``order`` of ``function``, with its numbers named."""
         for poly in sorted(expr.atoms(polynomial) - self.replace.keys(), key=sp.default_sort_key):
             if mirrored := self._mirrored(poly, function, order):
                 self.replace[poly] = mirrored

@@ -23,16 +23,14 @@ class FromOutput:
 def rule(activation: Activation, code: str | None, partial: sp.Expr) -> str | None:
     """One input's rule for ``defjvps``, in the tangent, the output and the
     primals; None for a zero partial of several inputs."""
-    g, _ = rule_names(activation)
+    g, ans = rule_names(activation)
     if code is None:  # the partial is a number
         if partial == 0:
-            product = f"jnp.zeros_like({g})"
-            return None if len(activation.inputs) > 1 else f"lambda {g}, ans, x: {product}"
+            single = f"lambda {g}, {ans}, x: jnp.zeros_like({g})"
+            return None if len(activation.inputs) > 1 else single
         code = None if partial == 1 else to_code(partial)
     product = g if code is None else f"{code} * {g}"
-    return (
-        f"lambda {', '.join(rule_names(activation))}, {argument_list(activation.inputs)}: {product}"
-    )
+    return f"lambda {g}, {ans}, {argument_list(activation.inputs)}: {product}"
 
 
 def rule_names(activation: Activation) -> tuple[str, str]:
