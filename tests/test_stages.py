@@ -181,12 +181,14 @@ def test_a_parameter_s_partial_is_a_function_skipped_when_not_differentiated():
     assert "lambda g, ans, x, a: _s_d2(x, a) * g" in text and "def _s_d1_da(" in text
 
 
-def test_an_input_named_g_renames_the_rule_s_tangent_and_a_zero_partial_is_none():
+def test_an_input_named_g_renames_the_rule_s_tangent_and_constant_partials_are_in_place():
     data = {"summary": "S.", "expression": "x*tanh(x) + g", "inputs": ["x", "g"]}
     _, text = build_one(read_spec("specs/s.toml", data, default_name="s"), package="acts")
     compile(text, "s.py", "exec")  # a lambda with two arguments named g would not
     assert "lambda g_dot, ans, x, g: _s_d1(x, g) * g_dot" in text
     assert "defjvps_lazy(_s_d1, lambda g_dot, ans, x, g: _s_d2(x, g) * g_dot, None)" in text
+    # d/dg is 1: no kernel, whose array of ones the backward pass would keep.
+    assert "lambda g_dot, ans, x, g: g_dot" in text and "_s_dg" not in text
 
 
 def test_the_analysis_context_is_one_hashable_value():

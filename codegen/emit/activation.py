@@ -226,7 +226,10 @@ def _returning(body: Body, rounding: str | None, shape: str) -> Body:
 
 def _gate_tower(activation, symbol, gate: Formula, name: str, constants, linked) -> GateTower:
     """The tower of ``gate``, a partial of the formula named ``name``: another
-    module's kernels where one computes it, else its own."""
+    module's kernels where one computes it, else its own; none for a number,
+    which the rule writes in place."""
+    if gate.source.is_number:
+        return GateTower(symbol.name, [], [], [])
     if gate.source in linked:
         names = linked[gate.source].names
         # The partial has the result's dtype, as the next derivative has.
