@@ -28,8 +28,8 @@ def rule(activation: Activation, code: str | None, partial: sp.Expr) -> str | No
         if partial == 0:
             single = f"lambda {g}, {ans}, x: jnp.zeros_like({g})"
             return None if len(activation.inputs) > 1 else single
-        code = None if partial == 1 else to_code(partial)
-    product = g if code is None else f"{code} * {g}"
+        code = to_code(partial)
+    product = g if code == "1" else f"{code} * {g}"
     return f"lambda {g}, {ans}, {argument_list(activation.inputs)}: {product}"
 
 
