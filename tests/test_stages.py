@@ -8,6 +8,7 @@ SYMJVP_UPDATE_GOLDEN=1 to rewrite it after a deliberate change.
 import os
 from pathlib import Path
 
+import jax
 import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
@@ -20,6 +21,7 @@ from codegen.emit.constants import ModuleConstants
 from codegen.emit.cse import Assignment, Body, primal_body
 from codegen.emit.format import width
 from codegen.emit.printer import to_code
+from codegen.emit.support import defjvps_lazy
 from codegen.numerics.primitives import Where, isfinite, offset, polynomial, sigmoid, softplus
 from codegen.spec.load import read_spec
 from codegen.spec.parse import parse_expression
@@ -189,6 +191,23 @@ def test_an_input_named_g_renames_the_rule_s_tangent_and_constant_partials_are_i
     assert "defjvps_lazy(_s_d1, lambda g_dot, ans, x, g: _s_d2(x, g) * g_dot, None)" in text
     # d/dg is 1: no kernel, whose array of ones the backward pass would keep.
     assert "lambda g_dot, ans, x, g: g_dot" in text and "_s_dg" not in text
+
+
+def test_defjvps_lazy_runs_only_the_rules_of_differentiated_inputs():
+    calls = []
+
+    def rule_a(g, ans, x, a):
+        calls.append("a")
+        return x * g
+
+    f = jax.custom_jvp(lambda x, a: a * x)
+    defjvps_lazy(f, lambda g, ans, x, a: a * g, rule_a)
+    assert float(jax.grad(f)(3.0, 2.0)) == 2.0 and calls == []
+    assert float(jax.grad(f, 1)(3.0, 2.0)) == 3.0 and calls == ["a"]
+    # None is a zero partial; with no other term the tangent is 0.
+    h = jax.custom_jvp(lambda x, a: a)
+    defjvps_lazy(h, None, lambda g, ans, x, a: g)
+    assert float(jax.grad(h)(3.0, 2.0)) == 0.0 and float(jax.grad(h, 1)(3.0, 2.0)) == 1.0
 
 
 def test_the_analysis_context_is_one_hashable_value():
