@@ -13,6 +13,9 @@ from contextlib import contextmanager
 
 # Seconds one spec may take to analyse and emit; $SYMJVP_BUDGET overrides it.
 SECONDS = float(os.environ.get("SYMJVP_BUDGET", 60))
+# Seconds between repeats of an expiry: Python discards an exception raised
+# in a gc callback or a __del__, and the signal may land in one.
+REPEAT = 0.25
 
 _stage = ["reading"]
 
@@ -39,7 +42,9 @@ def budget(seconds: float | None) -> Iterator[None]:
     """Raise :class:`OverBudget` in the block once ``seconds`` have passed.
 
     A signal timer, so it interrupts pure-Python work anywhere; only the
-    main thread receives it, so elsewhere there is no limit.
+    main thread receives it, so elsewhere there is no limit.  The timer
+    repeats until the block ends, and a block that swallowed every expiry
+    and finished is still over its budget.
     """
     stage("reading")
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
@@ -47,13 +52,18 @@ def budget(seconds: float | None) -> Iterator[None]:
         yield
         return
 
+    expired = []
+
     def expire(signum, frame):
+        expired.append(current())
         raise OverBudget(current())
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if expired:
+        raise OverBudget(expired[0])
