@@ -65,6 +65,7 @@ def emit_activation(
         spec=spec,
         docstring=docstring,
         kernels=[kernel for tower in towers.values() for kernel in tower],
+        primals={tower[0].name for tower in towers.values()},
         when_true=towers[True][0] if True in towers else None,
         when_false=towers[False][0] if False in towers else None,
         tangents=", ".join(f"{s.name}_dot" for s in activation.inputs),

@@ -25,6 +25,17 @@ def widen(*inputs):
     return (*map(jnp.asarray, inputs), dtype)
 
 
+def apart(*inputs):
+    """The inputs behind an optimization barrier, for a derivative kernel.
+
+    A JVP rule's kernel runs in the forward pass, beside the function.
+    Without the barrier XLA merges what both compute (squareplus's
+    sqrt(b + x**2)) and keeps that as one more array rather than compute it
+    twice: 8 layers of squareplus planned 368 MiB, where apart they plan 112.
+    """
+    return lax.optimization_barrier(inputs)
+
+
 def native(*inputs):
     """The inputs as arrays, then the dtype of the result: no widening."""
     return (*map(jnp.asarray, inputs), jnp.result_type(*inputs))
