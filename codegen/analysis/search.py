@@ -30,6 +30,36 @@ def most_accurate(candidates: Sequence[sp.Expr], context: Context, margin: float
     unique = list(dict.fromkeys(candidates))
     if len(unique) == 1:
         return unique[0]
+    errors, right = _scores(unique, context)
+
+    def cost(candidate: sp.Expr) -> tuple[float, int, str]:
+        # A form right at fewer far points than another breaks where that
+        # one does not (x**2 overflowing in a form brought over one
+        # denominator).  Forms that break at different points are left to
+        # the tail regimes, which mend each where its truth has a limit.
+        narrower = any(_covers(other, right[candidate]) for other in right.values())
+        error = np.inf if narrower else float(errors[candidate])
+        return (error, sp.count_ops(candidate), sp.srepr(candidate))
+
+    costs = {candidate: cost(candidate) for candidate in unique}
+    best = min(unique, key=costs.__getitem__)
+    # The first candidate, as written, stays unless another is ``margin`` times better.
+    return unique[0] if costs[unique[0]][0] <= margin * costs[best][0] else best
+
+
+def as_accurate(cheaper: sp.Expr, current: sp.Expr, context: Context, ulps: float) -> bool:
+    """Whether ``cheaper`` is right at every far point where ``current`` is,
+    and its worst error is within ``ulps`` or at most half again current's."""
+    errors, right = _scores([current, cheaper], context)
+    if _covers(right[current], right[cheaper]):
+        return False
+    return errors[cheaper] <= max(ulps, 1.5 * errors[current])
+
+
+def _scores(unique: list[sp.Expr], context: Context) -> tuple[dict, dict]:
+    """Each candidate's worst float32 error at the near points, and whether
+    it is right at each far point, with the parameters at their defaults and
+    at a hundredth, a tenth and ten times them."""
     x, defaults = context.x, context.defaults
     near, far = sample_points(context.domain), _far(context.domain)
     points = np.concatenate([near, far])
@@ -45,20 +75,7 @@ def most_accurate(candidates: Sequence[sp.Expr], context: Context, margin: float
         right[c] = np.concatenate(
             [ulp_errors(v[len(near) :], e[len(near) :]) <= _FAR_ULPS for v, e in pairs]
         )
-
-    def cost(candidate: sp.Expr) -> tuple[float, int, str]:
-        # A form right at fewer far points than another breaks where that
-        # one does not (x**2 overflowing in a form brought over one
-        # denominator).  Forms that break at different points are left to
-        # the tail regimes, which mend each where its truth has a limit.
-        narrower = any(_covers(other, right[candidate]) for other in right.values())
-        error = np.inf if narrower else float(errors[candidate])
-        return (error, sp.count_ops(candidate), sp.srepr(candidate))
-
-    costs = {candidate: cost(candidate) for candidate in unique}
-    best = min(unique, key=costs.__getitem__)
-    # The first candidate, as written, stays unless another is ``margin`` times better.
-    return unique[0] if costs[unique[0]][0] <= margin * costs[best][0] else best
+    return errors, right
 
 
 def _far(domain: tuple[float, float]) -> np.ndarray:
