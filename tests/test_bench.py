@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import pytest
 
 import generated
-from codegen.tools.bench import candidates, cost, main, residuals, sample
-from codegen.tools.bench_causes import EXTRA_WORK
+from codegen.tools.bench import _over_target, candidates, cost, main, residuals, sample
+from codegen.tools.bench_causes import CAUSES, EXTRA_WORK
 from codegen.tools.memory import chain_memory
 from conftest import ROOT
 
@@ -40,9 +40,13 @@ def test_quick_benchmark_writes_a_report(tmp_path):
         assert all(re.fullmatch(r"\d+\.\d\d", c) for c in cells[2:8]), row  # six time ratios
         assert cells[-1].startswith("1 / ")  # one array kept by ours
     assert "import generated after jax" in text
-    memory = text.split("## Memory of a training step")[1]
+    memory = text.split("## Memory of a training step")[1].split("## Training step of an MLP")[0]
     (row,) = [line for line in memory.splitlines() if line.startswith("| sigmoid")]
     assert all(len(cell.split(" / ")) == 3 for cell in row.strip("|").split("|")[1:])
+    network = text.split("## Training step of an MLP")[1]
+    (row,) = [line for line in network.splitlines() if line.startswith("| sigmoid")]
+    assert all(re.fullmatch(r"\d+\.\d\d", c.strip()) for c in row.strip("|").split("|")[1:])
+    assert "## Training steps more than 1.10 times jax.nn's time" in text
 
 
 def test_gradient_does_no_more_work_than_jax_nn(counterpart):
@@ -69,3 +73,11 @@ def test_a_chain_of_the_function_plans_no_more_memory_than_jax_nn(counterpart):
     found = candidates(counterpart, generated)
     ours, theirs = (chain_memory(found[k], jnp.float32, 4, 4096) for k in ("generated", "jax.nn"))
     assert ours <= theirs
+
+
+def test_a_step_over_the_target_twice_is_explained_and_once_is_called_noise():
+    lines = _over_target({"sigmoid": (1.5, 1.4), "relu": (1.2, 1.0)}, 4096)
+    assert lines[1] == "## Training steps more than 1.10 times jax.nn's time, at 4096"
+    assert lines[3] == f"- sigmoid (1.50, then 1.40 in more pairs): {CAUSES['sigmoid']}"
+    assert lines[4] == "- relu (1.20, then 1.00 in more pairs): within it: noise."
+    assert _over_target({}, 4096)[-1] == "None."

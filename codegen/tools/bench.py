@@ -14,9 +14,7 @@ import argparse
 import math
 import os
 import platform
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +27,12 @@ from codegen.analysis.model import Activation
 from codegen.build.pipeline import analyse
 from codegen.tools import plots
 from codegen.tools.bench_causes import CAUSES, EXTRA_WORK
+from codegen.tools.bench_network import network_section
 from codegen.tools.build_times import generator_times
 from codegen.tools.memory import cost, memory_section, residuals
 from codegen.tools.reference import jax_nn_function, packed, plain_axis_function, plain_function
+from codegen.tools.timing import geomean, paired_ratio
 
-_SAMPLE_SECONDS = 0.005
 _LIMIT = 1.25  # the most grad time, as a ratio to jax.nn's, allowed to any activation
 _TARGET = 1.10  # the most training-step time, as a ratio to jax.nn's, aimed at (issue 15)
 
@@ -82,29 +81,6 @@ def loss(f: Callable, x: jax.Array) -> Callable:
     return lambda x: jnp.vdot(f(x), w)
 
 
-def paired_ratio(mine, theirs, x, repeats: int) -> float:
-    """The median of time(mine) / time(theirs), timed alternately.
-
-    Each time is of enough calls to last a few milliseconds: one call on a
-    small array is mostly dispatch, and noisier than the work it times.
-    """
-    for f in (mine, theirs):
-        jax.block_until_ready(f(x))  # compile
-    start = time.perf_counter()
-    jax.block_until_ready(theirs(x))
-    calls = max(1, math.ceil(_SAMPLE_SECONDS / (time.perf_counter() - start)))
-    ratios = []
-    for _ in range(repeats):
-        times = []
-        for f in (mine, theirs):
-            start = time.perf_counter()
-            for _ in range(calls):
-                jax.block_until_ready(f(x))
-            times.append(time.perf_counter() - start)
-        ratios.append(times[0] / times[1])
-    return statistics.median(ratios)
-
-
 def measure(activation, generated, size: int, repeats: int) -> Row:
     found = candidates(activation, generated)
     x = sample(activation, size)
@@ -130,11 +106,6 @@ def measure(activation, generated, size: int, repeats: int) -> Row:
 
 def _ratio(ratios: dict[str, float], baseline: str) -> str:
     return f"{ratios[baseline]:.2f}" if baseline in ratios else "—"
-
-
-def _geomean(values) -> float:
-    values = [v for v in values if v > 0]
-    return math.exp(sum(map(math.log, values)) / len(values)) if values else math.nan
 
 
 def confirm(rows: list[Row], activations, generated, repeats: int) -> dict[str, tuple]:
@@ -197,11 +168,11 @@ def report(
         "",
         "## Summary",
         "",
-        f"- grad vs jax.nn: geometric mean {_geomean(paired):.2f}, "
+        f"- grad vs jax.nn: geometric mean {geomean(paired):.2f}, "
         f"largest {max(paired, default=math.nan):.2f}.",
         f"- step vs jax.nn: geometric mean "
-        f"{_geomean(r.step['jax.nn'] for r in rows if 'jax.nn' in r.step):.2f}.",
-        f"- grad vs autodiff: geometric mean {_geomean(r.backward['autodiff'] for r in rows):.2f}.",
+        f"{geomean(r.step['jax.nn'] for r in rows if 'jax.nn' in r.step):.2f}.",
+        f"- grad vs autodiff: geometric mean {geomean(r.backward['autodiff'] for r in rows):.2f}.",
         "- Arrays kept for the backward pass, ours: "
         + ", ".join(sorted({f"{r.residuals['generated']}" for r in rows}))
         + ".",
@@ -275,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     elementwise = {a.spec.name: candidates(a, generated) for a in activations if not a.spec.axis}
     gated = {a.spec.name for a in activations if len(a.spec.inputs) > 1}
     text += "\n" + "\n".join(memory_section(elementwise, args.quick, gated)) + "\n"
+    network = network_section(elementwise, args.quick, gated, repeats, _TARGET)
+    text += "\n" + "\n".join(network) + "\n"
     output = args.output or args.root / "docs" / "benchmarks.md"
     output.parent.mkdir(parents=True, exist_ok=True)
     if plots.write_ratios(rows, output.with_suffix(".png")):

@@ -44,10 +44,11 @@ def residuals(function, x, *gates) -> int:
     return sum(size >= x.size // 2 for size in sizes)
 
 
-def mlp_memory(
+def mlp_step(
     act: Callable, dtype, layers: int, width: int, batch: int, gated: bool = False
-) -> float:
-    """MiB of temp memory for value_and_grad of dense -> act, ``layers`` times.
+) -> tuple[Callable, list, jax.Array]:
+    """``value_and_grad`` of dense -> act, ``layers`` times, in the weights
+    and the input, with the weights and the input to call it with.
 
     A ``gated`` act takes twice its output's width, x and the gate side by
     side, as a transformer's gated hidden layer does.
@@ -64,8 +65,14 @@ def mlp_memory(
             h = act(h @ w)
         return h.astype(jnp.float32).sum()
 
-    inputs = jnp.ones((batch, width), dtype)
-    return _planned(jax.value_and_grad(loss), weights, inputs)
+    return jax.value_and_grad(loss), weights, jnp.ones((batch, width), dtype)
+
+
+def mlp_memory(
+    act: Callable, dtype, layers: int, width: int, batch: int, gated: bool = False
+) -> float:
+    """MiB of temp memory for :func:`mlp_step`."""
+    return _planned(*mlp_step(act, dtype, layers, width, batch, gated))
 
 
 def chain_memory(act: Callable, dtype, layers: int, size: int) -> float:
