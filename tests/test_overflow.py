@@ -222,3 +222,18 @@ def test_a_quotient_whose_denominator_overflows_is_not_silently_zero():
     np.testing.assert_allclose(f(xs, 3.0), [1e20, 1e20, 1.1180340], rtol=1e-5)
     got = jax.vmap(jax.grad(f), (0, None))(xs, 3.0)
     np.testing.assert_allclose(got, [2e10, -2e10, 0.0559017], rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("kernel", "point", "limit"),
+    [
+        # Each breaks between two far points of the tails' grid, 4 a decade:
+        # the regime started at the broken one, and left NaN before it.
+        (generated._squareplus._squareplus_d1, 2e19, 1.0),  # x**2 is inf from 1.8e19
+        (generated._gelu._gelu_approximate_d1, 9.8e12, 1.0),  # x**3 from 7e12
+        (generated._mish._mish_d2, 5e37, 0.0),
+        (generated._silu._silu_d4, 2e38, 0.0),
+    ],
+)
+def test_a_closed_form_that_breaks_between_far_points_returns_its_limit(kernel, point, limit):
+    assert kernel(jnp.float32(point)) == limit

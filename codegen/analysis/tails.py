@@ -220,7 +220,14 @@ def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
         return None
     if not len(breaks) and _grows(concrete, x, points, limit):
         return np.copysign(np.inf, limit), _INFINITY, 1.0
-    first = float(abs(points[breaks[0]])) if len(breaks) else _INFINITY
+    first = _INFINITY
+    if len(breaks):
+        # The closed form breaks somewhere between the last far point where it
+        # is finite and this one (squareplus' from x = 1.8e19, the far points
+        # 1e19 and 3.2e19): the regime starts at that last finite point, and
+        # fires only where the value is not finite.
+        before = breaks[0] - 1
+        first = float(abs(points[before if before >= 0 and not mask[before] else breaks[0]]))
     # Settled: the limit in ``dtype``, or off by less than an ulp of the
     # function's own scale, as 2.5e-41 is beside squareplus's d2/dx db of 0.05.
     if abs(limit) < np.finfo(dtype).tiny:
