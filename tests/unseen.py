@@ -73,7 +73,7 @@ def truth(activation: Activation, order: int, params, xs) -> np.ndarray:
     expr = sp.diff(activation.formulas[0].source, activation.x, order)
     expr = expr.subs(dict(zip(activation.params, map(sp.Rational, params), strict=True)))
     # x - 1 at x = 1e100 needs 100 digits before the 60 the result keeps.
-    digits = 60 + int(np.log10(np.max(np.abs(xs)) + 1))
+    digits = 60 + int(np.log10(np.max(np.abs(xs), initial=0.0) + 1))
     return exact_values(expr, activation.x, xs, digits=digits)
 
 
