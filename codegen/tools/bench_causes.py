@@ -65,11 +65,12 @@ CAUSES = {
     ),
     "softplus": (
         "XLA's cost analysis counts less work in ours: 11 flops, 3 transcendentals and 28 "
-        "bytes an element in the step, to 14, 3 and 32; in the MLP's step it measured 0.85."
+        "bytes an element in the step, to 14, 3 and 32. The MLP's step, below, is the "
+        "measure in a network's shape."
     ),
     "sparse_sigmoid": (
         "sparse_sigmoid' is H(x + 1) H(1 - x)/2, with SymPy's H(0) = 1/2 at the kinks: 18 "
         "flops an element to 15, and one more pass over memory in the step (36 bytes an "
-        "element to 28); in the MLP's step it measured at parity."
+        "element to 28). The MLP's step, below, is the measure in a network's shape."
     ),
 }
