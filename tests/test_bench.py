@@ -43,6 +43,8 @@ def test_quick_benchmark_writes_a_report(tmp_path):
     memory = text.split("## Memory of a training step")[1].split("## Training step of an MLP")[0]
     (row,) = [line for line in memory.splitlines() if line.startswith("| sigmoid")]
     assert all(len(cell.split(" / ")) == 3 for cell in row.strip("|").split("|")[1:])
+    gaps = memory.split("### More than jax.nn, largest gap first")[1].strip().splitlines()
+    assert gaps == ["None."] or all(re.match(r"- \w+, .*: [-+][\d.e-]+ MiB: ", g) for g in gaps)
     network = text.split("## Training step of an MLP")[1]
     (row,) = [line for line in network.splitlines() if line.startswith("| sigmoid")]
     assert all(re.fullmatch(r"\d+\.\d\d", c.strip()) for c in row.strip("|").split("|")[1:])

@@ -13,7 +13,8 @@ import contextlib
 import io
 import math
 import re
-from collections.abc import Callable, Set
+from collections.abc import Callable, Mapping, Set
+from types import MappingProxyType
 
 import jax
 import jax.numpy as jnp
@@ -93,13 +94,16 @@ def _planned(function, *args) -> float:
 
 
 def memory_section(
-    found: dict[str, dict[str, Callable]], quick: bool, gated: Set[str] = frozenset()
+    found: dict[str, dict[str, Callable]],
+    quick: bool,
+    gated: Set[str] = frozenset(),
+    causes: Mapping[str, str] = MappingProxyType({}),
 ) -> list[str]:
     """Markdown: a row per element-wise activation, then the functions that
     plan more than jax.nn, largest gap first.  ``found`` maps a name to its
     candidates (generated, jax.nn, autodiff); those in ``gated`` take x and
     the gate as the halves of one array, and have no chain: their output is
-    half their input."""
+    half their input.  ``causes`` says why, by name, where it is known."""
     layers, width, batch, size = (2, 32, 64, 2**10) if quick else (8, 256, 4096, 2**22)
     shapes = [
         ("MLP f32", lambda f, g: mlp_memory(f, jnp.float32, layers, width, batch, g)),
@@ -134,7 +138,10 @@ def memory_section(
                 gaps.append((ours - theirs, name, shape))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "### More than jax.nn, largest gap first", ""]
-    lines += [f"- {name}, {shape}: {gap:+.3g} MiB" for gap, name, shape in sorted(gaps)[::-1]]
+    lines += [
+        f"- {name}, {shape}: {gap:+.3g} MiB: {causes.get(name, 'not analysed yet.')}"
+        for gap, name, shape in sorted(gaps)[::-1]
+    ]
     return lines + ([] if gaps else ["None."])
 
 
