@@ -36,17 +36,8 @@ _GENERATED_NAMES = {
     *("y", "y_dot", "dtype", "primals", "tangents", "axis", "where", "keepdims"),
     *("jax", "jnp", "lax", "special", "functools", "operator", "Array", "ArrayLike"),
     *("nn", "nnx", "linen", "flax", "tp", "Dtype", "MappingProxyType", "support"),
-    *(
-        "widen",
-        "apart",
-        "native",
-        "narrow",
-        "cast",
-        "horner",
-        "is_zero",
-        "sum_tangents",
-        "defjvps_lazy",
-    ),
+    *("widen", "apart", "native", "narrow", "cast", "horner"),
+    *("is_zero", "sum_tangents", "defjvps_lazy"),
     *("shifted", "masked", "zeroed", "reduced", "axis_sum", "axis_mean", "SymbolicZero"),
 }
 # What the backward pass of an element-wise function keeps, the spec's

@@ -2,7 +2,7 @@
 
 A 1-D array dotted with a cotangent times the activation beside XLA's
 fusion of that dot; in a network the activation sits between matmuls, and
-a training step differentiates in the weights too.  This times
+a training step differentiates in the weights.  This times
 ``value_and_grad`` of the same MLP whose memory memory.py plans: 8 dense
 256 layers, each followed by the activation, on a batch of 4096.
 """
@@ -25,7 +25,7 @@ def network_section(
         "## Training step of an MLP",
         "",
         f"`value_and_grad` of {layers} dense {width} layers, each followed by the activation,",
-        f"on a batch of {batch} in float32, in the weights and the input: median of {repeats}",
+        f"on a batch of {batch} in float32, in the weights: median of {repeats}",
         "interleaved pairwise time ratios. A gated function's layers are twice as wide,",
         "x and the gate side by side.",
         "",

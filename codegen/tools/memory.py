@@ -48,8 +48,8 @@ def residuals(function, x, *gates) -> int:
 def mlp_step(
     act: Callable, dtype, layers: int, width: int, batch: int, gated: bool = False
 ) -> tuple[Callable, list, jax.Array]:
-    """``value_and_grad`` of dense -> act, ``layers`` times, in the weights
-    and the input, with the weights and the input to call it with.
+    """``value_and_grad`` in the weights of dense -> act, ``layers`` times,
+    with the weights and the input to call it with.
 
     A ``gated`` act takes twice its output's width, x and the gate side by
     side, as a transformer's gated hidden layer does.
