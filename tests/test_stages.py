@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import jax
+import numpy as np
 import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
@@ -22,6 +23,7 @@ from codegen.emit.cse import Assignment, Body, primal_body
 from codegen.emit.format import width
 from codegen.emit.printer import to_code
 from codegen.emit.support import defjvps_lazy
+from codegen.numerics.evaluate import float32_values
 from codegen.numerics.primitives import Where, isfinite, offset, polynomial, sigmoid, softplus
 from codegen.spec.load import read_spec
 from codegen.spec.parse import parse_expression
@@ -120,6 +122,25 @@ def test_constants_name_a_zero_the_series_about_it_its_mirror_and_a_threshold():
     assert constants.constants[1].comment.endswith(
         "even, also about -_F_D2_ROOT, in -_F_D2_ROOT - x."
     )
+
+
+def test_a_partials_constants_are_named_for_its_kernel_and_its_input():
+    guard = sp.And(x >= sp.Float(1e13), sp.Not(isfinite(x**3 * a)))
+    constants = ModuleConstants()
+    named = constants(Where(guard, 0, x**3 * a), "f", 1, wrt="a")
+    assert to_code(named.args[0].args[0]) == "x >= _F_D1_DA_TAIL"
+    (constant,) = constants.constants
+    assert constant.comment == "the partial in a of f' overflows past it: its limit is returned"
+
+
+def test_the_analysis_evaluates_a_product_in_the_order_it_is_emitted():
+    # 3*x/4 is inf in float32 at 2e38, where 0.75*x is not: a tail found on
+    # the one and emitted as the other left NaN between (squareplus's d3/db).
+    expr = sp.Rational(3, 4) * x
+    assert to_code(expr) == "3*x/4"
+    assert np.isinf(float32_values(expr, x, np.array([2e38], np.float32)))
+    assert to_code(x**-2) == "1 / x**2"
+    assert float32_values(x**-2, x, np.array([1e20], np.float32)) == 0  # not x**-2.0, 1e-40
 
 
 def test_a_long_chain_of_selects_is_one_assignment_per_regime():

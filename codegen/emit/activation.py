@@ -166,8 +166,7 @@ def _tower(
             body = Body((), f"{factor.name} * {factor.primal_calls[level]}")
             kernels.append(Kernel(names[level], doc, body, rounding, shape))
             break
-        # Named constants of what is printed here, this order's first: a
-        # partial's are named for the next order.
+        # Named constants of what is printed here, this order's first.
         function, order = names[0].lstrip("_"), derivative.order
         # The next derivative gets the inputs as given, and so has their dtype.
         calls = {"x": f"{following}({arguments})"} if following else {}
@@ -185,7 +184,10 @@ def _tower(
         for symbol, partial in zip(inputs, partials, strict=True):
             if symbol.name in calls or partial.is_number:
                 continue
-            partial = constants(partial, function, order + 1)
+            if symbol == activation.x:  # the next order's kernel
+                partial = constants(partial, function, order + 1)
+            else:
+                partial = constants(partial, function, order, wrt=symbol.name)
             helper = _partial(activation, (names[0], names[level]), order + 1, symbol, partial)
             helpers.append(helper)
             calls[symbol.name] = f"{helper.name}({arguments})"

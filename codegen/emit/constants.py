@@ -31,25 +31,29 @@ class ModuleConstants:
         self.constants: list[Constant] = []
         self.named: dict[str, tuple[sp.Expr, Constant]] = {}  # each polynomial by name
 
-    def __call__(self, expr: sp.Expr, function: str, order: int) -> sp.Expr:
-        """``expr``, a derivative of ``order`` of ``function``, with its numbers named."""
+    def __call__(self, expr: sp.Expr, function: str, order: int, wrt: str = "") -> sp.Expr:
+        """``expr``, a derivative of ``order`` of ``function``, or its partial in
+        ``wrt``, with its numbers named."""
+        stem = f"_{function.upper()}_D{order}" if order else f"_{function.upper()}"
+        stem += f"_D{wrt.upper()}" if wrt else ""
+        label = f"the partial in {wrt} of {_prime(function, order)}" if wrt else ""
+        label = label or _prime(function, order)
         for poly in sorted(expr.atoms(polynomial) - self.replace.keys(), key=sp.default_sort_key):
-            if mirrored := self._mirrored(poly, function, order):
+            if mirrored := self._mirrored(poly, label):
                 self.replace[poly] = mirrored
                 continue
-            name = f"_{function.upper()}_D{order}_SERIES"
+            name = f"{stem}_SERIES"
             taken = sum(n.startswith(name) for n in self.named)
-            self._name(poly, f"{name}_{taken}" if taken else name, _prime(function, order))
+            self._name(poly, f"{name}_{taken}" if taken else name, label)
         expr = expr.xreplace(self.replace)
         # Each derivative names its own thresholds, though two can be equal.
         thresholds = sorted(_thresholds(expr), key=sp.default_sort_key)
-        return expr.xreplace({t: self._threshold(t, function, order) for t in thresholds})
+        return expr.xreplace({t: self._threshold(t, f"{stem}_TAIL", label) for t in thresholds})
 
-    def _threshold(self, threshold: sp.Expr, function: str, order: int) -> sp.Expr:
-        name = f"_{function.upper()}_D{order}_TAIL" if order else f"_{function.upper()}_TAIL"
+    def _threshold(self, threshold: sp.Expr, name: str, label: str) -> sp.Expr:
         taken = sum(c.name.startswith(name) for c in self.constants)
         symbol = sp.Symbol(f"{name}_{taken}" if taken else name, real=True)
-        what = f"{_prime(function, order)} overflows past it: its limit is returned"
+        what = f"{label} overflows past it: its limit is returned"
         value = _short(float(threshold.rhs))
         self.constants.append(Constant(symbol.name, what, value=value))
         return threshold.func(threshold.lhs, symbol)
@@ -72,7 +76,7 @@ class ModuleConstants:
         self.named[name] = (poly, constant)
         self.replace[poly] = series(x, terms, sp.Symbol(name), len(coefficients))
 
-    def _mirrored(self, poly: sp.Expr, function: str, order: int) -> sp.Expr | None:
+    def _mirrored(self, poly: sp.Expr, derivative: str) -> sp.Expr | None:
         """``poly`` as a named polynomial of -u, where it is one about the
         opposite zero of an even or odd function: silu'' about -2.4 and 2.4."""
         for name, (known, constant) in self.named.items():
@@ -81,7 +85,7 @@ class ModuleConstants:
                 continue
             x, terms, *coefficients = poly.args
             root = sp.Symbol(name.replace("_SERIES", "_ROOT"), real=True)
-            parity, derivative = ("even" if sign == 1 else "odd"), _prime(function, order)
+            parity = "even" if sign == 1 else "odd"
             constant.comment = f"{constant.comment[:-1]}; as {derivative} is {parity}, "
             constant.comment += f"also about -{root.name}, in -{root.name} - x."
             # -u is -root - x, one subtraction as u is, and |-u| is |u|.

@@ -12,6 +12,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from sympy.printing.numpy import JaxPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from codegen.numerics.arithmetic import ArithmeticPrinter
 from codegen.numerics.evaluate import fold_constants
 from codegen.numerics.primitives import Where, isfinite, isinf, sigmoid
 
@@ -29,7 +30,7 @@ _CALLS = {
 }
 
 
-class JnpPrinter(JaxPrinter):
+class JnpPrinter(ArithmeticPrinter, JaxPrinter):
     """Prints one expression as jax.numpy code."""
 
     def __init__(self):
@@ -41,12 +42,6 @@ class JnpPrinter(JaxPrinter):
                 return short + fqn[len(long) :]
         return fqn
 
-    def _print_Float(self, expr: sp.Float) -> str:
-        return repr(float(expr))
-
-    def _print_Rational(self, expr: sp.Rational) -> str:
-        return repr(float(expr)) if expr.q != 1 else str(expr.p)
-
     def _print_Mul(self, expr: sp.Mul) -> str:
         # Tangents last: a*b*x_dot is (a*b)*x_dot, so the backward pass keeps
         # the one array a*b, not a and b.
@@ -54,27 +49,10 @@ class JnpPrinter(JaxPrinter):
         others = expr.func(*(f for f in expr.args if f not in tangents))
         if tangents and not others.is_Number:
             return " * ".join([self._print(others), *(self._print(t) for t in tangents)])
-        # (1/2)*x prints as x/2: division by an integer is correctly rounded.
-        coefficient, rest = expr.as_coeff_Mul()
-        if coefficient.is_Rational and coefficient.q != 1:
-            sign = "-" if coefficient < 0 else ""
-            numerator = self.parenthesize(abs(coefficient.p) * rest, PRECEDENCE["Mul"], strict=True)
-            return f"{sign}{numerator}/{coefficient.q}"
         return super()._print_Mul(expr)
 
-    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        base, exponent = expr.as_base_exp()
-        if exponent == sp.S.Half:
-            return f"jnp.sqrt({self._print(base)})"
-        if exponent == -sp.S.Half:
-            return f"lax.rsqrt({self._print(base)})"
-        if exponent.is_Integer and exponent < 0:
-            inverse = self.parenthesize(base**-exponent, PRECEDENCE["Mul"], strict=True)
-            return f"1 / {inverse}"
-        power = self.parenthesize(exponent, PRECEDENCE["Pow"], strict=True)
-        if exponent.is_Rational and exponent > 0:
-            power = self._print(exponent)
-        return f"{self.parenthesize(base, PRECEDENCE['Pow'], strict=True)}**{power}"
+    def _rsqrt(self, base: str) -> str:
+        return f"lax.rsqrt({base})"
 
     def _print_Relational(self, expr: sp.core.relational.Relational) -> str:
         left = self.parenthesize(expr.lhs, PRECEDENCE["Relational"] + 1)

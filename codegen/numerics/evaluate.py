@@ -12,6 +12,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from codegen.numerics.arithmetic import ArithmeticPrinter
+
 EMPTY: Mapping = {}  # no parameters
 TINY = 1e-30  # errors of smaller results are measured against this
 TARGETS = (4, 4, 16, 64)  # most float32 ulps allowed at derivative order 0, 1, 2, 3
@@ -167,9 +169,23 @@ def float64_values(
     return np.asarray(result, dtype=np.float64)
 
 
+# As lambdify makes its own printer, the functions above called by name; and
+# whose operations overflow where the emitted JAX code's do.
+_PRINTER = ArithmeticPrinter(
+    {
+        "fully_qualified_modules": False,
+        "inline": True,
+        "allow_unknown_functions": True,
+        "user_functions": {name: name for name in NUMPY_FUNCTIONS},
+    }
+)
+
+
 @functools.cache
 def _float32_function(expr: sp.Expr, arguments: tuple[sp.Symbol, ...]) -> Callable:
-    return sp.lambdify(arguments, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"])
+    return sp.lambdify(
+        arguments, fold_constants(expr), modules=[NUMPY_FUNCTIONS, "numpy"], printer=_PRINTER
+    )
 
 
 def ulp_errors(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
