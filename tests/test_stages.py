@@ -24,6 +24,7 @@ from codegen.emit.format import width
 from codegen.emit.printer import to_code
 from codegen.emit.support import defjvps_lazy
 from codegen.numerics.evaluate import float32_values
+from codegen.numerics.exact import rounds_nowhere
 from codegen.numerics.primitives import Where, isfinite, offset, polynomial, sigmoid, softplus
 from codegen.spec.load import read_spec
 from codegen.spec.parse import parse_expression
@@ -141,6 +142,24 @@ def test_the_analysis_evaluates_a_product_in_the_order_it_is_emitted():
     assert np.isinf(float32_values(expr, x, np.array([2e38], np.float32)))
     assert to_code(x**-2) == "1 / x**2"
     assert float32_values(x**-2, x, np.array([1e20], np.float32)) == 0  # not x**-2.0, 1e-40
+
+
+@pytest.mark.parametrize(
+    ("formula", "exact"),
+    [
+        (Where(x < -1, -1, Where(x > 1, 1, x)), True),  # hard_tanh
+        (sp.Min(6, sp.Max(0, x)), True),  # relu6
+        (Where(sp.Or(x > 1, x < -1), 0, 1), True),
+        (-sp.Abs(x), True),
+        (x / 100, False),  # leaky_relu's slope rounds
+        (Where(x > 0, x, sp.Float(0.1)), False),  # 0.1 is no float exactly
+        (sp.Max(x, 70000), False),  # past float16's largest
+        (x + 1, False),
+        (sp.exp(x), False),
+    ],
+)
+def test_a_formula_of_selects_and_exact_numbers_rounds_nowhere(formula, exact):
+    assert rounds_nowhere(formula) == exact
 
 
 def test_a_long_chain_of_selects_is_one_assignment_per_regime():

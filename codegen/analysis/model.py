@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from codegen.numerics.evaluate import parameter_samples
+from codegen.numerics.exact import rounds_nowhere
 from codegen.spec.model import Axis, Spec
 
 
@@ -80,6 +81,13 @@ class Formula:
     def partials(self) -> tuple[sp.Expr, ...]:
         return self.tower[0].partials
 
+    @property
+    def rounds_nowhere(self) -> bool:
+        """Whether every kernel of it and of its gates is exact in every float type."""
+        computed = [e for d in self.tower for e in d.lowered]
+        computed += [] if self.output is None else [self.output]
+        return all(map(rounds_nowhere, computed)) and all(g.rounds_nowhere for g in self.gates)
+
 
 @dataclass(frozen=True)
 class Activation:
@@ -107,6 +115,18 @@ class Activation:
     def defaults(self) -> dict[sp.Symbol, float | int]:
         """Each parameter's symbol and its default value."""
         return {s: p.default for s, p in zip(self.params, self.spec.params, strict=True)}
+
+    @property
+    def rounds_nowhere(self) -> bool:
+        """Whether every kernel is exact in every float type, as relu's are."""
+        return all(f.rounds_nowhere for f in self.formulas)
+
+    @property
+    def widens(self) -> bool:
+        """Whether bfloat16 and float16 are computed in float32: as the spec
+        says, unless no kernel rounds anywhere, when widening would change
+        no bit and cost a float32 copy."""
+        return self.spec.widen and not self.rounds_nowhere
 
     @property
     def context(self) -> Context:

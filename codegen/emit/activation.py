@@ -71,7 +71,7 @@ def emit_activation(
         tangents=", ".join(f"{s.name}_dot" for s in activation.inputs),
         arguments=", ".join(s.name for s in activation.inputs),
         signature=signature(spec),
-        prologue="widen" if spec.widen else "native",
+        prologue="widen" if activation.widens else "native",
     )
     template = ENVIRONMENT.get_template("activation.py.j2")
     code = template.render(imports=[], **context)  # to find out what it uses

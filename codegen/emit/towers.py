@@ -64,7 +64,7 @@ def links(
     for other in package:
         if not isinstance(other, Activation) or other.spec.params or other is activation:
             continue
-        if other.spec.widen != activation.spec.widen:
+        if other.widens != activation.widens and not other.rounds_nowhere:
             continue  # the kernels would round differently
         for (_, base), formula in zip(bases(other), other.formulas, strict=True):
             if formula.source in wanted:
