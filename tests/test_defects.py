@@ -125,3 +125,13 @@ def test_tanh_squared_minus_one_does_not_cancel_at_a_large_parameter():
     with jax.enable_x64(True):
         got = float(jax.grad(jax.grad(f))(0.123978, 100.0))
     assert got == pytest.approx(truth, rel=1e-12)
+
+
+@pytest.mark.parametrize("expression", ["(k*x) + (x + k)", "k - (k + 1)*x"])
+def test_a_derivative_that_is_a_sum_multiplies_the_whole_tangent(expression):
+    # The rule read `lambda g, ans, x, k: k + 1 * g`: right only for g = 1.
+    f = codegen.activation(expression, k=0.5)
+    slope = 1.5 if expression.startswith("(") else -1.5
+    _, tangent = jax.jvp(f, (jnp.float32(2.0),), (jnp.float32(4.0),))
+    assert tangent == 4 * slope
+    assert jax.vjp(f, jnp.float32(2.0))[1](jnp.float32(3.0))[0] == 3 * slope

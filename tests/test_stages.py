@@ -21,7 +21,7 @@ from codegen.build.pipeline import build_one
 from codegen.emit.constants import ModuleConstants
 from codegen.emit.cse import Assignment, Body, primal_body
 from codegen.emit.format import width
-from codegen.emit.printer import to_code
+from codegen.emit.printer import factor_code, to_code
 from codegen.emit.support import defjvps_lazy
 from codegen.numerics.evaluate import float32_values
 from codegen.numerics.exact import rounds_nowhere
@@ -123,6 +123,13 @@ def test_constants_name_a_zero_the_series_about_it_its_mirror_and_a_threshold():
     assert constants.constants[1].comment.endswith(
         "even, also about -_F_D2_ROOT, in -_F_D2_ROOT - x."
     )
+
+
+def test_a_partial_as_a_factor_of_the_tangent_is_parenthesised_where_it_must_be():
+    assert factor_code(a + 1) == "(a + 1)"
+    assert factor_code(-a - 1) == "-(a + 1)"
+    factors = (-a, a * x, sp.Rational(1, 2), sp.Integer(-1))
+    assert [factor_code(e) for e in factors] == ["-a", "a*x", "0.5", "-1"]
 
 
 def test_a_partials_constants_are_named_for_its_kernel_and_its_input():

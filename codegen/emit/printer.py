@@ -172,3 +172,11 @@ for _function, _call in _CALLS.items():
 def to_code(expr: sp.Basic) -> str:
     """The jax.numpy source text of ``expr``."""
     return JnpPrinter().doprint(fold_constants(expr))
+
+
+def factor_code(expr: sp.Basic) -> str:
+    """The text of ``expr`` as a factor of a product: ``(k + 1)``, not ``k + 1``."""
+    folded = fold_constants(expr)
+    if folded.could_extract_minus_sign():  # -a * g is (-a) * g
+        return f"-{factor_code(-folded)}"
+    return JnpPrinter().parenthesize(folded, PRECEDENCE["Mul"], strict=True)

@@ -7,7 +7,7 @@ import sympy as sp
 
 from codegen.analysis.model import Activation
 from codegen.analysis.residual import Y
-from codegen.emit.printer import to_code
+from codegen.emit.printer import factor_code, to_code
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def rule(activation: Activation, code: str | None, partial: sp.Expr) -> str | No
         if partial == 0:
             single = f"lambda {g}, {ans}, x: jnp.zeros_like({g})"
             return None if len(activation.inputs) > 1 else single
-        code = to_code(partial)
+        code = factor_code(partial)
     product = g if code == "1" else f"{code} * {g}"
     return f"lambda {g}, {ans}, {argument_list(activation.inputs)}: {product}"
 
@@ -46,7 +46,7 @@ def output_partial(activation: Activation, output: sp.Expr, name: str, following
     whose own derivative is the next kernel's."""
     ans = rule_names(activation)[1]
     if following is None:
-        return to_code(output.xreplace({Y: sp.Symbol(ans, real=True)})), None
+        return factor_code(output.xreplace({Y: sp.Symbol(ans, real=True)})), None
     helper = f"_{name.lstrip('_')}_d1_from_output"
     doc = f"The derivative of :func:`{name}` from its output y, which a network keeps."
     code = f"{helper}({ans}, {argument_list(activation.inputs)})"
