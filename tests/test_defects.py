@@ -135,3 +135,15 @@ def test_a_derivative_that_is_a_sum_multiplies_the_whole_tangent(expression):
     _, tangent = jax.jvp(f, (jnp.float32(2.0),), (jnp.float32(4.0),))
     assert tangent == 4 * slope
     assert jax.vjp(f, jnp.float32(2.0))[1](jnp.float32(3.0))[0] == 3 * slope
+
+
+def test_tanh_of_a_scaled_input_keeps_its_third_derivative_accurate():
+    # The form search scored every form NaN at a parameter's exact samples
+    # (p*x/q with p and q past float32's range), and so kept tanh(k*x)**2 - 1,
+    # which cancels: 0.9% off at k*x = 6 in float32.
+    f = codegen.activation("tanh(k*x)", k=0.5)
+    x, k = sp.symbols("x k", real=True)
+    exact = sp.diff(sp.tanh(k * x), x, 3).subs(k, sp.Rational(1, 2))
+    (truth,) = exact_values(exact, x, np.array([12.0]))
+    got = float(jax.grad(jax.grad(jax.grad(f)))(jnp.float32(12.0)))
+    assert got == pytest.approx(truth, rel=1e-5)

@@ -147,6 +147,9 @@ def test_the_analysis_evaluates_a_product_in_the_order_it_is_emitted():
     expr = sp.Rational(3, 4) * x
     assert to_code(expr) == "3*x/4"
     assert np.isinf(float32_values(expr, x, np.array([2e38], np.float32)))
+    # A parameter's exact sample is a fraction of huge terms: not p*x/q.
+    cubed = sp.Rational(5764607523034235, 2**60) ** 3 * x  # k**3*x at k = 0.005
+    assert float32_values(cubed, x, np.array([1.0], np.float32)) == np.float32(0.005**3)
     assert to_code(x**-2) == "1 / x**2"
     assert float32_values(x**-2, x, np.array([1e20], np.float32)) == 0  # not x**-2.0, 1e-40
 

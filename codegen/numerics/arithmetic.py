@@ -11,6 +11,8 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+_EXACT = 2**24  # the integers float32 holds exactly, and more
+
 
 class ArithmeticPrinter(NumPyPrinter):
     """NumPy code with numbers as float literals, products with a fraction
@@ -25,8 +27,11 @@ class ArithmeticPrinter(NumPyPrinter):
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         # (1/2)*x prints as x/2: division by an integer is correctly rounded.
+        # Not a parameter's exact sample, 5764607523034235/2**60: its terms
+        # are past float32's range.
         coefficient, rest = expr.as_coeff_Mul()
-        if coefficient.is_Rational and coefficient.q != 1:
+        small = coefficient.is_Rational and max(abs(coefficient.p), coefficient.q) < _EXACT
+        if small and coefficient.q != 1:
             sign = "-" if coefficient < 0 else ""
             numerator = self.parenthesize(abs(coefficient.p) * rest, PRECEDENCE["Mul"], strict=True)
             return f"{sign}{numerator}/{coefficient.q}"
