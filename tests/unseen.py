@@ -78,12 +78,17 @@ def truth(activation: Activation, order: int, params, xs) -> np.ndarray:
 
 
 def computed(function, order: int, params, xs) -> np.ndarray:
-    """JAX's ``order``-th derivative of the generated function, in float64."""
+    """JAX's ``order``-th derivative of the generated function, in float64.
+
+    Each gradient is of half the function, and the result is scaled back:
+    exact in binary, and a rule that multiplies only part of its partial by
+    the cotangent (``k + 1 * g``) is wrong for any cotangent but 1.
+    """
     with jax.enable_x64(True):
         f = lambda x: function(x, *params)  # noqa: E731
         for _ in range(order):
-            f = jax.grad(f)
-        return np.asarray(jax.vmap(f)(np.asarray(xs, np.float64)), np.float64)
+            f = jax.grad(lambda x, f=f: f(x) / 2)
+        return np.asarray(jax.vmap(f)(np.asarray(xs, np.float64)), np.float64) * 2**order
 
 
 def mismatches(got: np.ndarray, exact: np.ndarray, xs: np.ndarray, rtol: float) -> list[str]:
