@@ -147,3 +147,15 @@ def test_tanh_of_a_scaled_input_keeps_its_third_derivative_accurate():
     (truth,) = exact_values(exact, x, np.array([12.0]))
     got = float(jax.grad(jax.grad(jax.grad(f)))(jnp.float32(12.0)))
     assert got == pytest.approx(truth, rel=1e-5)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_gated_formula_with_a_parameter_calls_its_gates_derivative_in_x(order):
+    # d/dx of g(x)*gate called g's partial in k, which comes between g's
+    # kernels in x: gate*x at x = -1000 for Max(k*x, x + k)*gate at k = 1/2,
+    # where the truth is gate*k.
+    f = codegen.activation("Max(k*x, x + k)*gate", inputs=("x", "gate"), k=0.5)
+    derivative = lambda x: f(x, -2.0)  # noqa: E731
+    for _ in range(order):
+        derivative = jax.grad(derivative)
+    assert derivative(-1000.0) == (-1.0 if order == 1 else 0.0)

@@ -243,13 +243,12 @@ def _gate_tower(activation, symbol, gate: Formula, name: str, constants, linked)
     doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
     own = f"_{name.lstrip('_')}_d{symbol.name}"
     kernels = _tower(activation, gate, own, doc, constants, linked, public=False)
-    arguments = argument_list(activation.inputs)
-    return GateTower(
-        symbol.name,
-        [f"{k.name}({arguments})" for k in kernels],
-        [f"{k.name}({arguments})" for k in kernels],
-        kernels,
-    )
+    # Its derivatives in x, in order, the plain last one too: not the partials
+    # in a parameter that come between them.
+    names = kernel_names(gate, own, activation.x)
+    names.append(f"_{own.lstrip('_')}_d{len(names)}")
+    calls = [f"{k.name}({argument_list(activation.inputs)})" for k in kernels if k.name in names]
+    return GateTower(symbol.name, calls, calls, kernels)
 
 
 def _factor(formula: Formula, symbols, gated: list[GateTower]) -> GateTower | None:
