@@ -1,6 +1,8 @@
 """One test for each defect found by using unseen specs as a new user would
 (issue 13): each failed before its fix."""
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -159,3 +161,13 @@ def test_a_gated_formula_with_a_parameter_calls_its_gates_derivative_in_x(order)
     for _ in range(order):
         derivative = jax.grad(derivative)
     assert derivative(-1000.0) == (-1.0 if order == 1 else 0.0)
+
+
+def test_a_build_prints_no_numpy_warnings(tmp_path, monkeypatch):
+    # The residual policy's local scale took nanmax of an all-NaN window and
+    # cast a value past float32's range: two RuntimeWarnings for the user.
+    monkeypatch.setenv("SYMJVP_CACHE", str(tmp_path))  # analysed, not read back
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = codegen.activation("exp(softplus(k*x))", k=3.0)
+    assert float(f(0.0)) == pytest.approx(2.0)

@@ -163,8 +163,10 @@ def local_errors(lowered, expr, x, values, points) -> np.ndarray:
     want = exact_values(derivative, x, points)
     near = np.add.outer(points.astype(np.float64), np.linspace(-WINDOW, WINDOW, 9)).ravel()
     local = np.abs(exact_values(derivative, x, near)).reshape(len(points), -1)
-    with np.errstate(invalid="ignore"):
-        scale = np.maximum(np.nanmax(np.where(np.isfinite(local), local, np.nan), axis=1), TINY)
+    # A window where f' is nowhere finite, or is past float32's range, gives
+    # a scale of TINY or an ulp of NaN: any finite f' there is then refused.
+    with np.errstate(invalid="ignore", over="ignore"):
+        scale = np.maximum(np.max(np.where(np.isfinite(local), local, -np.inf), axis=1), TINY)
         ulp = np.spacing(scale.astype(np.float32)).astype(np.float64)
         finite = np.isfinite(want)
         return np.abs(got[finite] - want[finite]) / ulp[finite]
