@@ -169,8 +169,8 @@ def float64_values(
     return np.asarray(result, dtype=np.float64)
 
 
-# As lambdify makes its own printer, the functions above called by name; and
-# whose operations overflow where the emitted JAX code's do.
+# The printer lambdify would make, calling the functions above by name, but
+# with products and powers written as the emitted code writes them.
 _PRINTER = ArithmeticPrinter(
     {
         "fully_qualified_modules": False,
