@@ -24,17 +24,15 @@ import sympy as sp
 from codegen.analysis.lower import lower
 from codegen.numerics.evaluate import (
     exact_values,
+    far_magnitudes,
     float32_values,
     float64_values,
     sample_points,
 )
 from codegen.numerics.primitives import Where, isfinite, isinf
 
-# Magnitudes from 1 to each float type's largest, 4 a decade, then infinity.
-_FAR = {
-    np.float32: np.append(np.logspace(0, 38, 153), np.finfo(np.float32).max),
-    np.float64: np.append(np.logspace(0, 308, 309), np.finfo(np.float64).max),
-}
+# Magnitudes from 1 to each float type's largest: 4 a decade in float32, 1 in float64.
+_FAR = {np.float32: far_magnitudes(np.float32, 4), np.float64: far_magnitudes(np.float64, 1)}
 _INFINITY = float(np.inf)  # the threshold where only x = +-inf breaks
 _CHECKED = 24  # broken points where the truth is computed, log-spaced by index
 _EVALUATE = {np.float32: float32_values, np.float64: float64_values}

@@ -114,6 +114,14 @@ def parameter_samples(defaults: Mapping[sp.Symbol, float]) -> tuple[tuple, ...]:
     )
 
 
+def far_magnitudes(dtype, per_decade: int) -> np.ndarray:
+    """Magnitudes from 1 to the largest ``dtype``, ``per_decade`` a decade,
+    and that largest value itself: where a closed form may overflow."""
+    largest = np.finfo(dtype).max
+    decades = int(np.log10(largest))
+    return np.append(np.logspace(0, decades, decades * per_decade + 1), largest)
+
+
 def sample_points(domain: tuple[float, float]) -> np.ndarray:
     """float32 points of both signs: 4 a decade from 1e-8 to 1e3, and 1/4 apart to 4."""
     magnitudes = np.concatenate([np.logspace(-8, 3, 45), np.linspace(0.25, 4, 16)])
