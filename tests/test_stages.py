@@ -164,6 +164,7 @@ def test_the_analysis_evaluates_a_product_in_the_order_it_is_emitted():
         (x / 100, False),  # leaky_relu's slope rounds
         (Where(x > 0, x, sp.Float(0.1)), False),  # 0.1 is no float exactly
         (sp.Max(x, 70000), False),  # past float16's largest
+        (sp.Max(x, sp.Float(1.00390625)), False),  # 1 + 2**-8: float16's, not bfloat16's
         (x + 1, False),
         (sp.exp(x), False),
     ],

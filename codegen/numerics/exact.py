@@ -10,14 +10,12 @@ widened, as jax.nn's 58 without.
 
 import numpy as np
 import sympy as sp
-from jax.numpy import bfloat16
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
 from codegen.numerics.primitives import Where
 
 _SELECTING = (Where, sp.Max, sp.Min, sp.Abs, Relational, BooleanFunction, BooleanAtom)
-_NARROW = (np.float16, bfloat16)
 
 
 def rounds_nowhere(expr: sp.Basic) -> bool:
@@ -34,9 +32,15 @@ def rounds_nowhere(expr: sp.Basic) -> bool:
 
 
 def _held(number: sp.Expr) -> bool:
-    """Whether float16 and bfloat16 both hold ``number`` exactly."""
+    """Whether float16 and bfloat16 both hold ``number`` exactly.
+
+    bfloat16 is float32 with the low 16 bits of the significand cut, so it
+    holds a float32 whose low 16 bits are 0 (without importing JAX).
+    """
     if not number.is_real or not number.is_finite:
         return False
     value = float(number)
     with np.errstate(over="ignore"):
-        return all(float(np.asarray(value, dtype)) == value for dtype in _NARROW)
+        single = np.float32(value)
+        in_float16 = float(np.float16(value)) == value
+    return in_float16 and float(single) == value and not single.view(np.uint32) & 0xFFFF
