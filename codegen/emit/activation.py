@@ -35,6 +35,7 @@ class Kernel:
     shape: str  # and the rest of its arguments
     jvps: tuple[str | None, ...] = ()  # None where a partial is 0
     from_output: FromOutput | None = None  # emitted before the kernel, for its JVP
+    in_x: bool = True  # a derivative in x, not a partial in another input
 
 
 @dataclass(frozen=True)
@@ -213,9 +214,8 @@ def _partial(activation: Activation, names, order: int, symbol, partial: sp.Expr
         shape = ", " + argument_list(inputs)
         return Kernel(name, doc, _returning(body, "cast", shape), "cast", shape)
     doc = f"Partial derivative in {symbol.name} of :func:`{kernel}`, in closed form."
-    return Kernel(
-        f"_{kernel.lstrip('_')}_d{symbol.name}", doc, _returning(body, None, ""), None, ""
-    )
+    name = f"_{kernel.lstrip('_')}_d{symbol.name}"
+    return Kernel(name, doc, _returning(body, None, ""), None, "", in_x=False)
 
 
 def _returning(body: Body, rounding: str | None, shape: str) -> Body:
@@ -243,11 +243,8 @@ def _gate_tower(activation, symbol, gate: Formula, name: str, constants, linked)
     doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
     own = f"_{name.lstrip('_')}_d{symbol.name}"
     kernels = _tower(activation, gate, own, doc, constants, linked, public=False)
-    # Its derivatives in x, in order, the plain last one too: not the partials
-    # in a parameter that come between them.
-    names = kernel_names(gate, own, activation.x)
-    names.append(f"_{own.lstrip('_')}_d{len(names)}")
-    calls = [f"{k.name}({argument_list(activation.inputs)})" for k in kernels if k.name in names]
+    # Its derivatives in x, in order: not the partials in a parameter between them.
+    calls = [f"{k.name}({argument_list(activation.inputs)})" for k in kernels if k.in_x]
     return GateTower(symbol.name, calls, calls, kernels)
 
 
