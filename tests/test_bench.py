@@ -89,8 +89,8 @@ def test_functions_that_round_nowhere_compute_bfloat16_as_it_is(catalogue):
 
 
 def test_a_step_over_the_target_twice_is_explained_and_once_is_called_noise():
-    lines = _over_target({"sigmoid": (1.5, 1.4), "relu": (1.2, 1.0)}, 4096)
-    assert lines[1] == "## Training steps more than 1.10 times jax.nn's time, at 4096"
-    assert lines[3] == f"- sigmoid (1.50, then 1.40 in more pairs): {CAUSES['sigmoid']}"
-    assert lines[4] == "- relu (1.20, then 1.00 in more pairs): within it: noise."
-    assert _over_target({}, 4096)[-1] == "None."
+    lines = _over_target({("sigmoid", 65536): (1.5, 1.4), ("relu", 4096): (1.2, 1.0)})
+    assert lines[1] == "## Training steps more than 1.10 times jax.nn's time"
+    assert lines[3] == "- relu at 4096 (1.20, then 1.00 in more pairs): within it: noise."
+    assert lines[4] == f"- sigmoid at 65536 (1.50, then 1.40 in more pairs): {CAUSES['sigmoid']}"
+    assert _over_target({})[-1] == "None."

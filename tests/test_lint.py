@@ -1,5 +1,5 @@
 """The project's own checks, in CI: ruff with the project's configuration,
-and mypy on the generator."""
+mypy on the generator, and pyflakes' rules on the generated package."""
 
 import subprocess
 import sys
@@ -15,8 +15,10 @@ from conftest import ROOT
         ["ruff", "check", "codegen", "tests", "examples"],
         ["ruff", "format", "--check", "codegen", "tests", "examples"],
         ["mypy", "codegen"],
+        # pyflakes' rules on the emitted code: it imports what it reads, no more.
+        ["ruff", "check", "--no-cache", "--isolated", "--select", "F", "generated"],
     ],
-    ids=["ruff", "ruff-format", "mypy"],
+    ids=["ruff", "ruff-format", "mypy", "generated-names"],
 )
 def test_the_code_passes(command):
     result = subprocess.run(

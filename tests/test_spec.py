@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import codegen
-from codegen.emit.imports import SUPPORT_FUNCTIONS
+from codegen.emit.backend import SUPPORT_FUNCTIONS
 from codegen.spec.load import SpecError, load_spec
 
 

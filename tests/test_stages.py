@@ -18,10 +18,10 @@ from codegen.analysis.lower import lower
 from codegen.analysis.model import Context
 from codegen.analysis.stabilise import stabilise
 from codegen.build.pipeline import build_one
+from codegen.emit.backend import Assignment, Body, JaxBackend
 from codegen.emit.constants import ModuleConstants
-from codegen.emit.cse import Assignment, Body, primal_body
 from codegen.emit.format import width
-from codegen.emit.printer import factor_code, to_code
+from codegen.emit.printer import to_code
 from codegen.emit.support import defjvps_lazy
 from codegen.numerics.evaluate import float32_values
 from codegen.numerics.exact import rounds_nowhere
@@ -79,7 +79,7 @@ def test_printer_writes_jax_numpy(expr, code):
 
 def test_cse_names_temporaries_for_what_they_hold():
     s = sp.sqrt(x**2 + a)
-    body = primal_body(sp.exp(-x) / s + s * sp.exp(-x) + 1 / s, [x, a])
+    body = JaxBackend().body(sp.exp(-x) / s + s * sp.exp(-x) + 1 / s, [x, a])
     assert [(p.name, p.code) for p in body.assignments] == [
         ("s", "jnp.sqrt(a + x**2)"),
         ("r", "1 / s"),
@@ -89,7 +89,7 @@ def test_cse_names_temporaries_for_what_they_hold():
 
 def test_cse_names_a_tanh_and_a_softplus_too():
     th, sp_ = sp.tanh(x / 2), softplus(x)
-    body = primal_body(th**2 * sp_ + th * sp_**2, [x])
+    body = JaxBackend().body(th**2 * sp_ + th * sp_**2, [x])
     assert [(p.name, p.code) for p in body.assignments] == [
         ("th", "jnp.tanh(x/2)"),
         ("sp", "jnp.logaddexp(x, 0.0)"),
@@ -97,7 +97,7 @@ def test_cse_names_a_tanh_and_a_softplus_too():
 
 
 def test_cse_shares_one_exponential():
-    body = primal_body(lower(x * sigmoid(x) * sigmoid(-x), x, {}), [x])
+    body = JaxBackend().body(lower(x * sigmoid(x) * sigmoid(-x), x, {}), [x])
     assert body == Body((Assignment("e", "jnp.exp(-jnp.abs(x))"),), "e*x/(e + 1)**2")
 
 
@@ -108,7 +108,7 @@ def test_constants_name_a_zero_the_series_about_it_its_mirror_and_a_threshold():
     # f'' even: its polynomial about 2 is the one about -2, of -u.
     series = about(-2.0, 0.5, 0.25, 0.125) + about(2.0, 0.5, -0.25, 0.125)
     guard = sp.And(sp.Abs(x) >= sp.Float(1e13), sp.Not(isfinite(series)))
-    constants = ModuleConstants()
+    constants = ModuleConstants(JaxBackend())
     named = constants(Where(guard, 0, series), "f", 2)
     assert to_code(named.args[2]) == (
         "horner((-_F_D2_ROOT - x), _F_D2_SERIES, float32_terms=2)"
@@ -125,16 +125,44 @@ def test_constants_name_a_zero_the_series_about_it_its_mirror_and_a_threshold():
     )
 
 
+def test_the_backend_imports_what_its_code_uses_and_nothing_else():
+    backend = JaxBackend()
+    assert backend.expression(sp.erf(x)) == "special.erf(x)"
+    assert backend.imports() == [
+        "import jax",
+        "from jax import Array",
+        "from jax.scipy import special",
+        "from jax.typing import ArrayLike",
+        "",
+    ]
+    backend.expression(sigmoid(x) + polynomial(x, 2, *map(sp.Float, (1, 2, 3))))
+    backend.name("jnp.where")
+    backend.name("narrow")
+    backend.name("silu", module="_silu")
+    backend.name("_silu_d1", module="_silu")
+    assert backend.imports() == [
+        "import jax",
+        "import jax.numpy as jnp",
+        "from jax import Array",
+        "from jax import lax",
+        "from jax.scipy import special",
+        "from jax.typing import ArrayLike",
+        "",
+        "from ._silu import _silu_d1, silu",
+        "from ._support import horner, narrow",
+    ]
+
+
 def test_a_partial_as_a_factor_of_the_tangent_is_parenthesised_where_it_must_be():
-    assert factor_code(a + 1) == "(a + 1)"
-    assert factor_code(-a - 1) == "-(a + 1)"
+    assert JaxBackend().factor(a + 1) == "(a + 1)"
+    assert JaxBackend().factor(-a - 1) == "-(a + 1)"
     factors = (-a, a * x, sp.Rational(1, 2), sp.Integer(-1))
-    assert [factor_code(e) for e in factors] == ["-a", "a*x", "0.5", "-1"]
+    assert [JaxBackend().factor(e) for e in factors] == ["-a", "a*x", "0.5", "-1"]
 
 
 def test_a_partials_constants_are_named_for_its_kernel_and_its_input():
     guard = sp.And(x >= sp.Float(1e13), sp.Not(isfinite(x**3 * a)))
-    constants = ModuleConstants()
+    constants = ModuleConstants(JaxBackend())
     named = constants(Where(guard, 0, x**3 * a), "f", 1, wrt="a")
     assert to_code(named.args[0].args[0]) == "x >= _F_D1_DA_TAIL"
     (constant,) = constants.constants
@@ -176,7 +204,7 @@ def test_a_formula_of_selects_and_exact_numbers_rounds_nowhere(formula, exact):
 def test_a_long_chain_of_selects_is_one_assignment_per_regime():
     closed = sp.exp(-sp.Abs(x)) / (1 + sp.exp(-sp.Abs(x))) ** 2
     chain = Where(sp.Abs(x) < 0.25, x**2, Where(sp.Abs(x - 3) < 0.5, (x - 3) ** 3, closed))
-    body = primal_body(Where(sp.Abs(x) > 100, 0, chain), [x])
+    body = JaxBackend().body(Where(sp.Abs(x) > 100, 0, chain), [x])
     assert body == Body(
         (
             Assignment("a", "jnp.abs(x)"),

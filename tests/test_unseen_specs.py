@@ -2,6 +2,8 @@
 folder, imported and differentiated against plain autodiff to order 2."""
 
 import functools
+import subprocess
+import sys
 import textwrap
 
 import jax
@@ -73,6 +75,9 @@ def test_unseen_spec_builds_imports_and_differentiates_correctly(tmp_path, name)
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / f"{name}.toml").write_text(textwrap.dedent(UNSEEN[name]))
     assert main(["--root", str(tmp_path)]) == 0
+    names = ["ruff", "check", "--no-cache", "--isolated", "--select", "F401,F821", "generated"]
+    result = subprocess.run([sys.executable, "-m", *names], cwd=tmp_path, capture_output=True)
+    assert result.returncode == 0, result.stdout.decode()  # it imports what it reads, no more
     package = import_package(tmp_path / "generated", f"generated_{name}")
     (activation,) = analyse(tmp_path)
     low, high = max(activation.spec.domain[0], -4.0), min(activation.spec.domain[1], 4.0)

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 import sympy as sp
 
 from codegen.analysis.model import Activation, AxisActivation, Formula
+from codegen.emit.backend import Assignment, Body, JaxBackend
 from codegen.emit.constants import ModuleConstants
-from codegen.emit.cse import Assignment, Body, primal_body
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
 from codegen.emit.format import LINE_LENGTH, width
-from codegen.emit.imports import imports
 from codegen.emit.rules import FromOutput, argument_list, output_partial, rule, rule_names
 from codegen.emit.towers import Link, bases, kernel_names, links, repeats
 from codegen.spec.model import Param, Spec
@@ -57,26 +56,44 @@ def emit_activation(
     """
     spec = activation.spec
     docstring = render_docstring(activation, package).rstrip()
-    constants = ModuleConstants()
+    backend = JaxBackend()
+    constants = ModuleConstants(backend)
     linked = links(activation, others)
     towers = _kernels(activation, docstring, constants, linked)
+    kernels = [kernel for tower in towers.values() for kernel in tower]
+    primals = {tower[0].name for tower in towers.values()}
+    prologue = "widen" if activation.widens else "native"
+    _template_names(backend, kernels, primals, prologue)
     context = dict(
         header=header(spec.path),
         constants=constants.constants,
         spec=spec,
         docstring=docstring,
-        kernels=[kernel for tower in towers.values() for kernel in tower],
-        primals={tower[0].name for tower in towers.values()},
+        kernels=kernels,
+        primals=primals,
         when_true=towers[True][0] if True in towers else None,
         when_false=towers[False][0] if False in towers else None,
         tangents=", ".join(f"{s.name}_dot" for s in activation.inputs),
         arguments=", ".join(s.name for s in activation.inputs),
         signature=signature(spec),
-        prologue="widen" if activation.widens else "native",
+        prologue=prologue,
     )
     template = ENVIRONMENT.get_template("activation.py.j2")
-    code = template.render(imports=[], **context)  # to find out what it uses
-    return template.render(imports=imports(code, linked.values()), **context)
+    return template.render(imports=backend.imports(), **context)
+
+
+def _template_names(backend: JaxBackend, kernels: list[Kernel], primals, prologue: str) -> None:
+    """Record the support functions that activation.py.j2 writes around the kernels."""
+    backend.name(prologue)
+    for kernel in kernels:
+        if kernel.rounding:
+            backend.name(kernel.rounding)
+        if kernel.name not in primals:
+            backend.name("apart")
+        if len(kernel.jvps) > 1:
+            backend.name("defjvps_lazy")
+        if kernel.from_output:
+            backend.name("cast")
 
 
 def signature(spec: Spec) -> str:
@@ -122,13 +139,24 @@ def _kernels(
 
 @dataclass(frozen=True)
 class GateTower:
-    """A gate's partial and its derivatives in x: the kernels that compute them,
-    as calls from a kernel's body (widened inputs) and from a JVP rule."""
+    """A gate's partial and its derivatives in x: the functions that compute
+    them, in order, from another generated ``module`` or from ``kernels``."""
 
     name: str
-    primal_calls: list[str]
-    jvp_calls: list[str]
+    functions: list[str]
+    module: str | None
+    arguments: str  # as a kernel's body calls them, with its widened inputs
+    rule_arguments: str  # as a JVP rule calls them
     kernels: list[Kernel]  # to emit; none when another module's are called
+
+    def call(self, backend: JaxBackend, level: int, rule: bool = False) -> str:
+        """The call of the derivative of ``level`` in x, from a rule or a body."""
+        arguments = self.rule_arguments if rule else self.arguments
+        if self.module is None:
+            return f"{self.functions[level]}({arguments})"
+        if rule:
+            backend.name("jnp.asarray")
+        return f"{backend.name(self.functions[level], self.module)}({arguments})"
 
 
 def _tower(
@@ -143,6 +171,7 @@ def _tower(
     """One custom_jvp function per derivative; each rule calls the next one,
     each gate's tower for that gate's partial, and a function per other partial."""
     inputs, arguments = activation.inputs, argument_list(activation.inputs)
+    backend = constants.backend
     names = kernel_names(formula, name, activation.x)
     symbols = activation.gates if formula.gates else ()  # a gate's tower has none
     gated = [
@@ -160,11 +189,11 @@ def _tower(
         rounding, shape = "cast", ", " + arguments
         if level == 0 and public:
             rounding, shape = "narrow", ""
-        if factor and 0 < level < len(factor.primal_calls):
+        if factor and 0 < level < len(factor.functions):
             # f = gate*h: the derivative in x is the gate times h's, whose kernel's
             # rule gives the next ones. Not the value itself: XLA then plans more
             # memory for the step.
-            body = Body((), f"{factor.name} * {factor.primal_calls[level]}")
+            body = Body((), f"{factor.name} * {factor.call(backend, level)}")
             kernels.append(Kernel(names[level], doc, body, rounding, shape))
             break
         # Named constants of what is printed here, this order's first.
@@ -172,15 +201,16 @@ def _tower(
         # The next derivative gets the inputs as given, and so has their dtype.
         calls = {"x": f"{following}({arguments})"} if following else {}
         for gate in gated:  # the gate's partial, from its own tower where it reaches
-            if level < len(gate.jvp_calls):
-                calls[gate.name] = gate.jvp_calls[level]
+            if level < len(gate.functions):
+                calls[gate.name] = gate.call(backend, level, rule=True)
         from_output = None
         if level == 0 and formula.output is not None:
             # The backward pass keeps y, which the next layer keeps anyway.
             calls["x"], from_output = output_partial(
-                activation, formula.output, names[0], following
+                backend, activation, formula.output, names[0], following
             )
-        primal = _returning(primal_body(constants(value, function, order), inputs), rounding, shape)
+        body = backend.body(constants(value, function, order), inputs)
+        primal = _returning(body, rounding, shape)
         helpers = []
         for symbol, partial in zip(inputs, partials, strict=True):
             if symbol.name in calls or partial.is_number:
@@ -189,17 +219,21 @@ def _tower(
                 partial = constants(partial, function, order + 1)
             else:
                 partial = constants(partial, function, order, wrt=symbol.name)
-            helper = _partial(activation, (names[0], names[level]), order + 1, symbol, partial)
+            kernel = (names[0], names[level])
+            helper = _partial(backend, activation, kernel, order + 1, symbol, partial)
             helpers.append(helper)
             calls[symbol.name] = f"{helper.name}({arguments})"
         jvps = tuple(
-            rule(activation, calls.get(s.name), p) for s, p in zip(inputs, partials, strict=True)
+            rule(backend, activation, calls.get(s.name), p)
+            for s, p in zip(inputs, partials, strict=True)
         )
         kernels += [Kernel(names[level], doc, primal, rounding, shape, jvps, from_output), *helpers]
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
 
 
-def _partial(activation: Activation, names, order: int, symbol, partial: sp.Expr) -> Kernel:
+def _partial(
+    backend: JaxBackend, activation: Activation, names, order: int, symbol, partial: sp.Expr
+) -> Kernel:
     """A function for ``partial``, the derivative in ``symbol`` of the kernel
     ``names[1]`` of the tower ``names[0]``, of ``order`` in x.
 
@@ -207,7 +241,7 @@ def _partial(activation: Activation, names, order: int, symbol, partial: sp.Expr
     another input, the widened value, unbroadcast: the rule's sum rounds
     once, and a scalar parameter's partial free of x stays a scalar."""
     (base, kernel), inputs = names, activation.inputs
-    body = primal_body(partial, inputs)
+    body = backend.body(partial, inputs)
     if symbol == activation.x and partial.has(symbol):
         name = f"_{base.lstrip('_')}_d{order}"
         doc = _ORDINAL_DOC.format(order, base)
@@ -231,21 +265,20 @@ def _gate_tower(activation, symbol, gate: Formula, name: str, constants, linked)
     """The tower of ``gate``, a partial of the formula named ``name``: another
     module's kernels where one computes it, else its own; none for a number,
     which the rule writes in place."""
+    arguments = argument_list(activation.inputs)
     if gate.source.is_number:
-        return GateTower(symbol.name, [], [], [])
+        return GateTower(symbol.name, [], None, arguments, arguments, [])
     if gate.source in linked:
-        names = linked[gate.source].names
+        link = linked[gate.source]
         # The partial has the result's dtype, as the next derivative has.
         as_given = f"jnp.asarray({activation.x.name}, {rule_names(activation)[1]}.dtype)"
-        return GateTower(
-            symbol.name, [f"{n}(x)" for n in names], [f"{n}({as_given})" for n in names], []
-        )
+        return GateTower(symbol.name, list(link.names), link.module, "x", as_given, [])
     doc = f"The partial derivative of :func:`{name}` in {symbol.name}, in closed form."
     own = f"_{name.lstrip('_')}_d{symbol.name}"
     kernels = _tower(activation, gate, own, doc, constants, linked, public=False)
     # Its derivatives in x, in order: not the partials in a parameter between them.
-    calls = [f"{k.name}({argument_list(activation.inputs)})" for k in kernels if k.in_x]
-    return GateTower(symbol.name, calls, calls, kernels)
+    functions = [k.name for k in kernels if k.in_x]
+    return GateTower(symbol.name, functions, None, arguments, arguments, kernels)
 
 
 def _factor(formula: Formula, symbols, gated: list[GateTower]) -> GateTower | None:

@@ -9,10 +9,8 @@ import sympy as sp
 from codegen.analysis.axiswise import SHIFT, dot
 from codegen.analysis.model import AxisActivation, Reduction
 from codegen.emit.axis_docstring import EXAMPLE_INPUT, example, latex, returns
-from codegen.emit.cse import primal_body
+from codegen.emit.backend import JaxBackend
 from codegen.emit.environment import ENVIRONMENT, header
-from codegen.emit.imports import imports
-from codegen.emit.printer import to_code
 from codegen.spec.load import SpecError
 
 _DOCS = {
@@ -57,8 +55,12 @@ def emit_axiswise(activation: AxisActivation, package: str = "generated") -> str
         static.append("return_sign")
     choice = [axis.choice.name] if axis.choice else []
     primals = [axis.input, *(a.name for a in arguments if a.name not in static + choice)]
-    kernels = [_kernel(activation, f"_{spec.name}", "")]
-    kernels += [_kernel(a, f"_{spec.name}_{value}", value) for value, a in activation.variants]
+    backend = JaxBackend()
+    _template_names(backend, activation)
+    kernels = [_kernel(backend, activation, f"_{spec.name}", "")]
+    kernels += [
+        _kernel(backend, a, f"_{spec.name}_{value}", value) for value, a in activation.variants
+    ]
     context = dict(
         header=header(spec.path),
         package=package,
@@ -75,7 +77,7 @@ def emit_axiswise(activation: AxisActivation, package: str = "generated") -> str
         choice_values=", ".join(repr(v) for v in [axis.choice.default, *dict(axis.choice.variants)])
         if axis.choice
         else "",
-        tangent_prologue=_tangent_prologue(activation),
+        tangent_prologue=_tangent_prologue(backend, activation),
         optional_tangents=[
             f"{p.name}_dot = 0.0 if {p.name} is None else {p.name}_dot"
             for p in spec.params
@@ -87,19 +89,31 @@ def emit_axiswise(activation: AxisActivation, package: str = "generated") -> str
         returns=returns(activation),
     )
     template = ENVIRONMENT.get_template("axiswise.py.j2")
-    code = template.render(imports=[], **context)
-    return template.render(imports=imports(code), **context)
+    return template.render(imports=backend.imports(), **context)
 
 
-def _kernel(activation: AxisActivation, name: str, value: str) -> Kernel:
+def _template_names(backend: JaxBackend, activation: AxisActivation) -> None:
+    """Record what axiswise.py.j2 writes around the kernels' code."""
+    for name in ("functools", "narrow", "jnp.asarray"):
+        backend.name(name)
+    if activation.reduces:
+        backend.name("reduced")
+    if activation.axis.masked is not None:
+        backend.name("zeroed")
+    if activation.axis.sign:
+        backend.name("jnp.zeros_like")
+
+
+def _kernel(backend: JaxBackend, activation: AxisActivation, name: str, value: str) -> Kernel:
     names = set().union(
         activation.tangent.free_symbols, *(r.formula.free_symbols for r in activation.reductions)
     )
-    tangent = primal_body(activation.tangent, sorted(names, key=str))
-    body, sign = _body(activation), _sign(activation)
-    reduction_tangents = [_tangent_line(r) for r in _named_tangents(activation)]
+    tangent = backend.body(activation.tangent, sorted(names, key=str))
+    body, sign = _body(backend, activation), _sign(backend, activation)
+    reduction_tangents = [_tangent_line(backend, r) for r in _named_tangents(activation)]
     assignments = [f"{a.name} = {a.code}" for a in tangent.assignments]
-    rule = [*_tangent_prologue(activation), *reduction_tangents, *assignments, tangent.value]
+    prologue = _tangent_prologue(backend, activation)
+    rule = [*prologue, *reduction_tangents, *assignments, tangent.value]
     in_kernel, in_rule = f"y dtype {sign}", f"y dtype {sign} {' '.join(rule)}"
     shared = [n for n in _assigned(body) if _reads(in_rule, n)]
     unpacked = [
@@ -171,7 +185,7 @@ def _arguments(activation: AxisActivation) -> list[Argument]:
     return [table[name] for name in order]
 
 
-def _body(activation: AxisActivation) -> list[str]:
+def _body(backend: JaxBackend, activation: AxisActivation) -> list[str]:
     """The lines shared by the function and its JVP rule, ending with y."""
     spec, axis = activation.spec, activation.axis
     names = ", ".join([axis.input, *(p.name for p in spec.params)])
@@ -180,57 +194,62 @@ def _body(activation: AxisActivation) -> list[str]:
         for p in spec.params
         if p.optional
     ]
-    lines.append(f"{names}, dtype = widen({names})")
+    lines.append(f"{names}, dtype = {backend.name('widen')}({names})")
     if axis.input != "x" and not axis.split:
         lines.append(f"x = {axis.input}")
     if axis.split:
         parts = ", ".join(s.name for s in activation.inputs)
-        lines.append(f"{parts} = jnp.split({axis.input}, {len(axis.split)}, axis)")
+        split = backend.name("jnp.split")
+        lines.append(f"{parts} = {split}({axis.input}, {len(axis.split)}, axis)")
     if activation.shifted:
         shift = "m" if activation.expr.has(SHIFT) else "_"
-        lines.append(f"x, {shift} = shifted(x, axis, where)")
+        lines.append(f"x, {shift} = {backend.name('shifted')}(x, axis, where)")
     for r in activation.reductions:
-        reduce = "jnp.sum" if r.kind == "sum" else "jnp.mean"
-        summand = f"{reduce}({to_code(r.summand)}, axis, keepdims=True, where=where)"
+        reduce = backend.name("jnp.sum" if r.kind == "sum" else "jnp.mean")
+        summand = f"{reduce}({backend.expression(r.summand)}, axis, keepdims=True, where=where)"
         if r.inner != r.symbol:
             lines.append(f"{r.inner.name} = {summand}")
-            summand = to_code(r.formula)
+            summand = backend.expression(r.formula)
         if r.override:
             summand = f"{summand} if {r.override} is None else {r.override}"
         lines.append(f"{r.symbol.name} = {summand}")
-    y = to_code(activation.expr)
+    y = backend.expression(activation.expr)
     if axis.sign:
         magnitude = sp.Abs(sp.Symbol(axis.sign, real=True))
-        signed = to_code(activation.expr.xreplace({sp.Symbol(axis.sign, real=True): magnitude}))
+        signed = activation.expr.xreplace({sp.Symbol(axis.sign, real=True): magnitude})
+        signed = backend.expression(signed)
         y = f"{signed} if return_sign else {y}"
     lines.append(f"y = {y}")
     if axis.masked is not None:
-        lines.append(f"y = masked(y, where, {_number(axis.masked)})")
+        masked = backend.name("masked")
+        lines.append(f"y = {masked}(y, where, {_number(backend, axis.masked)})")
     return lines
 
 
-def _number(value: float) -> str:
-    return repr(value) if math.isfinite(value) else f"{'-' if value < 0 else ''}jnp.inf"
+def _number(backend: JaxBackend, value: float) -> str:
+    if math.isfinite(value):
+        return repr(value)
+    return f"{'-' if value < 0 else ''}{backend.name('jnp.inf')}"
 
 
-def _tangent_prologue(activation: AxisActivation) -> list[str]:
+def _tangent_prologue(backend: JaxBackend, activation: AxisActivation) -> list[str]:
     """The tangents of the inputs the formulas use, from the argument's."""
     axis = activation.axis
     lines: list[str] = []
     if axis.split:
         parts = ", ".join(dot(s).name for s in activation.inputs)
-        return [*lines, f"{parts} = jnp.split({axis.input}_dot, {len(axis.split)}, axis)"]
+        split = backend.name("jnp.split")
+        return [*lines, f"{parts} = {split}({axis.input}_dot, {len(axis.split)}, axis)"]
     return [*lines, f"x_dot = {axis.input}_dot"] if axis.input != "x" else lines
 
 
-def _sign(activation: AxisActivation) -> str | None:
+def _sign(backend: JaxBackend, activation: AxisActivation) -> str | None:
     """The code of the sign that return_sign=True returns, if the spec has one."""
     sign = activation.axis.sign
     if sign is None:
         return None
-    return (
-        f"reduced(jnp.sign({sign}), axis, keepdims)" if activation.reduces else f"jnp.sign({sign})"
-    )
+    code = f"{backend.name('jnp.sign')}({sign})"
+    return f"{backend.name('reduced')}({code}, axis, keepdims)" if activation.reduces else code
 
 
 def _named_tangents(activation: AxisActivation) -> list[Reduction]:
@@ -244,8 +263,8 @@ def _named_tangents(activation: AxisActivation) -> list[Reduction]:
     return named[::-1]
 
 
-def _tangent_line(reduction: Reduction) -> str:
-    code = to_code(reduction.tangent)
+def _tangent_line(backend: JaxBackend, reduction: Reduction) -> str:
+    code = backend.expression(reduction.tangent)
     if reduction.override:
         code = f"{code} if {reduction.override} is None else {reduction.override}_dot"
     return f"{dot(reduction.symbol).name} = {code}"

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.core.relational import Relational
 
-from codegen.emit.printer import series, to_code
+from codegen.emit.backend import JaxBackend
+from codegen.emit.printer import series
 from codegen.numerics.primitives import Where, isfinite, offset, polynomial
 
 _PER_LINE = 3  # coefficients on a line: 17 significant digits each
@@ -26,7 +27,8 @@ class ModuleConstants:
     coefficients and the zero it is about, and each overflow threshold; and
     keeps the constants that the module then defines."""
 
-    def __init__(self) -> None:
+    def __init__(self, backend: JaxBackend) -> None:
+        self.backend = backend
         self.replace: dict[sp.Expr, sp.Expr] = {}
         self.constants: list[Constant] = []
         self.named: dict[str, tuple[sp.Expr, Constant]] = {}  # each polynomial by name
@@ -63,13 +65,12 @@ class ModuleConstants:
         comment = f"Taylor coefficients of {derivative} about 0."
         if isinstance(x, offset):  # about a zero: the zero is a constant too
             root = sp.Symbol(name.replace("_SERIES", "_ROOT"), real=True)
-            self.constants.append(
-                Constant(root.name, f"a zero of {derivative}", value=to_code(x.args[1]))
-            )
+            value = self.backend.expression(x.args[1])
+            self.constants.append(Constant(root.name, f"a zero of {derivative}", value=value))
             comment = f"Taylor coefficients of {derivative} about {root.name}."
             self.replace[x] = offset(x.args[0], root)
             x = offset(x.args[0], root)
-        items = [f"{to_code(c)}," for c in coefficients]
+        items = [f"{self.backend.expression(c)}," for c in coefficients]
         lines = tuple(" ".join(items[i : i + _PER_LINE]) for i in range(0, len(items), _PER_LINE))
         constant = Constant(name, comment, lines)
         self.constants.append(constant)

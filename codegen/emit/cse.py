@@ -1,12 +1,12 @@
-"""Common-subexpression elimination into named assignments.
+"""Common-subexpression elimination into named assignments, in SymPy.
 
 Each generated function is one expression: its shared subexpressions become
-assignments named for what they hold, as a person would write them.
+assignments named for what they hold, as a person would write them. The
+backend writes them as code.
 """
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import sympy as sp
 
@@ -19,20 +19,6 @@ from codegen.numerics.primitives import Where, offset, reciprocal, sigmoid, soft
 _CHAIN_WIDTH = 60
 
 
-@dataclass(frozen=True)
-class Assignment:
-    name: str
-    code: str
-
-
-@dataclass(frozen=True)
-class Body:
-    """Assignments, then the value a function returns, as code."""
-
-    assignments: tuple[Assignment, ...]
-    value: str
-
-
 def _temporaries(reserved: set[str]):
     index = 0
     while True:
@@ -42,7 +28,11 @@ def _temporaries(reserved: set[str]):
             yield sp.Symbol(name, real=True)
 
 
-def _eliminate(exprs: Sequence[sp.Expr], inputs: Sequence[sp.Symbol]):
+def eliminate(
+    exprs: Sequence[sp.Expr], inputs: Sequence[sp.Symbol]
+) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """The named subexpressions that ``exprs`` share, in order, and ``exprs``
+    in terms of them."""
     reserved = {s.name for s in inputs} | _RESERVED | {f"{s.name}_dot" for s in inputs}
     folded = [fold_constants(e) for e in exprs]
     temporaries = _temporaries(reserved)
@@ -101,13 +91,3 @@ def _names(replacements, reserved: set[str]) -> dict[sp.Symbol, sp.Symbol]:
         taken.add(name)
         names[symbol] = sp.Symbol(name, real=True)
     return names
-
-
-def primal_body(expr: sp.Expr, inputs: Sequence[sp.Symbol]) -> Body:
-    """The function's own body: assignments, then the returned expression."""
-    replacements, (value,) = _eliminate([expr], inputs)
-    return Body(_code(replacements), to_code(value))
-
-
-def _code(pairs) -> tuple[Assignment, ...]:
-    return tuple(Assignment(s.name, to_code(e)) for s, e in pairs)

@@ -31,16 +31,23 @@ _CALLS = {
 
 
 class JnpPrinter(ArithmeticPrinter, JaxPrinter):
-    """Prints one expression as jax.numpy code."""
+    """Prints expressions as jax.numpy code, and adds to ``used`` each name
+    the code reads from outside: ``jnp``, ``lax``, ``special``, ``horner``."""
 
-    def __init__(self):
+    def __init__(self, used: set[str] | None = None):
         super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+        self.used = set() if used is None else used
 
     def _module_format(self, fqn: str, register: bool = True) -> str:
         for long, short in _PREFIXES.items():
             if fqn.startswith(long):
-                return short + fqn[len(long) :]
-        return fqn
+                return self._use(short + fqn[len(long) :])
+        return self._use(fqn)
+
+    def _use(self, name: str) -> str:
+        """``name``, a qualified or a support function's, as the code calls it."""
+        self.used.add(name.split(".")[0])
+        return name
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         # Tangents last: a*b*x_dot is (a*b)*x_dot, so the backward pass keeps
@@ -52,7 +59,7 @@ class JnpPrinter(ArithmeticPrinter, JaxPrinter):
         return super()._print_Mul(expr)
 
     def _rsqrt(self, base: str) -> str:
-        return f"lax.rsqrt({base})"
+        return f"{self._use('lax.rsqrt')}({base})"
 
     def _print_Relational(self, expr: sp.core.relational.Relational) -> str:
         left = self.parenthesize(expr.lhs, PRECEDENCE["Relational"] + 1)
@@ -87,20 +94,20 @@ class JnpPrinter(ArithmeticPrinter, JaxPrinter):
         return "False"
 
     def _print_isfinite(self, expr) -> str:
-        return f"jnp.isfinite({self._print(expr.args[0])})"
+        return f"{self._use('jnp.isfinite')}({self._print(expr.args[0])})"
 
     def _print_isinf(self, expr) -> str:
-        return f"jnp.isinf({self._print(expr.args[0])})"
+        return f"{self._use('jnp.isinf')}({self._print(expr.args[0])})"
 
     def _print_Where(self, expr: Where) -> str:
         condition, if_true, if_false = (self._print(arg) for arg in expr.args)
-        return f"jnp.where({condition}, {if_true}, {if_false})"
+        return f"{self._use('jnp.where')}({condition}, {if_true}, {if_false})"
 
     def _print_pairwise(self, expr, function: str) -> str:
         args = [self._print(arg) for arg in expr.args]
         result = args[0]
         for arg in args[1:]:
-            result = f"{function}({result}, {arg})"
+            result = f"{self._use(function)}({result}, {arg})"
         return result
 
     def _print_Max(self, expr) -> str:
@@ -111,13 +118,14 @@ class JnpPrinter(ArithmeticPrinter, JaxPrinter):
 
     def _print_Heaviside(self, expr) -> str:
         argument, at_zero = expr.args
-        return f"jnp.heaviside({self._print(argument)}, {self._print(sp.Float(at_zero))})"
+        heaviside = self._use("jnp.heaviside")
+        return f"{heaviside}({self._print(argument)}, {self._print(sp.Float(at_zero))})"
 
     def _print_log_abs(self, expr) -> str:
-        return f"jnp.log(jnp.abs({self._print(expr.args[0])}))"
+        return f"{self._use('jnp.log')}(jnp.abs({self._print(expr.args[0])}))"
 
     def _print_softplus(self, expr) -> str:
-        return f"jnp.logaddexp({self._print(expr.args[0])}, 0.0)"
+        return f"{self._use('jnp.logaddexp')}({self._print(expr.args[0])}, 0.0)"
 
     def _print_reciprocal(self, expr) -> str:
         return f"(1 / {self.parenthesize(expr.args[0], PRECEDENCE['Pow'])})"
@@ -132,19 +140,20 @@ class JnpPrinter(ArithmeticPrinter, JaxPrinter):
 
     def _print_polynomial(self, expr) -> str:
         x, terms, *coefficients = expr.args
-        text = f"horner({self._print(x)}, ({', '.join(map(self._print, coefficients))})"
+        items = ", ".join(map(self._print, coefficients))
+        text = f"{self._use('horner')}({self._print(x)}, ({items})"
         return f"{text}, float32_terms={terms})" if terms < len(coefficients) else f"{text})"
 
     def _print_series(self, expr) -> str:
         x, terms, name, count = expr.args
-        text = f"horner({self._print(x)}, {name}"
+        text = f"{self._use('horner')}({self._print(x)}, {name}"
         return f"{text}, float32_terms={terms})" if terms < count else f"{text})"
 
     def _print_axis_sum(self, expr) -> str:
-        return f"axis_sum({self._print(expr.args[0])}, axis, where)"
+        return f"{self._use('axis_sum')}({self._print(expr.args[0])}, axis, where)"
 
     def _print_axis_mean(self, expr) -> str:
-        return f"axis_mean({self._print(expr.args[0])}, axis, where)"
+        return f"{self._use('axis_mean')}({self._print(expr.args[0])}, axis, where)"
 
     def _print_Piecewise(self, expr) -> str:
         raise TypeError("Piecewise must be lowered to Where before printing")
@@ -160,7 +169,7 @@ class series(sp.Function):
 
 def _call_printer(call: str):
     def print_call(self, expr) -> str:
-        return f"{call}({', '.join(self._print(arg) for arg in expr.args)})"
+        return f"{self._use(call)}({', '.join(self._print(arg) for arg in expr.args)})"
 
     return print_call
 
@@ -170,13 +179,6 @@ for _function, _call in _CALLS.items():
 
 
 def to_code(expr: sp.Basic) -> str:
-    """The jax.numpy source text of ``expr``."""
+    """The jax.numpy source text of ``expr``, to measure or to compare: a
+    module's code is written by its backend, which keeps what it uses."""
     return JnpPrinter().doprint(fold_constants(expr))
-
-
-def factor_code(expr: sp.Basic) -> str:
-    """The text of ``expr`` as a factor of a product: ``(k + 1)``, not ``k + 1``."""
-    folded = fold_constants(expr)
-    if folded.could_extract_minus_sign():  # -a * g is (-a) * g
-        return f"-{factor_code(-folded)}"
-    return JnpPrinter().parenthesize(folded, PRECEDENCE["Mul"], strict=True)

@@ -108,29 +108,26 @@ def _ratio(ratios: dict[str, float], baseline: str) -> str:
     return f"{ratios[baseline]:.2f}" if baseline in ratios else "—"
 
 
-def confirm(rows: list[Row], activations, generated, repeats: int) -> dict[str, tuple]:
-    """(first, second) step ratio to jax.nn at the largest size, for each
-    activation over the target there: the second of ``repeats`` more pairs,
-    so that a miss the report explains is not one noisy run."""
-    largest = max(r.size for r in rows)
-    over = {r.name: r.step["jax.nn"] for r in rows if r.size == largest and "jax.nn" in r.step}
-    over = {name: ratio for name, ratio in over.items() if ratio > _TARGET}
+def confirm(rows: list[Row], activations, generated, repeats: int) -> dict[tuple, tuple]:
+    """(first, second) step ratio to jax.nn, by (name, size), for each
+    activation over the target at a size: the second of ``repeats`` more
+    pairs, so that a miss the report explains is not one noisy run."""
+    over = {(r.name, r.size): r.step.get("jax.nn", 0.0) for r in rows}
+    over = {key: ratio for key, ratio in over.items() if ratio > _TARGET}
+    found = {a.spec.name: a for a in activations}
     again = {}
-    for activation in (a for a in activations if a.spec.name in over):
-        found = candidates(activation, generated)
-        x = sample(activation, largest)
+    for name, size in over:
+        pair = candidates(found[name], generated)
+        x = sample(found[name], size)
         ours, theirs = (
-            jax.jit(jax.value_and_grad(loss(found[k], x))) for k in ("generated", "jax.nn")
+            jax.jit(jax.value_and_grad(loss(pair[k], x))) for k in ("generated", "jax.nn")
         )
-        again[activation.spec.name] = (
-            over[activation.spec.name],
-            paired_ratio(ours, theirs, x, repeats),
-        )
+        again[name, size] = (over[name, size], paired_ratio(ours, theirs, x, repeats))
     return again
 
 
 def report(
-    rows: list[Row], times: dict[str, float], sizes, repeats: int, confirmed: dict[str, tuple]
+    rows: list[Row], times: dict[str, float], sizes, repeats: int, confirmed: dict[tuple, tuple]
 ) -> str:
     cpu = f"{platform.machine()} {platform.processor() or ''}".strip()
     lines = [
@@ -178,7 +175,7 @@ def report(
         + ".",
         *(f"- {name}: {seconds:.2f} s" for name, seconds in times.items()),
         *_slower(rows),
-        *_over_target(confirmed, max(sizes)),
+        *_over_target(confirmed),
         *_ranking(rows),
         "",
         "## More transcendentals than jax.nn",
@@ -217,15 +214,15 @@ def _slower(rows: list[Row]) -> list[str]:
     ]
 
 
-def _over_target(confirmed: dict[str, tuple], size: int) -> list[str]:
-    """The training steps over the target at ``size``, each measured twice,
-    with its cause where the second measurement is over it too."""
-    lines = ["", f"## Training steps more than {_TARGET:.2f} times jax.nn's time, at {size}", ""]
+def _over_target(confirmed: dict[tuple, tuple]) -> list[str]:
+    """The training steps over the target, each measured twice, with its cause
+    where the second measurement is over it too."""
+    lines = ["", f"## Training steps more than {_TARGET:.2f} times jax.nn's time", ""]
     if not confirmed:
         return [*lines, "None."]
-    for name, (first, second) in confirmed.items():
+    for (name, size), (first, second) in sorted(confirmed.items()):
         why = CAUSES.get(name, "not analysed yet.") if second > _TARGET else "within it: noise."
-        lines.append(f"- {name} ({first:.2f}, then {second:.2f} in more pairs): {why}")
+        lines.append(f"- {name} at {size} ({first:.2f}, then {second:.2f} in more pairs): {why}")
     return lines
 
 
