@@ -96,6 +96,11 @@ def test_cse_names_a_tanh_and_a_softplus_too():
     ]
 
 
+def test_cse_names_a_square_for_its_base():
+    body = JaxBackend().body(sp.exp(-(x**2)) + a * x**2, [x, a])
+    assert body == Body((Assignment("x2", "x**2"),), "a*x2 + jnp.exp(-x2)")
+
+
 def test_cse_shares_one_exponential():
     body = JaxBackend().body(lower(x * sigmoid(x) * sigmoid(-x), x, {}), [x])
     assert body == Body((Assignment("e", "jnp.exp(-jnp.abs(x))"),), "e*x/(e + 1)**2")

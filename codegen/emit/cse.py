@@ -81,13 +81,21 @@ def _regimes(value: sp.Expr, replacements: list, temporaries) -> sp.Expr:
 
 
 def _names(replacements, reserved: set[str]) -> dict[sp.Symbol, sp.Symbol]:
-    """Each temporary renamed for what it holds, such as ``e = exp(-|x|)``."""
+    """Each temporary renamed for what it holds, such as ``e = exp(-|x|)``,
+    or ``x2 = x**2``."""
     taken = set(reserved)
-    names = {}
+    names: dict[sp.Symbol, sp.Symbol] = {}
     for symbol, expr in replacements:
         kind = next((name for test, name in _KINDS if test(expr)), "t")
+        if kind == "t" and _named_power(expr):
+            kind = f"{names.get(expr.base, expr.base).name}{expr.exp}"
         candidates = itertools.chain([kind], (f"{kind}{i}" for i in itertools.count(1)))
         name = next(n for n in candidates if n not in taken)
         taken.add(name)
         names[symbol] = sp.Symbol(name, real=True)
     return names
+
+
+def _named_power(expr: sp.Expr) -> bool:
+    """Whether ``expr`` is a name squared or cubed: ``x**2`` is named x2."""
+    return isinstance(expr, sp.Pow) and expr.base.is_Symbol and expr.exp in (2, 3)
