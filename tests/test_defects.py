@@ -30,6 +30,8 @@ def _grad(f, argnums, *args) -> float:
         ("x*tanh(softplus(beta*x))", {"beta": 1.0}, 0, (20.0, 0.01), 0.7246245),
         ("x*sigmoid(beta*x)", {"beta": 1.0}, 1, (200.0, 0.001), 9900.6629),
         ("a*tanh(x/a)", {"a": 2.0}, 1, (500.0, 1000.0), 0.0688933),
+        # x sigmoid(k x)/k - softplus(k x)/k**2 cancelled: x/k - x/k (differences.py).
+        ("log(1 + exp(beta*x))/beta", {"beta": 1.0}, 1, (60.0, 1.0), -5.34147156524e-25),
     ],
 )
 def test_derivatives_are_right_far_from_the_parameter_defaults(
@@ -37,6 +39,17 @@ def test_derivatives_are_right_far_from_the_parameter_defaults(
 ):
     f = codegen.activation(expression, **params)
     assert _grad(f, argnums, *at) == pytest.approx(truth, rel=1e-6)
+
+
+def test_a_parameters_partial_differentiated_in_x_is_the_next_closed_form():
+    # It was autodiff of the partial's own stable form, which cancelled here:
+    # 1.56e-14, twice the truth. Soft clipping's was NaN at x = -3.
+    f = codegen.activation("a*tanh(x/a)", a=2.0)
+    with jax.enable_x64(True):
+        mixed = jax.grad(lambda x: jax.grad(f, 1)(x, 0.2))(3.912)
+        other_order = jax.grad(lambda a: jax.grad(f)(3.912, a))(0.2)
+    assert float(mixed) == pytest.approx(8.01361935540e-15, rel=1e-9)
+    assert float(mixed) == float(other_order)
 
 
 def test_soft_clip_is_accurate_at_a_small_sharpness():

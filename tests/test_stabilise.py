@@ -8,6 +8,7 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
 import generated
+from codegen.analysis.differences import split_by_sign
 from codegen.analysis.lower import interval
 from codegen.analysis.model import Context
 from codegen.analysis.search import best_form, most_accurate
@@ -225,3 +226,12 @@ def test_a_tail_whose_limit_depends_on_a_parameter_is_left_out():
     samples = parameter_samples({a: 1.0})
     assert tails(expr, x, (-np.inf, np.inf), samples) == ()
     assert tails(x**3 * sigmoid(-a * x) + 1, x, (-np.inf, np.inf), samples[:5]) != ()
+
+
+def test_a_split_by_sign_cancels_what_grows_and_keeps_what_decays():
+    k = sp.Symbol("k", real=True)
+    u = k * x
+    # d/dk softplus(k*x)/k: x/k - x/k past k*x = 17 as written.
+    split = split_by_sign(x * sigmoid(u) / k - softplus(u) / k**2)
+    assert split == -x * sp.sign(u) * sigmoid(-sp.Abs(u)) / k - softplus(-sp.Abs(u)) / k**2
+    assert split_by_sign(sigmoid(u)) is None  # nothing cancels: H(k*x) stays

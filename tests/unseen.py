@@ -68,9 +68,13 @@ def parameter_values(activation: Activation) -> list[tuple[float, ...]]:
     return [tuple(d * s if d else s for d in defaults) for s in SCALES]
 
 
-def truth(activation: Activation, order: int, params, xs) -> np.ndarray:
-    """The exact ``order``-th derivative in x, by mpmath, rounded to float64."""
-    expr = sp.diff(activation.formulas[0].source, activation.x, order)
+def truth(activation: Activation, order: int, params, xs, wrt: int | None = None) -> np.ndarray:
+    """The exact ``order``-th derivative in x, by mpmath, rounded to float64;
+    of the partial in parameter ``wrt`` if given."""
+    expr = activation.formulas[0].source
+    if wrt is not None:
+        expr = sp.diff(expr, activation.params[wrt])
+    expr = sp.diff(expr, activation.x, order)
     expr = expr.subs(dict(zip(activation.params, map(sp.Rational, params), strict=True)))
     # x - 1 at x = 1e100 needs 100 digits before the 60 the result keeps.
     digits = 60 + int(np.log10(np.max(np.abs(xs), initial=0.0) + 1))
@@ -89,6 +93,23 @@ def computed(function, order: int, params, xs) -> np.ndarray:
         for _ in range(order):
             f = jax.grad(lambda x, f=f: f(x) / 2)
         return np.asarray(jax.vmap(f)(np.asarray(xs, np.float64)), np.float64) * 2**order
+
+
+def computed_partial(function, wrt: int, order: int, params, xs) -> np.ndarray:
+    """As :func:`computed`, of the partial in parameter ``wrt``, a Python float
+    as a user passes it."""
+
+    def partial(x):
+        def half(k):
+            return function(x, *params[:wrt], k, *params[wrt + 1 :]) / 2
+
+        return jax.grad(half)(params[wrt])
+
+    with jax.enable_x64(True):
+        f = partial
+        for _ in range(order):
+            f = jax.grad(lambda x, f=f: f(x) / 2)
+        return np.asarray(jax.vmap(f)(np.asarray(xs, np.float64)), np.float64) * 2 ** (order + 1)
 
 
 def mismatches(got: np.ndarray, exact: np.ndarray, xs: np.ndarray, rtol: float) -> list[str]:
@@ -111,7 +132,8 @@ def mismatches(got: np.ndarray, exact: np.ndarray, xs: np.ndarray, rtol: float) 
 
 
 def check(activation: Activation, function, orders=(0, 1, 2), rtol: float = 1e-7) -> None:
-    """Assert values and derivatives of ``function`` against mpmath."""
+    """Assert values and derivatives of ``function`` against mpmath, and each
+    parameter's partial and its derivative in x."""
     xs = points(activation)
     problems = []
     for params in parameter_values(activation):
@@ -124,4 +146,14 @@ def check(activation: Activation, function, orders=(0, 1, 2), rtol: float = 1e-7
                 rtol,
             )
             problems += [f"order {order}, params {params}: {b}" for b in bad[:3]]
+        for wrt, k in enumerate(activation.params):
+            for order in (0, 1):
+                bad = mismatches(
+                    computed_partial(function, wrt, order, params, kept),
+                    truth(activation, order, params, kept, wrt),
+                    kept,
+                    rtol,
+                )
+                label = f"d/d{k} order {order} in x, params {params}"
+                problems += [f"{label}: {b}" for b in bad[:3]]
     assert not problems, f"{activation.spec.name}:\n" + "\n".join(problems[:12])

@@ -6,6 +6,7 @@ import math
 import sympy as sp
 
 from codegen.analysis.budget import stage
+from codegen.analysis.differences import split_by_sign
 from codegen.analysis.exponential import breaks_no_more, in_one_exponential
 from codegen.analysis.logspace import divided_safely, with_fallback
 from codegen.analysis.lower import lower, one_division
@@ -225,4 +226,6 @@ def _rewrites(expr: sp.Expr) -> list[sp.Expr]:
     """Equivalent forms for the search to score."""
     rewrites = [stabilise(sp.factor_terms(expr)), stabilise(sp.together(expr))]
     negated = sech_squared_negated(expr)
-    return rewrites if negated == expr else [*rewrites, stabilise(negated)]
+    rewrites += [] if negated == expr else [stabilise(negated)]
+    split = split_by_sign(expr)
+    return rewrites if split is None else [*rewrites, split]

@@ -114,3 +114,25 @@ def _exponent(term: sp.Expr) -> sp.Expr | None:
     if term.is_number and term.is_positive:
         return sp.log(term)
     return None
+
+
+def split_by_sign(e: sp.Expr) -> sp.Expr | None:
+    """``e`` with each sigmoid(u) and softplus(u) split into the part that
+    grows with |u| and the part that decays, if the growing parts cancel.
+
+    sigmoid(u) = H(u) - sign(u) sigmoid(-|u|) and softplus(u) = u H(u) +
+    softplus(-|u|).  d/dk softplus(k x)/k = x sigmoid(k x)/k - softplus(k x)/k**2
+    is x/k - x/k past k x = 17, and its truth is ~x exp(-k x)/k; split, the
+    x/k terms cancel exactly and what is left decays as the truth does.
+    """
+    if not e.has(sigmoid, softplus):
+        return None
+    split = e.replace(
+        lambda a: isinstance(a, sigmoid),
+        lambda a: sp.Heaviside(a.args[0]) - sp.sign(a.args[0]) * sigmoid(-sp.Abs(a.args[0])),
+    ).replace(
+        lambda a: isinstance(a, softplus),
+        lambda a: a.args[0] * sp.Heaviside(a.args[0]) + softplus(-sp.Abs(a.args[0])),
+    )
+    split = sp.expand_mul(split)
+    return None if split.has(sp.Heaviside) else split

@@ -15,9 +15,9 @@ from codegen.build import cache
 from codegen.build.kinds import kind
 from codegen.build.layout import Layout, as_layout
 from codegen.build.stamp import stamp
-from codegen.emit.activation import emit_init, emit_support
 from codegen.emit.flax import emit_flax
 from codegen.emit.format import format_source
+from codegen.emit.package import emit_init, emit_support
 from codegen.emit.towers import links
 from codegen.spec.load import Spec, SpecError, load_spec
 

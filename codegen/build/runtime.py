@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 
 from codegen.analysis.budget import SECONDS
 from codegen.build.pipeline import build_one
-from codegen.emit.activation import emit_support
 from codegen.emit.flax import emit_flax
+from codegen.emit.package import emit_support
 from codegen.spec.load import read_spec
 
 _ROOT = "codegen._built"  # the in-memory packages live under it, one per activation

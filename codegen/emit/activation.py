@@ -4,9 +4,8 @@ One template per output kind; everything a template prints is computed
 here, so the templates hold no logic beyond loops over what they are given.
 """
 
-import importlib.resources
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -16,7 +15,14 @@ from codegen.emit.constants import ModuleConstants
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
 from codegen.emit.format import LINE_LENGTH, width
-from codegen.emit.rules import FromOutput, argument_list, output_partial, rule, rule_names
+from codegen.emit.rules import (
+    FromOutput,
+    argument_list,
+    output_partial,
+    partial_rules,
+    rule,
+    rule_names,
+)
 from codegen.emit.towers import Link, bases, kernel_names, links, repeats
 from codegen.spec.model import Param, Spec
 
@@ -35,13 +41,6 @@ class Kernel:
     jvps: tuple[str | None, ...] = ()  # None where a partial is 0
     from_output: FromOutput | None = None  # emitted before the kernel, for its JVP
     in_x: bool = True  # a derivative in x, not a partial in another input
-
-
-@dataclass(frozen=True)
-class Export:
-    module: str
-    function: str
-    name: str
 
 
 def emit_activation(
@@ -104,22 +103,6 @@ def signature(spec: Spec) -> str:
     )
 
 
-def emit_init(activations: list[Activation], specs: str = "specs") -> str:
-    exports = []
-    for a in activations:
-        module = f"_{a.spec.name}"
-        exports += [Export(module, a.spec.name, n) for n in (a.spec.name, *a.spec.aliases)]
-    return ENVIRONMENT.get_template("init.py.j2").render(
-        header=header(f"the specs in {specs}/"), exports=exports
-    )
-
-
-def emit_support() -> str:
-    """The support module every generated package carries: a copy of support.py."""
-    source = importlib.resources.files("codegen.emit").joinpath("support.py").read_text()
-    return header("symjvp's codegen/emit/support.py") + "\n" + source
-
-
 def _kernels(
     activation: Activation, docstring: str, constants: ModuleConstants, linked: dict[sp.Expr, Link]
 ) -> dict[bool | None, list[Kernel]]:
@@ -179,7 +162,8 @@ def _tower(
         for symbol, gate in zip(symbols, formula.gates, strict=True)
     ]
     factor = _factor(formula, symbols, gated)
-    kernels = []
+    kernels: list[Kernel] = []
+    partial_of: dict[str, tuple[int, int]] = {}  # a partial's level and input
     for level, derivative in enumerate(formula.tower[: len(names)]):
         value, *partials = derivative.lowered
         following = names[level + 1] if level + 1 < len(names) else None
@@ -222,13 +206,34 @@ def _tower(
             kernel = (names[0], names[level])
             helper = _partial(backend, activation, kernel, order + 1, symbol, partial)
             helpers.append(helper)
+            if symbol != activation.x and level + 1 < len(names):
+                partial_of[helper.name] = level, inputs.index(symbol)
             calls[symbol.name] = f"{helper.name}({arguments})"
         jvps = tuple(
             rule(backend, activation, calls.get(s.name), p)
             for s, p in zip(inputs, partials, strict=True)
         )
         kernels += [Kernel(names[level], doc, primal, rounding, shape, jvps, from_output), *helpers]
+    kernels = _differentiable(backend, activation, kernels, names, partial_of)
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
+
+
+def _differentiable(backend, activation, kernels: list[Kernel], names, partial_of) -> list[Kernel]:
+    """``kernels`` with each partial in a parameter whose derivative in x is
+    the next kernel's partial a custom_jvp function that calls it, not
+    autodiff of a stable form, which can be NaN (soft clipping's at x = -3).
+    Where that is 0, the partial is free of x, and autodiff gives 0 too."""
+    rules = {k.name: k.jvps for k in kernels}
+    found = []
+    for kernel in kernels:
+        if kernel.name in partial_of:
+            level, index = partial_of[kernel.name]
+            following = rules.get(names[level + 1], ())
+            if following and following[index] is not None:
+                jvps = partial_rules(backend, activation, kernel.name, index, following)
+                kernel = replace(kernel, jvps=jvps)
+        found.append(kernel)
+    return found
 
 
 def _partial(

@@ -3,6 +3,7 @@
 import functools
 import operator
 
+import jax
 import jax.numpy as jnp
 from jax import Array, lax
 from jax.custom_derivatives import SymbolicZero
@@ -145,6 +146,23 @@ def defjvps_lazy(function, *jvps) -> None:
         return ans, sum_tangents(ans, terms)
 
     function.defjvp(rule, symbolic_zeros=True)
+
+
+def through(function, index: int):
+    """The ``defjvps`` rule of input ``index`` of the custom_jvp ``function``
+    where it has no closed form: JAX's autodiff of ``function``'s own body.
+
+    A parameter's partial derivative takes its derivative in x from the next
+    derivative's partial (the two commute), and this rule in the parameters.
+    """
+
+    def rule(g, ans, *primals):
+        def along(value):
+            return function.fun(*primals[:index], value, *primals[index + 1 :])
+
+        return jax.jvp(along, (primals[index],), (g,))[1]
+
+    return rule
 
 
 def is_zero(tangent) -> bool:
