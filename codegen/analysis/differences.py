@@ -125,7 +125,7 @@ def split_by_sign(e: sp.Expr) -> sp.Expr | None:
     is x/k - x/k past k x = 17, and its truth is ~x exp(-k x)/k; split, the
     x/k terms cancel exactly and what is left decays as the truth does.
     """
-    if not e.has(sigmoid, softplus):
+    if not (e.is_Add and e.has(softplus)):  # a softplus's u H(u) is what can cancel
         return None
     split = e.replace(
         lambda a: isinstance(a, sigmoid),
