@@ -103,6 +103,28 @@ def test_scalar_parameter_gradient_matches_autodiff(parameterised):
             assert mine.shape == ()
 
 
+def test_hessian_in_x_and_the_parameters_matches_autodiff(parameterised):
+    """Both orders of the mixed partial, jacfwd over jacrev: the partial's
+    derivative in x is the next derivative's closed-form partial."""
+    x, _ = arguments(parameterised, count=12)
+    values = [jnp.float64(1.3 * p.default + 0.2) for p in parameterised.spec.params]
+    argnums = tuple(range(len(values) + 1))
+    for f, plain in formulas(parameterised):
+        for i in range(len(x)):
+            mine = jax.hessian(f, argnums)(x[i], *values)
+            reference = jax.hessian(plain, argnums)(x[i], *values)
+            for row, expected in zip(mine, reference, strict=True):
+                assert_close_where_finite(row, expected)
+
+
+def test_a_second_derivative_in_a_parameter_at_integer_x_is_jax_nns():
+    # The partial is x itself there, an integer array: it has no tangent.
+    x = jnp.array([-2, -1, 0, 3])
+    ours, theirs = (lambda s, f=f: f(x, s).sum() for f in (generated.leaky_relu, jax.nn.leaky_relu))
+    assert jax.grad(jax.grad(ours))(0.1) == jax.grad(jax.grad(theirs))(0.1) == 0.0
+    assert jax.grad(ours)(0.1) == jax.grad(theirs)(0.1) == -3.0
+
+
 def test_derivatives_near_zero_follow_the_parameters(parameterised):
     """Series regimes near 0 must not freeze a parameter at its default."""
     x = jnp.linspace(-0.3, 0.3, 13)

@@ -5,6 +5,7 @@ import operator
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array, lax
 from jax.custom_derivatives import SymbolicZero
 
@@ -138,6 +139,9 @@ def defjvps_lazy(function, *jvps) -> None:
 
     def rule(primals, tangents):
         ans = function(*primals)
+        if not jnp.issubdtype(jnp.result_type(ans), jnp.inexact):
+            # A parameter's partial at integer x, as leaky_relu's is x: no tangent.
+            return ans, np.zeros(jnp.shape(ans), jax.dtypes.float0)
         terms = [
             jvp(tangent, ans, *primals)
             for jvp, tangent in zip(jvps, tangents, strict=True)
