@@ -41,6 +41,15 @@ def test_derivatives_are_right_far_from_the_parameter_defaults(
     assert _grad(f, argnums, *at) == pytest.approx(truth, rel=1e-6)
 
 
+def test_the_closed_form_order_is_an_option_in_memory_too():
+    with pytest.raises(SpecError, match="closed_form_order"):
+        codegen.activation("tanh(x)", closed_form_order=9)
+    f = codegen.activation("tanh(x)", closed_form_order=1)
+    with jax.enable_x64(True):
+        third = jax.grad(jax.grad(jax.grad(f)))(0.5)  # past the closed forms: autodiff
+    assert float(third) == pytest.approx(-0.5652092882597704, rel=1e-9)
+
+
 def test_a_parameters_partial_differentiated_in_x_is_the_next_closed_form():
     # It was autodiff of the partial's own stable form, which cancelled here:
     # 1.56e-14, twice the truth. Soft clipping's was NaN at x = -3.
@@ -132,8 +141,9 @@ def test_tanh_squared_minus_one_does_not_cancel_at_a_large_parameter():
     # f'' holds tanh(k*x)**2 - 1, which at k = 100, x = 0.124 is 1 - 1 in any
     # precision: off by 1.6e-7 of f'' in float64.  -4 sigmoid(2u) sigmoid(-2u) is not.
     formula = "log1p((x + k)**2)/(1 + Abs(erf(k*x)))/(1 + Abs(tanh(k*x)))"
-    # 40 s alone on 2 cores: the 60 s budget is too tight beside other tests.
-    f = codegen.activation(formula, seconds=600, k=1.0)
+    # Its f, f' and f'' are those of the default order 3, in a quarter of the
+    # time (11 s, against 51 s alone on 2 cores): order 4 is the costly one.
+    f = codegen.activation(formula, closed_form_order=2, seconds=600, k=1.0)
     x, k = sp.symbols("x k", real=True)
     exact = sp.diff(parse_expression(formula, {"x": x, "k": k}), x, 2).subs(k, 100)
     (truth,) = exact_values(exact, x, np.array([0.123978]))

@@ -31,6 +31,7 @@ def activation(
     domain: tuple[float, float] | None = None,
     residual: str = "auto",
     accuracy: str = "standard",
+    closed_form_order: int = 3,
     seconds: float | None = SECONDS,
     **params: float,
 ) -> Callable:
@@ -40,7 +41,8 @@ def activation(
     in signature order.  ``inputs`` names the array arguments, x first, as
     the spec field does: ``inputs=("x", "gate")``.  ``residual`` is the spec
     field of that name: what the backward pass keeps (auto, output or derivative);
-    ``accuracy`` too (standard or strict).  With
+    ``accuracy`` too (standard or strict), and ``closed_form_order``, how many
+    derivatives are closed forms of their own (fewer build faster).  With
     ``learnable`` (names among ``params``) the function also carries the
     Flax module classes that learn them, as ``.linen`` and ``.nnx`` (this
     needs Flax: ``pip install 'symjvp[flax]'``).  Raises
@@ -48,13 +50,30 @@ def activation(
     more than ``seconds`` to analyse.  Cached by its arguments.
     """
     bounds = None if domain is None else tuple(float(b) for b in domain)
-    options = (tuple(inputs), tuple(learnable), bounds, residual, accuracy, seconds)
+    options = (
+        tuple(inputs),
+        tuple(learnable),
+        bounds,
+        residual,
+        accuracy,
+        closed_form_order,
+        seconds,
+    )
     return _built(expression, name, *options, tuple(params.items()))
 
 
 @functools.cache
 def _built(
-    expression: str, name: str, inputs, learnable, domain, residual, accuracy, seconds, params
+    expression: str,
+    name: str,
+    inputs,
+    learnable,
+    domain,
+    residual,
+    accuracy,
+    order,
+    seconds,
+    params,
 ) -> Callable:
     data = {
         "summary": f"The {name} activation function.",
@@ -62,6 +81,7 @@ def _built(
         "inputs": list(inputs),
         "residual": residual,
         "accuracy": accuracy,
+        "closed_form_order": order,
         "params": {p: {"default": v, "learnable": p in learnable} for p, v in params},
     }
     if domain is not None:
