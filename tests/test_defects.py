@@ -61,6 +61,27 @@ def test_a_parameters_partial_differentiated_in_x_is_the_next_closed_form():
     assert float(mixed) == float(other_order)
 
 
+@pytest.mark.parametrize(
+    ("expression", "default", "x", "a", "dtype", "truth"),
+    [
+        # Autodiff of d/da's stable form: NaN at every x in float32, from its
+        # branch for a < 0, whose exp(a) overflows at a = 50.
+        ("log((1 + exp(a*x))/(1 + exp(a*(x - 1))))/a", 50.0, -0.5, 50.0, jnp.float32, 7.52171e-14),
+        # ... and twice the truth here, in float64.
+        ("a*tanh(x/a)", 2.0, 3.912, 0.2, jnp.float64, -1.56746394592e-13),
+    ],
+)
+def test_a_second_derivative_in_a_parameter_is_its_closed_form(
+    expression, default, x, a, dtype, truth
+):
+    f = codegen.activation(expression, a=default)
+    with jax.enable_x64(dtype == jnp.float64):
+        second = jax.grad(jax.grad(f, 1), 1)(dtype(x), dtype(a))
+        hessian = jax.hessian(f, 1)(dtype(x), dtype(a))
+    assert float(second) == pytest.approx(truth, rel=1e-5 if dtype == jnp.float32 else 1e-9)
+    assert float(hessian) == float(second)
+
+
 def test_soft_clip_is_accurate_at_a_small_sharpness():
     text = "log((1 + exp(a*x))/(1 + exp(a*(x - 1))))/a"
     f = codegen.activation(text, a=50.0)

@@ -267,6 +267,26 @@ def test_a_parameter_s_partial_is_a_function_skipped_when_not_differentiated():
     assert "lambda g, ans, x, a: _s_d2(x, a) * g" in text and "def _s_d1_da(" in text
 
 
+def test_a_partial_s_rules_in_the_parameters_are_the_second_partials():
+    data = {
+        "summary": "S.",
+        "expression": "a*x/(1 + Abs(b*x))",
+        "params": {"a": 2.0, "b": 0.5},
+        "closed_form_order": 1,
+    }
+    _, text = build_one(read_spec("specs/s.toml", data, default_name="s"), package="acts")
+    mixed = "lambda g, ans, x, a, b: _s_da_db(x, a, b) * g"
+    # d/da: in x the next partial, in a 0 (s is linear in a), in b the mixed one.
+    in_x = "lambda g, ans, x, a, b: _s_d1_da(x, a, b) * g"
+    assert f"(\n    _s_da,\n    {in_x},\n    None,\n    {mixed},\n)" in text
+    # d/db: the same mixed kernel, one for both orders, then d^2/db^2.
+    assert f"    _s_db,\n    lambda g, ans, x, a, b: _s_d1_db(x, a, b) * g,\n    {mixed},\n" in text
+    assert "def _s_db_db(" in text and "def _s_da_da(" not in text
+    assert '"""Second partial derivative in a and b of :func:`s`, in closed form."""' in text
+    # Past the value's partials, autodiff: f' has no second partials of its own.
+    assert "through" not in text and "\n@jax.jit\ndef _s_d1_da(" in text
+
+
 def test_an_input_named_g_renames_the_rule_s_tangent_and_constant_partials_are_in_place():
     data = {"summary": "S.", "expression": "x*tanh(x) + g", "inputs": ["x", "g"]}
     _, text = build_one(read_spec("specs/s.toml", data, default_name="s"), package="acts")

@@ -68,12 +68,12 @@ def parameter_values(activation: Activation) -> list[tuple[float, ...]]:
     return [tuple(d * s if d else s for d in defaults) for s in SCALES]
 
 
-def truth(activation: Activation, order: int, params, xs, wrt: int | None = None) -> np.ndarray:
+def truth(activation: Activation, order: int, params, xs, wrt: tuple[int, ...] = ()) -> np.ndarray:
     """The exact ``order``-th derivative in x, by mpmath, rounded to float64;
-    of the partial in parameter ``wrt`` if given."""
+    of the partial in the parameters ``wrt`` if given."""
     expr = activation.formulas[0].source
-    if wrt is not None:
-        expr = sp.diff(expr, activation.params[wrt])
+    for index in wrt:
+        expr = sp.diff(expr, activation.params[index])
     expr = sp.diff(expr, activation.x, order)
     expr = expr.subs(dict(zip(activation.params, map(sp.Rational, params), strict=True)))
     # x - 1 at x = 1e100 needs 100 digits before the 60 the result keeps.
@@ -95,21 +95,24 @@ def computed(function, order: int, params, xs) -> np.ndarray:
         return np.asarray(jax.vmap(f)(np.asarray(xs, np.float64)), np.float64) * 2**order
 
 
-def computed_partial(function, wrt: int, order: int, params, xs) -> np.ndarray:
-    """As :func:`computed`, of the partial in parameter ``wrt``, a Python float
-    as a user passes it."""
+def computed_partial(function, wrt: int, order: int, params, xs, times: int = 1) -> np.ndarray:
+    """As :func:`computed`, of the partial of order ``times`` in parameter
+    ``wrt``, a Python float as a user passes it."""
 
     def partial(x):
         def half(k):
             return function(x, *params[:wrt], k, *params[wrt + 1 :]) / 2
 
+        for _ in range(times - 1):
+            half = jax.grad(lambda k, f=half: f(k) / 2)
         return jax.grad(half)(params[wrt])
 
     with jax.enable_x64(True):
         f = partial
         for _ in range(order):
             f = jax.grad(lambda x, f=f: f(x) / 2)
-        return np.asarray(jax.vmap(f)(np.asarray(xs, np.float64)), np.float64) * 2 ** (order + 1)
+        scale = 2 ** (order + times)
+        return np.asarray(jax.vmap(f)(np.asarray(xs, np.float64)), np.float64) * scale
 
 
 def mismatches(got: np.ndarray, exact: np.ndarray, xs: np.ndarray, rtol: float) -> list[str]:
@@ -133,7 +136,7 @@ def mismatches(got: np.ndarray, exact: np.ndarray, xs: np.ndarray, rtol: float) 
 
 def check(activation: Activation, function, orders=(0, 1, 2), rtol: float = 1e-7) -> None:
     """Assert values and derivatives of ``function`` against mpmath, and each
-    parameter's partial and its derivative in x."""
+    parameter's partial, its derivative in x, and its derivative in the parameter."""
     xs = points(activation)
     problems = []
     for params in parameter_values(activation):
@@ -147,13 +150,15 @@ def check(activation: Activation, function, orders=(0, 1, 2), rtol: float = 1e-7
             )
             problems += [f"order {order}, params {params}: {b}" for b in bad[:3]]
         for wrt, k in enumerate(activation.params):
-            for order in (0, 1):
+            # d/dk, d^2/dx dk, and d^2/dk^2 of a parameter that is not an array input
+            scalar = not activation.spec.params[wrt].input
+            for order, times in ((0, 1), (1, 1), (0, 2))[: 3 if scalar else 2]:
                 bad = mismatches(
-                    computed_partial(function, wrt, order, params, kept),
-                    truth(activation, order, params, kept, wrt),
+                    computed_partial(function, wrt, order, params, kept, times),
+                    truth(activation, order, params, kept, (wrt,) * times),
                     kept,
                     rtol,
                 )
-                label = f"d/d{k} order {order} in x, params {params}"
+                label = f"d^{times}/d{k}^{times} order {order} in x, params {params}"
                 problems += [f"{label}: {b}" for b in bad[:3]]
     assert not problems, f"{activation.spec.name}:\n" + "\n".join(problems[:12])

@@ -1,6 +1,7 @@
 """Spec -> Activation: parse, stabilise and differentiate each formula."""
 
 import dataclasses
+import itertools
 import math
 
 import sympy as sp
@@ -10,7 +11,7 @@ from codegen.analysis.differences import split_by_sign
 from codegen.analysis.exponential import breaks_no_more, in_one_exponential
 from codegen.analysis.logspace import divided_safely, with_fallback
 from codegen.analysis.lower import lower, one_division
-from codegen.analysis.model import Activation, Context, Derivative, Formula
+from codegen.analysis.model import Activation, Context, Derivative, Formula, SecondPartial
 from codegen.analysis.residual import output_form
 from codegen.analysis.search import as_accurate, best_form, most_accurate
 from codegen.analysis.series import TRAINED_ORDERS, with_series
@@ -100,6 +101,7 @@ def _formula(
 ) -> Formula:
     """The tower of ``expr`` to order ``top`` in x (the spec's closed_form_order),
     with each gate's partial as a formula of its own, one order shorter."""
+    main = top is None  # not a gate's own partial
     top = spec.closed_form_order if top is None else top
     tower = []
     # The value as written stays unless a rewrite is clearly better: NumPy,
@@ -111,16 +113,40 @@ def _formula(
         tower.append(_derivative(current, partials, context, order))
         current = partials[0]
     gates: tuple[Formula, ...] = ()
-    if top == spec.closed_form_order and top > 0:  # not for a gate's own partial
+    if main and top > 0:
         inputs_of = {p.name for p in spec.params if p.input}
         gates = tuple(
             _formula(spec, field, sp.diff(expr, s), inputs, context, top - 1)
             for s in inputs[1:]
             if s.name in inputs_of
         )
+    seconds = _seconds(spec, field, expr, tower[0], inputs, context) if main else ()
     stage("residual")
     output = output_form(tower[0].expr, context, spec.residual)
-    return Formula(source=expr, tower=tuple(tower), output=output, gates=gates)
+    return Formula(expr, tuple(tower), output, gates, seconds)
+
+
+def _seconds(spec, field, expr, first: Derivative, inputs, context) -> tuple[SecondPartial, ...]:
+    """d^2 f / dp dq for each pair of scalar parameters, p before q, found and
+    lowered as a first partial is: autodiff of d f / dp's stable form can be
+    NaN where the form is finite (soft clipping's at a = 50)."""
+    stage("second partials")
+    scalars = [i for i, p in enumerate(spec.params, start=1) if not p.input]
+    found = []
+    for i, j in itertools.combinations_with_replacement(scalars, 2):
+        try:
+            direct = sp.diff(expr, inputs[i], inputs[j])
+            second = _partial(first.partials[i], inputs[j], context, 2, direct)
+        except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
+            raise SpecError(spec.path, field, f"cannot be differentiated: {error}") from None
+        if second.has(*_UNPRINTABLE) or second.has(sp.nan, sp.zoo):
+            names = f"{inputs[i]} and {inputs[j]}"
+            raise SpecError(spec.path, field, f"has no closed-form derivative in {names}: {second}")
+        regimes = with_series(second, context.x, context.domain, 2, _at_roots(context, 2))
+        found_tails = tails(regimes, context.x, context.domain, context.samples)
+        lowered = _lowered(regimes, found_tails, context, clamp=True)
+        found.append(SecondPartial(i, j, second, lowered))
+    return tuple(found)
 
 
 def _partials(spec, field, expr, current, inputs, context, order) -> tuple[sp.Expr, ...]:

@@ -58,6 +58,18 @@ class Derivative:
 
 
 @dataclass(frozen=True)
+class SecondPartial:
+    """d^2 f / dp dq for parameters p and q (``inputs`` indices, p <= q), in
+    stable form and lowered with branch-safe selects, as a partial is: JAX
+    differentiates it at the third order."""
+
+    first: int
+    second: int
+    expr: sp.Expr
+    lowered: sp.Expr
+
+
+@dataclass(frozen=True)
 class Formula:
     """A formula as written, and its tower of closed-form derivatives.
 
@@ -72,6 +84,8 @@ class Formula:
     # Each gate's partial, with its own tower in x: the JVP rules of
     # ``tower[k]`` call ``gates[i].tower[k]`` for gate i's partial.
     gates: tuple["Formula", ...] = ()
+    # The second partials in the parameters: the rules of d f / dp in them.
+    seconds: tuple[SecondPartial, ...] = ()
 
     @property
     def expr(self) -> sp.Expr:
@@ -86,6 +100,7 @@ class Formula:
         """Whether every kernel of it and of its gates is exact in every float type."""
         computed = [e for d in self.tower for e in d.lowered]
         computed += [] if self.output is None else [self.output]
+        computed += [s.lowered for s in self.seconds]
         return all(map(rounds_nowhere, computed)) and all(g.rounds_nowhere for g in self.gates)
 
 

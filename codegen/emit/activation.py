@@ -5,42 +5,25 @@ here, so the templates hold no logic beyond loops over what they are given.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import sympy as sp
 
 from codegen.analysis.model import Activation, AxisActivation, Formula
-from codegen.emit.backend import Assignment, Body, JaxBackend
+from codegen.emit.backend import Body, JaxBackend
 from codegen.emit.constants import ModuleConstants
 from codegen.emit.docstring import docstring as render_docstring
 from codegen.emit.environment import ENVIRONMENT, header
-from codegen.emit.format import LINE_LENGTH, width
+from codegen.emit.kernel import Kernel, returning
+from codegen.emit.partials import differentiable
 from codegen.emit.rules import (
-    FromOutput,
     argument_list,
     output_partial,
-    partial_rules,
     rule,
     rule_names,
 )
 from codegen.emit.towers import Link, bases, kernel_names, links, repeats
 from codegen.spec.model import Param, Spec
-
-
-@dataclass(frozen=True)
-class Kernel:
-    """One jitted function: a formula, a derivative or a partial.  With
-    ``jvps``, a custom_jvp function whose rule is one ``defjvps`` rule per
-    input, as jax.nn writes relu's; without, autodiff goes through it."""
-
-    name: str
-    docstring: str
-    primal: Body
-    rounding: str | None  # the support function that gives the result its dtype
-    shape: str  # and the rest of its arguments
-    jvps: tuple[str | None, ...] = ()  # None where a partial is 0
-    from_output: FromOutput | None = None  # emitted before the kernel, for its JVP
-    in_x: bool = True  # a derivative in x, not a partial in another input
 
 
 def emit_activation(
@@ -194,7 +177,7 @@ def _tower(
                 backend, activation, formula.output, names[0], following
             )
         body = backend.body(constants(value, function, order), inputs)
-        primal = _returning(body, rounding, shape)
+        primal = returning(body, rounding, shape)
         helpers = []
         for symbol, partial in zip(inputs, partials, strict=True):
             if symbol.name in calls or partial.is_number:
@@ -202,11 +185,11 @@ def _tower(
             if symbol == activation.x:  # the next order's kernel
                 partial = constants(partial, function, order + 1)
             else:
-                partial = constants(partial, function, order, wrt=symbol.name)
+                partial = constants(partial, function, order, wrt=(symbol.name,))
             kernel = (names[0], names[level])
             helper = _partial(backend, activation, kernel, order + 1, symbol, partial)
             helpers.append(helper)
-            if symbol != activation.x and level + 1 < len(names):
+            if symbol != activation.x:
                 partial_of[helper.name] = level, inputs.index(symbol)
             calls[symbol.name] = f"{helper.name}({arguments})"
         jvps = tuple(
@@ -214,26 +197,8 @@ def _tower(
             for s, p in zip(inputs, partials, strict=True)
         )
         kernels += [Kernel(names[level], doc, primal, rounding, shape, jvps, from_output), *helpers]
-    kernels = _differentiable(backend, activation, kernels, names, partial_of)
+    kernels = differentiable(activation, formula, constants, kernels, names, partial_of)
     return kernels + [kernel for gate in gated for kernel in gate.kernels]
-
-
-def _differentiable(backend, activation, kernels: list[Kernel], names, partial_of) -> list[Kernel]:
-    """``kernels`` with each partial in a parameter whose derivative in x is
-    the next kernel's partial a custom_jvp function that calls it, not
-    autodiff of a stable form, which can be NaN (soft clipping's at x = -3).
-    Where that is 0, the partial is free of x, and autodiff gives 0 too."""
-    rules = {k.name: k.jvps for k in kernels}
-    found = []
-    for kernel in kernels:
-        if kernel.name in partial_of:
-            level, index = partial_of[kernel.name]
-            following = rules.get(names[level + 1], ())
-            if following and following[index] is not None:
-                jvps = partial_rules(backend, activation, kernel.name, index, following)
-                kernel = replace(kernel, jvps=jvps)
-        found.append(kernel)
-    return found
 
 
 def _partial(
@@ -251,19 +216,10 @@ def _partial(
         name = f"_{base.lstrip('_')}_d{order}"
         doc = _ORDINAL_DOC.format(order, base)
         shape = ", " + argument_list(inputs)
-        return Kernel(name, doc, _returning(body, "cast", shape), "cast", shape)
+        return Kernel(name, doc, returning(body, "cast", shape), "cast", shape)
     doc = f"Partial derivative in {symbol.name} of :func:`{kernel}`, in closed form."
     name = f"_{kernel.lstrip('_')}_d{symbol.name}"
-    return Kernel(name, doc, _returning(body, None, ""), None, "", in_x=False)
-
-
-def _returning(body: Body, rounding: str | None, shape: str) -> Body:
-    """``body`` with its value named y where the return statement would not
-    fit on a line: black would spread it over a line per argument."""
-    returned = f"{rounding}({body.value}, dtype{shape})" if rounding else body.value
-    if width(f"    return {returned}") <= LINE_LENGTH:
-        return body
-    return Body((*body.assignments, Assignment("y", body.value)), "y")
+    return Kernel(name, doc, returning(body, None, ""), None, "", in_x=False)
 
 
 def _gate_tower(activation, symbol, gate: Formula, name: str, constants, linked) -> GateTower:

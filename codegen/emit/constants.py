@@ -33,12 +33,14 @@ class ModuleConstants:
         self.constants: list[Constant] = []
         self.named: dict[str, tuple[sp.Expr, Constant]] = {}  # each polynomial by name
 
-    def __call__(self, expr: sp.Expr, function: str, order: int, wrt: str = "") -> sp.Expr:
+    def __call__(
+        self, expr: sp.Expr, function: str, order: int, wrt: tuple[str, ...] = ()
+    ) -> sp.Expr:
         """``expr``, a derivative of ``order`` of ``function``, or its partial in
-        ``wrt``, with its numbers named."""
+        the parameters ``wrt``, with its numbers named."""
         stem = f"_{function.upper()}_D{order}" if order else f"_{function.upper()}"
-        stem += f"_D{wrt.upper()}" if wrt else ""
-        label = f"the partial in {wrt} of {_prime(function, order)}" if wrt else ""
+        stem += "".join(f"_D{name.upper()}" for name in wrt)
+        label = f"the partial in {' and '.join(wrt)} of {_prime(function, order)}" if wrt else ""
         label = label or _prime(function, order)
         for poly in sorted(expr.atoms(polynomial) - self.replace.keys(), key=sp.default_sort_key):
             if mirrored := self._mirrored(poly, label):

@@ -60,15 +60,3 @@ def output_partial(
 
 def argument_list(inputs) -> str:
     return ", ".join(s.name for s in inputs)
-
-
-def partial_rules(
-    backend: JaxBackend, activation: Activation, name: str, index: int, following: tuple
-) -> tuple[str | None, ...]:
-    """The rules of ``name``, the partial derivative in input ``index`` of a
-    kernel whose next derivative's rules are ``following``: in x, that one's
-    rule in the same input (the partials commute); in the other inputs,
-    autodiff of its own body."""
-    through = backend.name("through")
-    others = [f"{through}({name}, {i})" for i in range(1, len(activation.inputs))]
-    return (following[index], *others)
