@@ -42,6 +42,7 @@ def differentiable(
             continue
         level, index = partial_of[kernel.name]
         following = rules.get(names[level + 1]) if level + 1 < len(names) else None
+        following = following or None  # () for a gate's factor times its kernel
         at_value = seconds if level == 0 else {}
         jvps, closed = _rules(
             constants.backend, activation, kernel.name, index, following, at_value
