@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from codegen.build import pipeline
 from codegen.tools.cli import main
 from conftest import ROOT, import_package
 
@@ -26,6 +27,17 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def small_project(tmp_path: Path) -> Path:
+    """A project of one catalogue spec, elu: a build from scratch and the
+    docs' plots take seconds, not a minute, for the whole catalogue."""
+    (tmp_path / "specs").mkdir()
+    shutil.copy(ROOT / "specs" / "elu.toml", tmp_path / "specs")
+    (tmp_path / "docs").mkdir()
+    shutil.copy(ROOT / "docs" / "accuracy.md", tmp_path / "docs")
+    return tmp_path
+
+
 def run(project: Path, capsys, *argv: str) -> tuple[int, str, str]:
     code = main([*argv, "--root", str(project)])
     out, err = capsys.readouterr()
@@ -33,7 +45,8 @@ def run(project: Path, capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.slow
-def test_new_build_show_list_docs(project, capsys):
+def test_new_build_show_list_docs(small_project, capsys):
+    project = small_project
     # c is declared but unused: the spec is refused and nothing is written.
     code, _, err = run(project, capsys, "new", "bent", "--expression", BENT, "--param", "c=1")
     assert code == 2 and "params.c" in err and "never used" in err
@@ -87,6 +100,19 @@ def _has_matplotlib() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_list_reads_the_specs_and_derives_nothing(small_project, capsys, monkeypatch):
+    def derive(*args):
+        raise AssertionError("list derived a formula")
+
+    monkeypatch.setattr(pipeline, "_build_all", derive)
+    monkeypatch.setenv("SYMJVP_CACHE", str(small_project / "cache"))  # empty
+    code, out, _ = run(small_project, capsys, "list")
+    assert code == 0 and "jax.nn.elu" in out
+    (small_project / "specs" / "bad.toml").write_text('summary = "B."\nexpression = "expp(x)"\n')
+    code, _, err = run(small_project, capsys, "list")  # the cheap checks still run
+    assert code == 2 and "bad.toml" in err and "did you mean 'exp'" in err
 
 
 def test_new_refuses_to_overwrite_a_spec(project, capsys):

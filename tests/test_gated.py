@@ -168,7 +168,8 @@ def sigmoid_gated():
     return codegen.activation("x*sigmoid(beta*gate)", inputs=("x", "gate"), beta=1.0)
 
 
-@pytest.mark.slow  # builds a formula from scratch
+@pytest.mark.slow  # builds a formula from scratch, on one xdist worker
+@pytest.mark.xdist_group("sigmoid_gated")
 @pytest.mark.parametrize("beta", [0.01, 1.0, 30.0])
 def test_an_unseen_two_input_spec_matches_autodiff_at_every_order(sigmoid_gated, beta):
     def plain(x, gate, beta):
@@ -235,5 +236,5 @@ def test_python_floats_reach_every_mixed_second_derivative(gated):
 
 
 def test_the_listing_names_jax_nn_s_product(catalogue):
-    table = listing(list(catalogue.values()), set(dir(jax.nn)))
+    table = listing([a.spec for a in catalogue.values()], set(dir(jax.nn)))
     assert "jax.nn.silu(x) * gate" in table and "jax.nn.relu(x) * gate" in table

@@ -13,7 +13,8 @@ from codegen.build.pipeline import build
 from codegen.build.write import replace_generated
 from conftest import import_package
 
-pytestmark = pytest.mark.slow  # builds formulas from scratch
+# Builds formulas from scratch, once: on one xdist worker, not on each.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("zoo")]
 
 ZOO = Path(__file__).parent / "zoo"
 NAMES = sorted(p.stem for p in ZOO.glob("*.toml"))

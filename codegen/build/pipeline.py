@@ -99,11 +99,7 @@ def build(
     ``accuracy`` replaces "standard".
     """
     layout = as_layout(project)
-    specs = load_specs(layout, residual, accuracy)
-    exported: dict[str, str] = {}
-    for spec in specs:  # the cheap checks first, so that a bad spec fails fast
-        kind(spec).check(spec)
-        _check_exports(spec, exported)
+    specs = checked_specs(layout, residual, accuracy)
     keys = {s.path: cache.key(s, layout.package) for s in specs}
     results = {s.path: cache.load(keys[s.path]) for s in specs} if cached else {}
     for result in results.values():
@@ -150,6 +146,20 @@ def load_specs(
         ]
     if accuracy not in (None, "standard"):
         specs = [dataclasses.replace(s, accuracy=accuracy) for s in specs]
+    return specs
+
+
+def checked_specs(
+    layout: Layout, residual: str | None = None, accuracy: str | None = None
+) -> list[Spec]:
+    """The project's specs, as :func:`load_specs` gives them, with the cheap
+    checks done: formulas parsed, names free.  The first bad spec raises
+    :class:`SpecError`; nothing is derived."""
+    specs = load_specs(layout, residual, accuracy)
+    exported: dict[str, str] = {}
+    for spec in specs:
+        kind(spec).check(spec)
+        _check_exports(spec, exported)
     return specs
 
 

@@ -7,7 +7,7 @@ import time
 from codegen.analysis.model import Activation, AxisActivation
 from codegen.build import cache
 from codegen.build.layout import Layout, find_layout
-from codegen.build.pipeline import build, build_file, load_specs, module_path
+from codegen.build.pipeline import build, build_file, checked_specs, load_specs, module_path
 from codegen.build.write import changes, edited_files, replace_generated
 from codegen.spec.load import SpecError
 from codegen.tools import catalogue, scaffold
@@ -141,13 +141,6 @@ def _new(args, layout: Layout) -> int:
     return 0
 
 
-def _project_or_catalogue(args, layout: Layout):
-    """The activations ``list`` describes, and their files."""
-    if args.catalogue or not layout.spec_paths():
-        return build(catalogue.layout())
-    return build(layout)
-
-
 def _show(args, layout: Layout) -> int:
     """The project's activation ``args.name``, else the catalogue's."""
     activations: list[Activation | AxisActivation] = []
@@ -175,10 +168,12 @@ def _show(args, layout: Layout) -> int:
 def _list(args, layout: Layout) -> int:
     import jax.nn
 
-    activations, _ = _project_or_catalogue(args, layout)
-    if not args.catalogue and not layout.spec_paths():
+    # The specs alone, checked: listing derives nothing, a second for the catalogue.
+    own = not args.catalogue and layout.spec_paths()
+    specs = checked_specs(layout if own else catalogue.layout())
+    if not args.catalogue and not own:
         print(f"No spec files in {layout.specs_name}/; symjvp's own activations:\n")
-    print(listing(activations, set(dir(jax.nn))))
+    print(listing(sorted(specs, key=lambda s: s.name), set(dir(jax.nn))))
     return 0
 
 

@@ -4,6 +4,7 @@ import sympy as sp
 
 from codegen.analysis.axiswise import dot
 from codegen.analysis.model import Activation, AxisActivation
+from codegen.spec.model import Spec
 
 
 def show(activation: Activation | AxisActivation, path: str, source: str) -> str:
@@ -54,12 +55,11 @@ def _primes(order: int) -> str:
     return "'" * order if order <= 3 else f"^({order})"
 
 
-def listing(activations: list[Activation | AxisActivation], jax_nn: set[str]) -> str:
+def listing(specs: list[Spec], jax_nn: set[str]) -> str:
     """A table: name, parameters, the jax.nn function it matches, formula."""
     header = ("name", "parameters", "jax.nn", "formula")  # the arrays are in the formula
     rows = [header]
-    for a in activations:
-        spec = a.spec
+    for spec in specs:
         params = ", ".join(f"{p.name}={p.default:g}" for p in spec.keywords) or "-"
         matched = f"jax.nn.{spec.jax_nn}" if spec.jax_nn in jax_nn else "-"
         if len(spec.inputs) > 1 and matched != "-":  # gated: jax.nn's function times the gates
