@@ -4,6 +4,7 @@ Collection reads only the spec files; the catalogue is analysed once, by the
 session fixture ``catalogue``, when the first test that needs it runs.
 """
 
+import fcntl
 import importlib.util
 import sys
 from pathlib import Path
@@ -35,9 +36,17 @@ GROUPS = {
 
 
 @pytest.fixture(scope="session")
-def catalogue() -> dict[str, Activation | AxisActivation]:
-    """Every spec analysed (from the cache where it can be), by name."""
-    return {a.spec.name: a for a in analyse(ROOT)}
+def catalogue(tmp_path_factory) -> dict[str, Activation | AxisActivation]:
+    """Every spec analysed (from the cache where it can be), by name.
+
+    The first xdist worker to get here derives what the cache lacks while the
+    others wait for it, then read the cache: on a fresh machine each worker
+    would otherwise derive the whole catalogue at once.
+    """
+    lock = tmp_path_factory.getbasetemp().parent / "catalogue.lock"
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        return {a.spec.name: a for a in analyse(ROOT)}
 
 
 def pytest_generate_tests(metafunc):
