@@ -152,6 +152,9 @@ def test_unchanged_specs_come_from_the_cache(project, derived, monkeypatch):
 
 @pytest.mark.slow
 def test_a_no_op_build_reads_its_outputs_without_deriving(project, derived, capsys):
+    for name in os.listdir(project / "specs"):  # swiglu's module calls silu's kernels
+        if name not in ("relu.toml", "silu.toml", "swiglu.toml"):
+            (project / "specs" / name).unlink()
     assert main(["--root", str(project)]) == 0
     calls = len(derived)
     assert main(["--root", str(project), "--check"]) == 0
