@@ -115,6 +115,12 @@ def test_list_reads_the_specs_and_derives_nothing(small_project, capsys, monkeyp
     assert code == 2 and "bad.toml" in err and "did you mean 'exp'" in err
 
 
+def test_show_gives_the_stable_partials_in_the_parameters(small_project, capsys):
+    code, out, _ = run(small_project, capsys, "show", "elu")
+    assert code == 0 and "    df/dalpha: Piecewise((0, x > 0), (expm1(x), True))" in out
+    assert "    d2f/dalpha**2: 0" in out  # elu is linear in alpha
+
+
 def test_new_refuses_to_overwrite_a_spec(project, capsys):
     before = (project / "specs" / "elu.toml").read_text()
     code, _, err = run(project, capsys, "new", "elu", "--expression", "x")

@@ -36,6 +36,10 @@ def _elementwise(activation: Activation) -> list[str]:
             lines.append(f"    f{_primes(derivative.order)}: {derivative.expr}")
         for symbol, partial in zip(activation.params, formula.tower[0].partials[1:], strict=True):
             lines.append(f"    df/d{symbol}: {partial}")
+        for second in formula.seconds:
+            p, q = (activation.inputs[i] for i in (second.first, second.second))
+            wrt = f"d{p}**2" if p == q else f"d{p} d{q}"
+            lines.append(f"    d2f/{wrt}: {second.expr}")
     return lines
 
 
