@@ -33,7 +33,7 @@ def differentiable(
     """``kernels`` with each partial in a parameter, named in ``partial_of``
     with its level in the tower and its input, a custom_jvp function where a
     rule has a closed form, followed by its second partials' kernels."""
-    seconds = second_partials(activation, formula, names[0], constants)
+    seconds = _second_partials(activation, formula, names[0], constants)
     rules = {k.name: k.jvps for k in kernels}
     found = []
     for kernel in kernels:
@@ -53,7 +53,7 @@ def differentiable(
     return found
 
 
-def second_partials(
+def _second_partials(
     activation: Activation, formula: Formula, base: str, constants: ModuleConstants
 ) -> Seconds:
     """Each of ``formula``'s second partials in its parameters, with its kernel."""
