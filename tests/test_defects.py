@@ -41,6 +41,24 @@ def test_derivatives_are_right_far_from_the_parameter_defaults(
     assert _grad(f, argnums, *at) == pytest.approx(truth, rel=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("expression", "at", "truth"),
+    [
+        # mpmath's exp was inf past 2**20, so the reference took f''s limit,
+        # exp(x)/sqrt(exp(2x) + 1) at x = 1e6, as 0: NaN from x = 710.
+        ("asinh(exp(x))", 1000.0, 1.0),
+        # The log-space fallback took log|exp(4x)|, which overflows: 0 from x = 178.
+        ("sin(asinh(exp(2*x)))", 200.0, 0.279252283294255),
+        # SymPy's cbrt is the principal root, complex for x < 0: NaN there.
+        ("cbrt(x)", -8.0, 1 / 12),
+    ],
+)
+def test_derivatives_past_an_exponentials_overflow_and_of_a_negative_cube_root(
+    expression, at, truth
+):
+    assert _grad(codegen.activation(expression), 0, at) == pytest.approx(truth, rel=1e-9)
+
+
 def test_the_closed_form_order_is_an_option_in_memory_too():
     with pytest.raises(SpecError, match="closed_form_order"):
         codegen.activation("tanh(x)", closed_form_order=9)

@@ -69,8 +69,16 @@ def _root_in_logs(expr: sp.Expr) -> sp.Expr:
 
 
 def _factor_logs(w: sp.Expr, log) -> sp.Expr:
-    """log|w| as a sum of ``log`` over w's factors, each finite where w overflows."""
-    return sp.Add(*(f.exp * log(f.base) if f.is_Pow else log(f) for f in sp.Mul.make_args(w)))
+    """log|w| as a sum of ``log`` over w's factors, each finite where w
+    overflows: an exponential's is its argument, as log|exp(4x)| overflows
+    with exp(4x)."""
+
+    def factor_log(f: sp.Expr) -> sp.Expr:
+        if isinstance(f, sp.exp):
+            return f.args[0]
+        return f.exp * log(f.base) if f.is_Pow else log(f)
+
+    return sp.Add(*(factor_log(f) for f in sp.Mul.make_args(w)))
 
 
 def _exponentials(expr: sp.Basic) -> bool:

@@ -14,7 +14,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from codegen.numerics.arithmetic import ArithmeticPrinter
 from codegen.numerics.evaluate import fold_constants
-from codegen.numerics.primitives import Where, isfinite, isinf, sigmoid
+from codegen.numerics.primitives import Where, cbrt, isfinite, isinf, sigmoid
 
 _CALLS_AS_IS = (sp.Function, isfinite, isinf)  # printed as calls: never parenthesised
 _PREFIXES = {"jax.numpy.": "jnp.", "jax.lax.": "lax.", "jax.scipy.special.": "special."}
@@ -26,7 +26,7 @@ _CALLS = {
     expm1: "jnp.expm1",
     sp.sign: "jnp.sign",
     sp.Abs: "jnp.abs",
-    sp.cbrt: "jnp.cbrt",
+    cbrt: "jnp.cbrt",
 }
 
 

@@ -6,6 +6,7 @@ error in float32 ulps that the form search and the accuracy report score.
 
 import functools
 import math
+import threading
 from collections.abc import Callable, Mapping
 
 import mpmath
@@ -19,18 +20,27 @@ TINY = 1e-30  # errors of smaller results are measured against this
 TARGETS = (4, 4, 16, 64)  # most float32 ulps allowed at derivative order 0, 1, 2, 3
 DIGITS = 40
 # mpmath's exp(u) holds a binary exponent of about 1.44u bits, so exp(exp(x))
-# at x = 5e6 never returns.  Beyond this argument the result is taken as
-# overflow (inf) or underflow (0): far outside float64's range either way.
+# at x = 5e6 never returns, and tanh(exp(x)) at x = 1e12 runs out of memory.
+# Beyond this argument the result is taken as overflow (inf) or underflow (0).
 _HUGE = mpmath.mpf(2) ** 20
 
 
+class _Bound(threading.local):
+    """exp's bound in this thread, and whether an evaluation went past it."""
+
+    huge = _HUGE
+    hit = False
+
+
+_BOUND = _Bound()
+
+
 def _exp(u):
-    """mpmath's exp, bounded: inf or 0 for real parts beyond +-2**20."""
+    """mpmath's exp, bounded: inf or 0 for real parts beyond the bound."""
     real = mpmath.re(u)
-    if real > _HUGE:
-        return mpmath.inf
-    if real < -_HUGE:
-        return mpmath.mpf(0)
+    if abs(real) > _BOUND.huge:
+        _BOUND.hit = True
+        return mpmath.inf if real > 0 else mpmath.mpf(0)
     return mpmath.exp(u)
 
 
@@ -38,7 +48,8 @@ def _bounded(function, below):
     """cosh, sinh or expm1, with exp's bound: +inf above it, ``below`` under it."""
 
     def bounded(u):
-        if abs(mpmath.re(u)) > _HUGE:
+        if abs(mpmath.re(u)) > _BOUND.huge:
+            _BOUND.hit = True
             return below if mpmath.re(u) < 0 else mpmath.inf
         return function(u)
 
@@ -53,6 +64,7 @@ _MPMATH = {
     "sigmoid": lambda u: 1 / (1 + _exp(-u)),
     "softplus": lambda u: u + mpmath.log1p(_exp(-u)) if mpmath.re(u) > 0 else mpmath.log1p(_exp(u)),
     "erfc": mpmath.erfc,
+    "cbrt": lambda u: mpmath.sign(u) * mpmath.cbrt(abs(u)),
     "log1p": mpmath.log1p,
     "log_abs": lambda u: mpmath.log(abs(u)),
     "offset": lambda x, centre: x - centre,
@@ -66,6 +78,7 @@ NUMPY_FUNCTIONS = {
     "softplus": lambda u: np.logaddexp(u, np.float32(0)),
     "erfc": lambda u: _special("erfc")(u),
     "erf": lambda u: _special("erf")(u),
+    "cbrt": np.cbrt,
     "log1p": np.log1p,
     "log_abs": lambda u: np.log(np.abs(u)),
     "expm1": np.expm1,
@@ -140,9 +153,22 @@ def exact_values(
 
 @functools.cache  # the search scores many forms of one function at the same points
 def _exact(expr: sp.Expr, x: sp.Symbol, point: float, digits: int) -> float:
+    function = mpmath_function(expr, x)
+    value = _bounded_value(function, point, digits, _HUGE)
+    if not _BOUND.hit:
+        return value
+    # Past exp's bound, a result that moves with the bound is the bound's,
+    # not the formula's: exp(x)/sqrt(exp(2x) + 1) at x = 1e6 was 0, not 1.
+    # It is unknown there.  One that does not, as x*sigmoid(x) at -1e30, stands.
+    return value if value == _bounded_value(function, point, digits, 2 * _HUGE) else math.nan
+
+
+def _bounded_value(function: Callable, point: float, digits: int, huge) -> float:
+    """``function`` at ``point`` with exp bounded at ``huge``, rounded to float64."""
+    _BOUND.huge, _BOUND.hit = huge, False
     with mpmath.workdps(digits):
         try:
-            value = complex(mpmath_function(expr, x)(mpmath.mpf(point)))
+            value = complex(function(mpmath.mpf(point)))
         except (ValueError, ZeroDivisionError, OverflowError, TypeError):
             return math.nan
     return value.real if value.imag == 0 else math.nan

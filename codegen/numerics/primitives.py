@@ -93,6 +93,27 @@ class erfc(_Primitive):
         return rf"\operatorname{{erfc}}{power}{{\left({printer._print(self.args[0])} \right)}}"
 
 
+class cbrt(_Primitive):
+    """The real cube root, as NumPy's and JAX's: cbrt(-8) = -2.
+
+    SymPy's own cbrt is u**(1/3), the principal root, complex for u < 0,
+    so a spec's cbrt(x) would have been NaN for every negative x.
+    """
+
+    def fdiff(self, argindex=1):
+        return 1 / (3 * cbrt(self.args[0]) ** 2)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_Number:
+            return sp.sign(u) * sp.Abs(u) ** sp.Rational(1, 3)
+        return None
+
+    def definition(self):
+        u = self.args[0]
+        return sp.sign(u) * sp.Abs(u) ** sp.Rational(1, 3)
+
+
 class log_abs(_Primitive):
     """log|u|: a power's logarithm inside an exponential, which SymPy's exp
     would otherwise unpack: exp(a + 2*log(u)) is u**2*exp(a) again."""
@@ -262,7 +283,7 @@ FUNCTIONS: dict[str, type[sp.Basic]] = {
     "exp": sp.exp,
     "log": sp.log,
     "sqrt": sp.sqrt,
-    "cbrt": sp.cbrt,
+    "cbrt": cbrt,
     "sin": sp.sin,
     "cos": sp.cos,
     "tan": sp.tan,

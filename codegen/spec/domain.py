@@ -11,7 +11,7 @@ import sympy as sp
 from sympy.calculus.util import continuous_domain
 from sympy.codegen.cfunctions import expm1, log1p
 
-from codegen.numerics.primitives import erfc, sigmoid, softplus
+from codegen.numerics.primitives import cbrt, erfc, sigmoid, softplus
 
 # The primitives as SymPy's elementary functions, which continuous_domain knows.
 _ELEMENTARY = {
@@ -20,6 +20,7 @@ _ELEMENTARY = {
     erfc: sp.erfc,
     log1p: lambda u: sp.log(1 + u),
     expm1: lambda u: sp.exp(u) - 1,
+    cbrt: lambda u: u,  # real wherever u is
 }
 
 
