@@ -28,6 +28,7 @@ from generated._support import horner
 
 x = sp.Symbol("x", real=True)
 b = sp.Symbol("b", real=True)
+half = sp.Rational(1, 2)
 
 
 @pytest.mark.parametrize(
@@ -49,6 +50,11 @@ b = sp.Symbol("b", real=True)
         (x * sp.sign(x), sp.Abs(x)),
         (sp.exp(x) - 1, expm1(x)),
         (sp.log(1 + x), log1p(x)),
+        # asinh(exp(x))': both overflow past x = 44 in float32
+        (sp.exp(x) / sp.sqrt(sp.exp(2 * x) + 1), sp.sqrt(sigmoid(2 * x))),
+        (sp.exp(x) / (sp.exp(x) + 1) ** (5 * half), sigmoid(x) * sigmoid(-x) ** (3 * half)),
+        # asinh(exp(x))''' cancelled to 0 where it is 4e-9, at x = 10
+        (1 - 4 * sigmoid(x) + 3 * sigmoid(x) ** 2, -sigmoid(-x) * (3 * sigmoid(x) - 1)),
     ],
 )
 def test_rules_rewrite_naive_forms(naive, stable):

@@ -1,0 +1,86 @@
+"""Exponentials over powers of 1 + exp(b), as powers of sigmoids, and
+polynomials in a sigmoid that vanish where it tends to 1, factored.
+
+asinh(exp(x))' is exp(x)/sqrt(exp(2x) + 1): past x = 44 both overflow in
+float32, where sqrt(sigmoid(2x)) is finite.  Its third derivative is
+sqrt(s)(1 - 4s + 3s**2) with s = sigmoid(2x), which cancels as s tends to 1:
+0 where the truth is 4e-9, at x = 10.  Factored, it is
+-sqrt(s) sigmoid(-2x) (3s - 1), with nothing left to cancel.
+"""
+
+import sympy as sp
+
+from codegen.numerics.primitives import sigmoid
+
+_MOST_TERMS = 8  # a larger sum is left as it is: factoring it costs too much
+
+
+def exp_over_one_plus_exp(e: sp.Expr) -> sp.Expr | None:
+    """exp(q*b) / (1 + exp(b))**p -> sigmoid(b)**q * sigmoid(-b)**(p - q), 0 <= q <= p.
+
+    Products only: the rules rewrite the innermost expressions first, and a
+    power alone would be rewritten before the product that holds exp(q*b).
+    """
+    if not e.is_Mul:
+        return None
+    factors = list(e.args)
+    for f in factors:
+        b = _exp_in_one_plus(f)
+        if b is None:
+            continue
+        p, rest = -f.exp, [g for g in factors if g is not f]
+        for g in rest:
+            q = sp.cancel(g.args[0] / b) if isinstance(g, sp.exp) else None
+            if q is not None and q.is_Rational and 0 <= q <= p:
+                rest.remove(g)
+                return sp.Mul(sigmoid(b) ** q, sigmoid(-b) ** (p - q), *rest)
+        return sp.Mul(sigmoid(-b) ** p, *rest)
+    return None
+
+
+def _exp_in_one_plus(f: sp.Expr) -> sp.Expr | None:
+    """b if ``f`` is (1 + exp(b))**-p for a rational p > 0 that is not an
+    integer, else None.  Integer powers are left to the sigmoid rules before
+    this one: taken here too, they rewrote silu's derivatives into forms
+    that needed wider series about their roots."""
+    if not (f.is_Pow and f.exp.is_Rational and f.exp < 0 and f.base.is_Add):
+        return None
+    if f.exp.is_Integer:
+        return None
+    terms = set(f.base.args)
+    if len(terms) != 2 or sp.S.One not in terms:
+        return None
+    (other,) = terms - {sp.S.One}
+    return other.args[0] if isinstance(other, sp.exp) else None
+
+
+def root_at_one(e: sp.Expr) -> sp.Expr | None:
+    """P(sigmoid(u)) with P(1) = 0 -> P factored, its factor s - 1 as -sigmoid(-u)."""
+    if not e.is_Add or len(e.args) > _MOST_TERMS:
+        return None
+    atoms = e.atoms(sigmoid)
+    if len(atoms) != 1:
+        return None
+    (s,) = atoms
+    t = sp.Dummy("s", positive=True)
+    p = e.xreplace({s: t})
+    found = [_exponent(term, t) for term in p.args]
+    exponents = [k for k in found if k is not None]
+    # Degree 2 and up: a linear c*s - c is the complement rule's, and
+    # taking it here too rewrote silu's derivatives into longer forms.
+    if len(exponents) < len(found) or max(exponents) - min(exponents) < 2:
+        return None
+    if sp.expand(p.subs(t, 1)) != 0:
+        return None
+    factored = sp.factor(p)
+    complement = sigmoid(-s.args[0])
+    replaced = factored.xreplace({t - 1: -complement, 1 - t: complement})
+    if not replaced.has(complement):
+        return None
+    return replaced.xreplace({t: s})
+
+
+def _exponent(term: sp.Expr, t: sp.Dummy) -> sp.Rational | None:
+    """k if ``term`` is c * t**k, k rational and c free of t, else None."""
+    coefficient, exponent = term.as_coeff_exponent(t)
+    return exponent if exponent.is_Rational and not coefficient.has(t) else None
