@@ -63,7 +63,14 @@ def test_a_polynomial_in_a_sigmoid_is_factored_where_it_vanishes():
     # asinh(exp(x))''' is sqrt(s)(1 - 4s + 3s**2) with s = sigmoid(2x), which
     # cancelled: 4.8e-7 in float32 at x = 10, where the truth is -4.1e-9.
     third = jax.grad(jax.grad(jax.grad(codegen.activation("asinh(exp(x))"))))
-    assert float(third(jnp.float32(10.0))) == pytest.approx(-4.1223072e-09, rel=1e-5)
+    assert float(third(jnp.float32(10.0))) == pytest.approx(-4.1223072e-09, rel=1e-5, abs=0)
+
+
+def test_an_algebraic_derivative_is_taken_as_one_fraction_where_its_terms_cancel():
+    # pflu'' summed terms in x**4 that cancel: 0 in float32 from x = 2600.
+    # As one fraction, it is (2 - x**2)/(2(x**2 + 1)**(5/2)).
+    second = jax.grad(jax.grad(codegen.activation("x*(1 + x/sqrt(1 + x**2))/2")))
+    assert float(second(jnp.float32(2652.9485))) == pytest.approx(-2.67783168e-11, rel=1e-5, abs=0)
 
 
 def test_the_closed_form_order_is_an_option_in_memory_too():
