@@ -1,13 +1,17 @@
 """Accuracy against mpmath, on a smaller grid than docs/accuracy.md's."""
 
+import math
 import textwrap
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+import sympy as sp
 
 import generated
 from codegen.build.pipeline import analyse
 from codegen.numerics.evaluate import TARGETS
-from codegen.tools.accuracy import score
+from codegen.tools.accuracy import score, truth
 from codegen.tools.cli import main
 from conftest import import_package
 
@@ -50,3 +54,15 @@ def test_naive_specs_come_out_accurate(tmp_path, name):
     (result,) = score(activation, package, count=40)
     for order, (error, target) in enumerate(zip(result.ours, TARGETS, strict=True)):
         assert error <= target, (name, order, result.ours)
+
+
+def test_the_truth_takes_parameter_defaults_as_exact_numbers():
+    # soft clipping's f' = sigmoid(a x) - sigmoid(a (x - 1)) at a = 50, x = 2:
+    # with a = 50.0, SymPy folded exp(-50.0) to 15 digits, and the truth was
+    # noise of 3.4e-17 where it is 1.9e-22.
+    x, a = sp.symbols("x a", real=True)
+    soft_clip = sp.log((1 + sp.exp(a * x)) / (1 + sp.exp(a * (x - 1)))) / a
+    formula = SimpleNamespace(source=soft_clip)
+    activation = SimpleNamespace(x=x, defaults={a: 50.0}, formulas=[formula])
+    (value,) = truth(activation, 0, np.array([2.0]), 1)
+    assert value == pytest.approx(math.exp(-50) - math.exp(-100), rel=1e-12, abs=0)

@@ -78,7 +78,10 @@ def truth(
     """The exact ``order``-th derivative in x, of the partial in the symbols
     ``wrt`` if any, at ``points``, rounded to float64."""
     expr = sp.diff(activation.formulas[formula].source, *wrt, activation.x, order)
-    return exact_values(expr.subs(activation.defaults), activation.x, points, DIGITS)
+    # Exact rationals: with a Float, SymPy folds exp(-50.0) to 15 digits, and
+    # soft clipping's f' at a = 50 was 3.4e-17 past x = 3, where it underflows.
+    exact = {s: sp.Rational(v) for s, v in activation.defaults.items()}
+    return exact_values(expr.subs(exact), activation.x, points, DIGITS)
 
 
 def evaluate(function, points: np.ndarray, order: int) -> np.ndarray:
