@@ -30,6 +30,8 @@ UNARY = (
     "log1p(({})**2)",
     "exp({})",
     "Abs({})",
+    "asinh(exp({}))",
+    "cbrt({})",
 )
 BINARY = ("({}) + ({})", "({})*({})", "({})/(1 + Abs({}))", "Max({}, {})")
 LEAVES = st.sampled_from(["x", "k*x", "x + k", "x/2"])
