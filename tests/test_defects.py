@@ -73,6 +73,15 @@ def test_an_algebraic_derivative_is_taken_as_one_fraction_where_its_terms_cancel
     assert float(second(jnp.float32(2652.9485))) == pytest.approx(-2.67783168e-11, rel=1e-5, abs=0)
 
 
+def test_a_stable_form_that_breaks_where_its_tail_mends_it_is_scored_as_mended():
+    # TanhExp'' as -4 sigmoid(2u) sigmoid(-2u) terms, u = exp(x), is inf * 0
+    # past x = 44, where its tail returns 0; scored bare, it lost to
+    # tanh(u)**2 - 1, which cancels: 183 ulps near x = 1 in float32.
+    second = jax.grad(jax.grad(codegen.activation("x*tanh(exp(x))")))
+    assert float(second(jnp.float32(1.0))) == pytest.approx(-0.11215119, rel=1e-6, abs=0)
+    assert float(second(jnp.float32(60.0))) == 0.0
+
+
 def test_the_closed_form_order_is_an_option_in_memory_too():
     with pytest.raises(SpecError, match="closed_form_order"):
         codegen.activation("tanh(x)", closed_form_order=9)
