@@ -82,6 +82,16 @@ def test_a_stable_form_that_breaks_where_its_tail_mends_it_is_scored_as_mended()
     assert float(second(jnp.float32(60.0))) == 0.0
 
 
+def test_a_term_that_breaks_where_it_vanishes_is_zero_there():
+    # u'/(1 + u**2) with u = x - exp(7x) is inf/inf past x = 101 in float64,
+    # though it tends to 0: f' and f'' were NaN, where the sum is pi/(2x**2)-like.
+    f = codegen.activation("atan(x - exp(k*x))/(1 + Abs(x + k))", k=7.0)
+    assert _grad(f, 0, 200.0, 7.0) == pytest.approx(3.630723758e-05, rel=1e-9, abs=0)
+    with jax.enable_x64(True):
+        second = float(jax.grad(jax.grad(f))(200.0, 7.0))
+    assert second == pytest.approx(-3.491080537e-07, rel=1e-9, abs=0)
+
+
 def test_the_closed_form_order_is_an_option_in_memory_too():
     with pytest.raises(SpecError, match="closed_form_order"):
         codegen.activation("tanh(x)", closed_form_order=9)

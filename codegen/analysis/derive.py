@@ -17,6 +17,7 @@ from codegen.analysis.search import as_accurate, best_form, most_accurate
 from codegen.analysis.series import TRAINED_ORDERS, with_series
 from codegen.analysis.stabilise import sech_squared_negated, stabilise
 from codegen.analysis.tails import guarded, tails
+from codegen.analysis.vanishing import vanishing_terms
 from codegen.spec.domain import DomainError, real_domain
 from codegen.spec.load import SpecError
 from codegen.spec.model import Spec
@@ -199,7 +200,8 @@ def _lowered(expr, found, context: Context, clamp: bool) -> sp.Expr:
     """``expr`` with its regimes ``found``, lowered to selects, with one
     division per denominator where that stays finite, and in log space
     where it is not finite but its truth is."""
-    undivided = lower(expr, context.x, context.values, clamp, divide=False)
+    terms = vanishing_terms(expr, found, context)
+    undivided = lower(terms, context.x, context.values, clamp, divide=False)
     divided, undivided = guarded(one_division(undivided), found), guarded(undivided, found)
     computed = divided_safely(expr, divided, undivided, context)
     return with_fallback(expr, computed, context, clamp)

@@ -114,7 +114,7 @@ def _limits(expr, lowered, x, sign: int, samples) -> tuple | None:
     breaks, where it first breaks, and where the truth has settled; None if
     it breaks where no finite limit mends it, or nowhere."""
     computed = {
-        dtype: [_far_values(lowered, x, sign, dtype, dict(s)) for s in samples]
+        dtype: [far_values(lowered, x, sign, dtype, dict(s)) for s in samples]
         for dtype in (np.float32, np.float64)
     }
     if all(np.isfinite(v).all() for vs in computed.values() for v in vs):
@@ -175,7 +175,7 @@ def _number(limit: float) -> sp.Expr:
     return sp.Integer(int(limit)) if exact else sp.Float(float(limit), 17)
 
 
-def _far_values(lowered, x, sign, dtype, sample) -> np.ndarray:
+def far_values(lowered, x, sign, dtype, sample) -> np.ndarray:
     """The closed form at the far points and at infinity, the parameters at
     ``sample``: one NumPy function for all the samples."""
     points = sign * np.append(_FAR[dtype], np.inf).astype(dtype)
