@@ -198,8 +198,9 @@ def _derivative(current, partials, context: Context, order) -> Derivative:
 
 def _lowered(expr, found, context: Context, clamp: bool) -> sp.Expr:
     """``expr`` with its regimes ``found``, lowered to selects, with one
-    division per denominator where that stays finite, and in log space
-    where it is not finite but its truth is."""
+    division per denominator where that stays finite, each term of a sum
+    that breaks where it vanishes as 0 there, and in log space where it is
+    not finite but its truth is."""
     terms = vanishing_terms(expr, found, context)
     undivided = lower(terms, context.x, context.values, clamp, divide=False)
     divided, undivided = guarded(one_division(undivided), found), guarded(undivided, found)
