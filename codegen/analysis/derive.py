@@ -255,8 +255,8 @@ def _stable_form(d: sp.Expr, context: Context, margin: float = 1.0) -> sp.Expr:
 def _rewrites(expr: sp.Expr) -> list[sp.Expr]:
     """Equivalent forms for the search to score."""
     rewrites = [stabilise(sp.factor_terms(expr)), stabilise(sp.together(expr))]
-    ops = sp.count_ops(expr)
-    if not expr.atoms(sp.Function) and ops <= _FACTORED_OPS:
+    ops = _FACTORED_OPS + 1 if expr.atoms(sp.Function) else sp.count_ops(expr)
+    if ops <= _FACTORED_OPS:
         # An algebraic form as one fraction with its common factors taken
         # out, where that halves it, as terms cancel symbolically: pflu'' is
         # (2 - x**2)/(2(x**2 + 1)**(5/2)), whose sum as differentiated

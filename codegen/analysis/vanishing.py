@@ -22,12 +22,13 @@ def vanishing_terms(expr: sp.Expr, found: tuple, context: Context) -> sp.Expr:
     guarded, if ``expr`` breaks on a side where its own tail regimes
     ``found`` do not mend it: the terms of a sum, or of each sum that a
     product holds, as (f/g)'' = (A + B + C)/g holds."""
-    sides = (1, -1) if not found else tuple(s for s in (1, -1) if s not in map(_side, found))
+    mended = {_side(tail) for tail in found}
+    sides = tuple(s for s in (1, -1) if s not in mended)
     if not (expr.is_Add or expr.is_Mul) or not _breaks(expr, context, sides):
         return expr
-    if expr.is_Mul:
-        return sp.Mul(*(_terms(f, context, sides) if f.is_Add else f for f in expr.args))
-    return _terms(expr, context, sides)
+    if expr.is_Add:
+        return sp.Add(*(_guarded(term, context) for term in expr.args))
+    return sp.Mul(*(_terms(f, context, sides) if f.is_Add else f for f in expr.args))
 
 
 def _side(tail: tuple) -> int:
@@ -39,7 +40,8 @@ def _side(tail: tuple) -> int:
 
 
 def _terms(expr: sp.Expr, context: Context, sides: tuple) -> sp.Expr:
-    if not expr.is_Add or not _breaks(expr, context, sides):
+    """A sum that a product holds, its terms guarded if it breaks itself."""
+    if not _breaks(expr, context, sides):
         return expr
     return sp.Add(*(_guarded(term, context) for term in expr.args))
 
