@@ -240,3 +240,23 @@ def test_a_quotient_whose_denominator_overflows_is_not_silently_zero():
 )
 def test_a_closed_form_that_breaks_between_far_points_returns_its_limit(kernel, point, limit):
     assert kernel(jnp.float32(point)) == limit
+
+
+@pytest.mark.parametrize(
+    ("formula", "dtype", "xs"),
+    [
+        ("atan(log1p(x**4)/100)", jnp.float32, [1e5, 1e10, -1e30]),
+        ("atan(log1p(x**4)/100)", jnp.float64, [1e5, 1e100, -1e300]),
+        ("atan(log1p(((Max(2*x, -x)/(1 + Abs(x)))*x)**2))", jnp.float32, [-1e12, 1e20]),
+        ("atan(log1p(((Max(2*x, -x)/(1 + Abs(x)))*x)**2))", jnp.float64, [1e100, -1e200]),
+    ],
+)
+def test_a_closed_form_that_is_finite_but_wrong_far_out_gives_way_to_log_space(formula, dtype, xs):
+    # log1p(inf) is inf, and atan(inf) a finite pi/2: no check on inf or NaN
+    # saw it. atan(log1p(x**4)/100) at 1e10 is 0.744, not 1.571.
+    f = codegen.activation(formula)
+    x = sp.Symbol("x", real=True)
+    truth = exact_values(parse_expression(formula, {"x": x}), x, np.array(xs))
+    with jax.enable_x64(dtype == jnp.float64):
+        got = jax.vmap(f)(jnp.asarray(xs, dtype))
+    np.testing.assert_allclose(np.asarray(got, np.float64), truth, rtol=1e-6)

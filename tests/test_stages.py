@@ -174,6 +174,15 @@ def test_a_partials_constants_are_named_for_its_kernel_and_its_input():
     assert constant.comment == "the partial in a of f' overflows past it: its limit is returned"
 
 
+def test_a_bound_on_the_closed_form_is_named_for_the_log_space_past_it():
+    inside = sp.And(isfinite(x**3), sp.Abs(x) < sp.Float(1e6))
+    constants = ModuleConstants(JaxBackend())
+    named = constants(Where(inside, x**3, sp.exp(3 * sp.log(x))), "f", 2)
+    assert to_code(named.args[0]) == "(jnp.abs(x) < _F_D2_FAR) & jnp.isfinite(x**3)"
+    (constant,) = constants.constants
+    assert (constant.value, constant.comment) == ("1e6", "f'' is computed in log space past it")
+
+
 def test_the_analysis_evaluates_a_product_in_the_order_it_is_emitted():
     # 3*x/4 is inf in float32 at 2e38, where 0.75*x is not: a tail found on
     # the one and emitted as the other left NaN between (squareplus's d3/db).

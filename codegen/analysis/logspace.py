@@ -5,14 +5,19 @@ float32 exp(2x) is inf and the sigmoid 0, so the product is NaN, though the
 truth, about exp(x), is finite up to x = 88.  No tail limit mends it: the
 truth grows without bound.  In log space, exp(2x - softplus(exp(x))), the
 product is finite.  That form costs more transcendentals and may round
-worse, so it is taken only where the closed form is not finite, and added
-only where it mends a point at which the truth is finite.
+worse, so it is taken only where the closed form is not finite, or far
+out where it is finite but wrong, and added only where it mends a point at
+which the truth is finite.
 """
+
+import functools
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
+from codegen.analysis.astray import astray_bounds, inside
 from codegen.analysis.lower import lower
 from codegen.analysis.model import Context
 from codegen.numerics.evaluate import exact_values, float32_values, float64_values
@@ -165,31 +170,47 @@ def _spread(expr: sp.Basic) -> bool:
 
 def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: bool) -> sp.Expr:
     """``computed``, the lowered form of ``expr``, with ``expr`` in log space
-    where ``computed`` is not finite, if that mends a point; and where it is
-    0 but the fallback is finite, if ``computed`` was 0 at a mended point."""
+    where ``computed`` is not finite, if that mends a point; where it is 0
+    but the fallback is finite, if ``computed`` was 0 at a mended point; and
+    past far bounds where ``computed`` is finite but wrong (astray.py)."""
     powers = [p for p in expr.atoms(sp.Pow) if _power(p)]
     ratio = any(p.exp.is_negative or not p.exp.is_Integer for p in powers)
     if not (ratio or expr.has(sp.exp, sigmoid, sp.tanh, sp.sech, log1p)):
         return computed
-    fallback, x = None, context.x
+    x = context.x
+
+    @functools.cache
+    def fallback() -> sp.Expr | None:
+        alternative = log_space(expr)
+        return None if alternative == expr else lower(alternative, x, context.values, clamp=clamp)
+
+    kept = _kept(expr, computed, fallback, context)
+    sample = dict(context.samples[0])
+    bounds = astray_bounds(expr, computed, fallback, x, context.domain, sample)
+    if bounds is not None:
+        kept = sp.And(inside(x, bounds), isfinite(computed) if kept is None else kept)
+    return computed if kept is None else Where(kept, computed, fallback())
+
+
+def _kept(expr, computed, fallback: Callable, context: Context) -> sp.Basic | None:
+    """Where ``computed`` is kept over the log-space ``fallback()``: where it
+    is finite, if the fallback mends a point where it is not; None if it
+    mends none, or there is no log-space form."""
     for sample in context.samples:
-        evaluate, points, truth = _broken(expr, computed, x, context.domain, dict(sample))
+        evaluate, points, truth = _broken(expr, computed, context.x, context.domain, dict(sample))
         if not len(points):
             continue  # finite wherever its truth is: the common case
-        if fallback is None:
-            alternative = log_space(expr)
-            if alternative == expr:
-                return computed
-            fallback = lower(alternative, x, context.values, clamp=clamp)
-        if not _right(evaluate(fallback, x, points, dict(sample)), truth):
+        if fallback() is None:
+            return None
+        if not _right(evaluate(fallback(), context.x, points, dict(sample)), truth):
             continue
         kept = isfinite(computed)
-        if (evaluate(computed, x, points, dict(sample)) == 0).any():
+        if (evaluate(computed, context.x, points, dict(sample)) == 0).any():
             # A quotient by an overflowed denominator is 0, finite and wrong;
             # where the fallback is not finite either, 0 is the better answer.
-            kept = kept & (sp.Ne(computed, 0) | ~isfinite(fallback))
-        return Where(kept, computed, fallback)
-    return computed
+            kept = kept & (sp.Ne(computed, 0) | ~isfinite(fallback()))
+        return kept
+    return None
 
 
 def _broken(expr, computed, x, domain, sample) -> tuple:

@@ -51,13 +51,17 @@ class ModuleConstants:
             self._name(poly, f"{name}_{taken}" if taken else name, label)
         expr = expr.xreplace(self.replace)
         # Each derivative names its own thresholds, though two can be equal.
-        thresholds = sorted(_thresholds(expr), key=sp.default_sort_key)
-        return expr.xreplace({t: self._threshold(t, f"{stem}_TAIL", label) for t in thresholds})
+        found = _thresholds(expr)
+        ordered = sorted(found, key=sp.default_sort_key)
+        return expr.xreplace({t: self._threshold(t, stem, label, found[t]) for t in ordered})
 
-    def _threshold(self, threshold: sp.Expr, name: str, label: str) -> sp.Expr:
+    def _threshold(self, threshold: sp.Expr, stem: str, label: str, tail: bool) -> sp.Expr:
+        name = f"{stem}_TAIL" if tail else f"{stem}_FAR"
         taken = sum(c.name.startswith(name) for c in self.constants)
         symbol = sp.Symbol(f"{name}_{taken}" if taken else name, real=True)
         what = f"{label} overflows past it: its limit is returned"
+        if not tail:
+            what = f"{label} is computed in log space past it"
         value = _short(float(threshold.rhs))
         self.constants.append(Constant(symbol.name, what, value=value))
         return threshold.func(threshold.lhs, symbol)
@@ -98,14 +102,18 @@ class ModuleConstants:
         return None
 
 
-def _thresholds(expr: sp.Expr) -> set[sp.Expr]:
+def _thresholds(expr: sp.Expr) -> dict[sp.Expr, bool]:
     """The comparisons of x with a number past which ``tails.guarded`` gives
-    the limit where the computed value is not finite."""
-    found = set()
+    the limit where the computed value is not finite (True), or inside
+    which ``logspace.with_fallback`` keeps the closed form (False)."""
+    found: dict[sp.Expr, bool] = {}
     for select in expr.atoms(Where):
         condition = select.args[0]
         if isinstance(condition, sp.And) and condition.has(isfinite):
-            found |= {c for c in condition.args if isinstance(c, Relational) and c.rhs.is_number}
+            tail = any(isinstance(c, sp.Not) for c in condition.args)
+            found |= {
+                c: tail for c in condition.args if isinstance(c, Relational) and c.rhs.is_number
+            }
     return found
 
 
