@@ -12,7 +12,7 @@ from codegen.analysis.differences import split_by_sign
 from codegen.analysis.lower import interval
 from codegen.analysis.model import Context
 from codegen.analysis.search import best_form, most_accurate
-from codegen.analysis.series import with_series
+from codegen.analysis.series import REACH, with_series
 from codegen.analysis.stabilise import rationalise, stabilise
 from codegen.analysis.tails import guarded, tails
 from codegen.numerics.evaluate import (
@@ -151,7 +151,9 @@ def test_interval_agrees_with_sympy(condition):
 def _beside_roots(activation, order: int, dtype):
     """Derivative ``order`` of ``activation``, generated and true, beside the roots
     where that derivative has a series regime."""
-    kernel = activation.formulas[0].tower[order].lowered[0]
+    tower = activation.formulas[0].tower
+    # The last derivative is the partial of the tower's top, not a level of its own.
+    kernel = tower[order].lowered[0] if order < len(tower) else tower[-1].lowered[1]
     centres = [float(o.args[1]) for o in kernel.atoms(offset)]
     assert centres, "no regime about a root"
     steps = np.array([-0.1, -0.05, -1e-2, -1e-4, 0.0, 1e-4, 1e-2, 0.05, 0.1])
@@ -241,3 +243,19 @@ def test_a_split_by_sign_cancels_what_grows_and_keeps_what_decays():
     split = split_by_sign(x * sigmoid(u) / k - softplus(u) / k**2)
     assert split == -x * sp.sign(u) * sigmoid(-sp.Abs(u)) / k - softplus(-sp.Abs(u)) / k**2
     assert split_by_sign(sigmoid(u)) is None  # nothing cancels: H(k*x) stays
+
+
+def test_a_polynomial_past_every_regime_s_reach_has_a_finite_gradient():
+    # Past its regime the polynomial is dropped by a select, but x**9 is inf
+    # at 1e10 in float32, and autodiff of a derivative's closed form, as the
+    # fourth derivative is, met 0 * inf: tanh'''' was NaN from |x| = 1e10.
+    assert REACH < 1  # the reach horner evaluates
+    coefficients = (0.0, 1.0, 0.5, 0.25, 0.125, 0.0625, 0.03, 0.01, 0.005, 0.001)
+
+    def regime(v):
+        return jnp.where(jnp.abs(v) < 0.5, horner(v, coefficients), 0.0)
+
+    assert float(jax.grad(regime)(jnp.float32(1e10))) == 0.0
+    assert float(jax.grad(regime)(jnp.float32(0.25))) == pytest.approx(1.31, rel=1e-2)
+    tanh4 = jax.grad(jax.grad(jax.grad(jax.grad(generated.tanh))))
+    assert float(jax.vmap(tanh4)(jnp.float32([1e10, -1e30])).sum()) == 0.0

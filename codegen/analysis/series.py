@@ -43,6 +43,7 @@ _AT_ZERO = (10, (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.001))  # terms, thresholds
 # Away from 0 the cancellation spreads wider, so the polynomial reaches further.
 _AT_ROOT = (20, (0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01))
 ROOT_REACH = max(_AT_ROOT[1])  # the farthest a polynomial about a root reaches
+REACH = max(_AT_ZERO[1] + _AT_ROOT[1])  # the farthest any reaches: under horner's bound, 1
 # The derivative orders a training step evaluates for every element: there a
 # polynomial about a root is kept only for a strict spec (its ``accuracy``).
 TRAINED_ORDERS = (0, 1)

@@ -17,6 +17,7 @@ from codegen.build.pipeline import build_one
 from codegen.emit.flax import emit_flax
 from codegen.emit.package import emit_support
 from codegen.spec.load import read_spec
+from codegen.spec.model import CLOSED_FORM_ORDER
 
 _ROOT = "codegen._built"  # the in-memory packages live under it, one per activation
 _COUNTER = itertools.count()
@@ -31,7 +32,7 @@ def activation(
     domain: tuple[float, float] | None = None,
     residual: str = "auto",
     accuracy: str = "standard",
-    closed_form_order: int = 3,
+    closed_form_order: int = CLOSED_FORM_ORDER,
     seconds: float | None = SECONDS,
     **params: float,
 ) -> Callable:

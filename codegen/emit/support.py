@@ -72,7 +72,12 @@ def horner(x: Array, coefficients: tuple[float, ...], float32_terms: int | None 
 
     float32 needs only the first ``float32_terms``; float64 needs them all.
     Python floats are weakly typed, so the result keeps ``x``'s dtype.
+
+    Only |x| <= 1 is evaluated, and x is 0 elsewhere: a Taylor regime reaches
+    less far, and past it x**n overflows, which the select that drops the
+    polynomial hides from the value but not from autodiff (0 * inf is NaN).
     """
+    x = jnp.where(jnp.abs(x) <= 1, x, 0)
     if float32_terms is not None and jnp.result_type(x) == jnp.float32:
         coefficients = coefficients[:float32_terms]
     result: Array | float = coefficients[-1]

@@ -9,7 +9,7 @@ from typing import Any
 
 from codegen.numerics.primitives import CONSTANTS, FUNCTIONS
 from codegen.spec.axis import AxisReader
-from codegen.spec.model import Param, Spec, Switch
+from codegen.spec.model import CLOSED_FORM_ORDER, Param, Spec, Switch
 
 _FIELDS = {
     "name",
@@ -263,7 +263,7 @@ class _Reader(AxisReader):
         return value
 
     def order(self) -> int:
-        value = self.data.get("closed_form_order", 3)
+        value = self.data.get("closed_form_order", CLOSED_FORM_ORDER)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
             raise self.error("closed_form_order", f"must be an integer from 0 to 6, not {value!r}")
         return value

@@ -56,6 +56,13 @@ class Axis:
     choice: Choice | None = None
 
 
+# Derivatives that are custom_jvp functions; the next is a closed form too.
+# With 2, jax.grad three deep is closed form.  Each order more took a long
+# formula four times as long to build, and the fourth derivative stopped
+# most drawn formulas that ran past their time budget.
+CLOSED_FORM_ORDER = 2
+
+
 @dataclass(frozen=True)
 class Spec:
     """One validated spec file."""
@@ -71,7 +78,7 @@ class Spec:
     jax_nn: str | None = None
     references: tuple[str, ...] = ()
     domain: tuple[float, float] = (float("-inf"), float("inf"))
-    closed_form_order: int = 3
+    closed_form_order: int = CLOSED_FORM_ORDER
     widen: bool = True
     residual: str = "auto"  # what the backward pass keeps: auto, output or derivative
     accuracy: str = "standard"  # "strict" adds the polynomials about roots to the gradient
