@@ -257,3 +257,14 @@ def test_a_closed_form_that_is_finite_but_wrong_far_out_gives_way_to_log_space(f
     with jax.enable_x64(dtype == jnp.float64):
         got = jax.vmap(f)(jnp.asarray(xs, dtype))
     np.testing.assert_allclose(np.asarray(got, np.float64), truth, rtol=1e-6)
+
+
+def test_a_power_of_expm1_is_taken_in_log_space():
+    # log1p(expm1(2x)**2) overflowed from x = 44 in float32 and 177 in
+    # float64; its log is 2 max(2x, 0) + 2 log|expm1(-2|x|)| + log1p(...).
+    f = codegen.activation("cbrt(log1p(expm1(2*x)**2))")
+    np.testing.assert_allclose(f(jnp.float32(100.0)), 400 ** (1 / 3), rtol=1e-6)
+    with jax.enable_x64(True):
+        got = jax.vmap(jax.value_and_grad(f))(jnp.float64([1e3, 1e5]))
+    np.testing.assert_allclose(got[0], np.cbrt([4e3, 4e5]), rtol=1e-12)
+    np.testing.assert_allclose(got[1], [0.005291336839, 0.0002456020999], rtol=1e-9)

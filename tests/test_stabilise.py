@@ -23,7 +23,7 @@ from codegen.numerics.evaluate import (
     parameter_samples,
     ulp_errors,
 )
-from codegen.numerics.primitives import erfc, offset, polynomial, sigmoid, softplus
+from codegen.numerics.primitives import cbrt, erfc, offset, polynomial, sigmoid, softplus
 from generated._support import horner
 
 x = sp.Symbol("x", real=True)
@@ -259,3 +259,13 @@ def test_a_polynomial_past_every_regime_s_reach_has_a_finite_gradient():
     assert float(jax.grad(regime)(jnp.float32(0.25))) == pytest.approx(1.31, rel=1e-2)
     tanh4 = jax.grad(jax.grad(jax.grad(jax.grad(generated.tanh))))
     assert float(jax.vmap(tanh4)(jnp.float32([1e10, -1e30])).sum()) == 0.0
+
+
+def test_a_cusp_at_zero_does_not_settle_a_tail_early():
+    # f'' of cbrt(log1p(expm1(2x)**2)) is 1.6e10 near 0, and an ulp of that
+    # passed every truth out here as the limit: the regime gave -1.6e-9 from
+    # x = 10, where f'' is -5e-5 at x = 200 (float64).  Its scale is taken
+    # from |x| = 1 out.
+    expr = sp.diff(cbrt(log1p(expm1(2 * x) ** 2)), x, 2)
+    ((limit, beyond),) = tails(expr, x, (-np.inf, np.inf))
+    assert beyond == (x >= 1e5) and limit == pytest.approx(-1.637347e-9, rel=1e-6)

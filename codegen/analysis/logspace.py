@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 
 from codegen.analysis.astray import astray_bounds, inside
 from codegen.analysis.lower import lower
@@ -76,14 +76,23 @@ def _root_in_logs(expr: sp.Expr) -> sp.Expr:
 def _factor_logs(w: sp.Expr, log) -> sp.Expr:
     """log|w| as a sum of ``log`` over w's factors, each finite where w
     overflows: an exponential's is its argument, as log|exp(4x)| overflows
-    with exp(4x)."""
+    with exp(4x); expm1(v)'s is max(v, 0) + log|expm1(-|v|)|, as
+    -exp(v) expm1(-v) is expm1(v) for v > 0."""
 
     def factor_log(f: sp.Expr) -> sp.Expr:
         if isinstance(f, sp.exp):
             return f.args[0]
-        return f.exp * log(f.base) if f.is_Pow else log(f)
+        if isinstance(f, expm1):
+            return _expm1_log(f.args[0], log)
+        return f.exp * factor_log(f.base) if f.is_Pow else log(f)
 
     return sp.Add(*(factor_log(f) for f in sp.Mul.make_args(w)))
+
+
+def _expm1_log(v: sp.Expr, log) -> sp.Expr:
+    """log|expm1(v)|, finite where expm1(v) overflows: -exp(v) expm1(-v) is
+    expm1(v), so it is max(v, 0) + log|expm1(-|v|)|."""
+    return sp.Max(v, 0) + log(expm1(-sp.Abs(v)))
 
 
 def _exponentials(expr: sp.Basic) -> bool:
@@ -103,7 +112,7 @@ def _power(factor: sp.Basic) -> tuple[sp.Expr, sp.Rational] | None:
     expression: x, x**4, 1/(1 + x**2), (1 + x**2/4)**(-3/2)."""
     if factor.is_Pow and factor.exp.is_Rational and factor.base.free_symbols:
         return factor.base, factor.exp
-    if (factor.is_Symbol or factor.is_Add) and factor.free_symbols:
+    if (factor.is_Symbol or factor.is_Add or isinstance(factor, expm1)) and factor.free_symbols:
         return factor, sp.S.One
     return None
 
@@ -128,6 +137,8 @@ def _merged(product: sp.Expr) -> sp.Expr:
 def _log_abs(base: sp.Expr) -> sp.Expr:
     """log|base|; for base = c + w, c > 0 and w a product of even powers,
     log(w) + log1p(c/w) as a sum of logs, finite where w overflows."""
+    if isinstance(base, expm1):
+        return _expm1_log(base.args[0], log_abs)
     c, w = base.as_coeff_Add()
     if not (c.is_positive and w.free_symbols and _log1p_of_square(log1p(w))):
         return log_abs(base)

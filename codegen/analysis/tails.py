@@ -233,7 +233,8 @@ def _settled(concrete, computed, x, points, far, dtype) -> tuple | None:
         # a different subnormal in each dtype: its limit is 0.
         limit = exact[-1] * 0
     with np.errstate(over="ignore", invalid="ignore"):
-        near = np.abs(exact - limit) <= np.finfo(dtype).eps * _scale(computed, x, dtype)
+        scale = _scale(computed, x, dtype, points[-1] > 0)
+        near = np.abs(exact - limit) <= np.finfo(dtype).eps * scale
         wrong = checked[mask[checked] & (dtype(exact) != dtype(limit)) & ~near]
     if not len(wrong):
         return limit, first, 1.0
@@ -252,10 +253,14 @@ def _grows(concrete, x, points, last: float) -> bool:
         return bool(abs(last) >= abs(before) * (points[-1] / points[-2]) ** 0.25 > 0)
 
 
-def _scale(computed, x, dtype) -> float:
-    """The largest magnitude of ``computed`` at the sample points."""
+def _scale(computed, x, dtype, positive: bool) -> float:
+    """The largest magnitude of ``computed`` at the sample points from 1 out,
+    on the tail's side: not near 0, where f'' of cbrt(log1p(expm1(2x)**2)),
+    a cusp, is 1.6e10, and every truth out here would count as its limit."""
     lowered, sample = computed
-    values = _EVALUATE[dtype](lowered, x, sample_points((-np.inf, np.inf)), sample)
+    points = sample_points((-np.inf, np.inf))
+    points = points[(points >= 1) if positive else (points <= -1)]
+    values = _EVALUATE[dtype](lowered, x, points, sample)
     finite = np.abs(values[np.isfinite(values)])
     return float(np.max(finite, initial=0.0))
 
