@@ -76,8 +76,7 @@ def _root_in_logs(expr: sp.Expr) -> sp.Expr:
 def _factor_logs(w: sp.Expr, log) -> sp.Expr:
     """log|w| as a sum of ``log`` over w's factors, each finite where w
     overflows: an exponential's is its argument, as log|exp(4x)| overflows
-    with exp(4x); expm1(v)'s is max(v, 0) + log|expm1(-|v|)|, as
-    -exp(v) expm1(-v) is expm1(v) for v > 0."""
+    with exp(4x), and expm1's is _expm1_log."""
 
     def factor_log(f: sp.Expr) -> sp.Expr:
         if isinstance(f, sp.exp):
@@ -90,8 +89,7 @@ def _factor_logs(w: sp.Expr, log) -> sp.Expr:
 
 
 def _expm1_log(v: sp.Expr, log) -> sp.Expr:
-    """log|expm1(v)|, finite where expm1(v) overflows: -exp(v) expm1(-v) is
-    expm1(v), so it is max(v, 0) + log|expm1(-|v|)|."""
+    """log|expm1(v)| as max(v, 0) + log|expm1(-|v|)|, finite where it overflows."""
     return sp.Max(v, 0) + log(expm1(-sp.Abs(v)))
 
 
@@ -196,17 +194,15 @@ def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: boo
         return None if alternative == expr else lower(alternative, x, context.values, clamp=clamp)
 
     kept = _kept(expr, computed, fallback, context)
-    sample = dict(context.samples[0])
-    bounds = astray_bounds(expr, computed, fallback, x, context.domain, sample)
+    bounds = astray_bounds(expr, computed, fallback, x, context.domain, dict(context.samples[0]))
     if bounds is not None:
         kept = sp.And(inside(x, bounds), isfinite(computed) if kept is None else kept)
     return computed if kept is None else Where(kept, computed, fallback())
 
 
 def _kept(expr, computed, fallback: Callable, context: Context) -> sp.Basic | None:
-    """Where ``computed`` is kept over the log-space ``fallback()``: where it
-    is finite, if the fallback mends a point where it is not; None if it
-    mends none, or there is no log-space form."""
+    """Where ``computed`` is kept over the log-space ``fallback()``: where it is
+    finite, if the fallback mends a point where it is not; else None."""
     for sample in context.samples:
         evaluate, points, truth = _broken(expr, computed, context.x, context.domain, dict(sample))
         if not len(points):
@@ -217,8 +213,7 @@ def _kept(expr, computed, fallback: Callable, context: Context) -> sp.Basic | No
             continue
         kept = isfinite(computed)
         if (evaluate(computed, context.x, points, dict(sample)) == 0).any():
-            # A quotient by an overflowed denominator is 0, finite and wrong;
-            # where the fallback is not finite either, 0 is the better answer.
+            # An overflowed denominator's quotient is a wrong 0, unless the fallback fails too.
             kept = kept & (sp.Ne(computed, 0) | ~isfinite(fallback()))
         return kept
     return None

@@ -59,8 +59,9 @@ class ModuleConstants:
         name = f"{stem}_TAIL" if tail else f"{stem}_FAR"
         taken = sum(c.name.startswith(name) for c in self.constants)
         symbol = sp.Symbol(f"{name}_{taken}" if taken else name, real=True)
-        what = f"{label} overflows past it: its limit is returned"
-        if not tail:
+        if tail:
+            what = f"{label} overflows past it: its limit is returned"
+        else:
             what = f"{label} is computed in log space past it"
         value = _short(float(threshold.rhs))
         self.constants.append(Constant(symbol.name, what, value=value))
