@@ -30,6 +30,12 @@ ALL = (-np.inf, np.inf)
         (sp.tanh(x), "output", 1 - Y**2),  # of SymPy's two inverses, the real one
         (sp.Piecewise((x, x > 0), (0, True)), "auto", Where(Y > 0, 1, 0)),
         (x * sigmoid(x), "output", None),  # silu is not one-to-one
+        # sparse_plus: of x = -1 -+ 2*sqrt(y) on the middle branch, the second
+        (
+            sp.Piecewise((0, x <= -1), (x, x >= 1), ((x + 1) ** 2 / 4, True)),
+            "auto",
+            Where(Y <= 0, 0, Where(Y >= 1, 1, sp.sqrt(Where((Y >= 1) | (Y <= 0), sp.S.Half, Y)))),
+        ),
     ],
 )
 def test_output_form(expr, policy, form):
@@ -40,7 +46,9 @@ def test_auto_keeps_the_output_where_that_is_exact_and_cheap(catalogue):
     elementwise = [a for a in catalogue.values() if isinstance(a, Activation)]
     kept = {a.spec.name for a in elementwise if a.formulas[0].output is not None}
     # softplus by its spec's residual = "output": -expm1(-y) is accurate, not arithmetic.
-    assert kept == {"identity", "relu", "relu6", "leaky_relu", "hard_sigmoid", "softplus"}
+    assert kept == {
+        *("identity", "relu", "relu6", "leaky_relu", "hard_sigmoid", "softplus", "sparse_plus")
+    }
 
 
 def _temp_memory(act, layers=4, width=64, batch=256) -> int:
@@ -58,7 +66,7 @@ def _temp_memory(act, layers=4, width=64, batch=256) -> int:
     return compiled.memory_analysis().temp_size_in_bytes
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "softplus"])
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "softplus", "sparse_plus"])
 def test_keeping_the_output_costs_an_mlp_less_memory_than_jax_nn(name):
     import generated
 

@@ -13,6 +13,8 @@ magnitude within ``WINDOW`` of x).  So relu's y > 0 is kept, and sigmoid's
 y*(1 - y), which is 0 beyond x = 17 where f' is 4e-8, is refused.
 """
 
+import itertools
+
 import numpy as np
 import sympy as sp
 from sympy.solvers.solveset import invert_real
@@ -73,16 +75,18 @@ def _elementary(expr: sp.Expr) -> sp.Expr:
 
 def _from_output(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
     """Candidates for g with f' = g(f), before any check: one per solution of
-    y = f(x) for x, or for a Piecewise, the first of each branch's."""
+    y = f(x) for x, or for a Piecewise, one per choice of each branch's: of
+    sparse_plus's (x + 1)**2/4, x = -1 - 2*sqrt(y) comes first and is wrong."""
     if not isinstance(expr, sp.Piecewise):
         return _branch(expr, x)
-    pieces = []
+    choices, conditions = [], []
     for branch, condition in expr.args:
         found, where = _branch(branch, x), _condition(condition, expr, x)
         if not found or where is None:
             return []
-        pieces.append((found[0], where))
-    return [sp.Piecewise(*pieces)]
+        choices.append(found)
+        conditions.append(where)
+    return [sp.Piecewise(*zip(chosen, conditions)) for chosen in itertools.product(*choices)]
 
 
 def _branch(branch: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
