@@ -9,7 +9,7 @@ import pytest
 import generated
 from codegen.tools.bench import _over_target, candidates, cost, main, residuals, sample
 from codegen.tools.bench_causes import CAUSES, EXTRA_WORK
-from codegen.tools.memory import chain_memory, mlp_memory
+from codegen.tools.memory import chain_memory, memory_section, mlp_memory
 from conftest import ROOT
 
 
@@ -43,11 +43,16 @@ def test_quick_benchmark_writes_a_report(tmp_path):
     memory = text.split("## Memory of a training step")[1].split("## Training step of an MLP")[0]
     (row,) = [line for line in memory.splitlines() if line.startswith("| sigmoid")]
     assert all(len(cell.split(" / ")) == 3 for cell in row.strip("|").split("|")[1:])
-    gaps = memory.split("### More than jax.nn, largest gap first")[1].strip().splitlines()
+    gaps, level = memory.split("### More than jax.nn, largest gap first")[1].split("### No less")
+    gaps = gaps.strip().splitlines()
     assert gaps == ["None."] or all(re.match(r"- \w+, .*: [-+][\d.e-]+ MiB: ", g) for g in gaps)
+    assert level.startswith(" than jax.nn, which keeps more than one array")
     network = text.split("## Training step of an MLP")[1]
+    assert "| function | float32 vs jax.nn | float32 vs autodiff | bfloat16 vs jax.nn |" in network
     (row,) = [line for line in network.splitlines() if line.startswith("| sigmoid")]
-    assert all(re.fullmatch(r"\d+\.\d\d", c.strip()) for c in row.strip("|").split("|")[1:])
+    cells = row.strip("|").split("|")[1:]
+    assert len(cells) == 3 and all(re.fullmatch(r"\d+\.\d\d", c.strip()) for c in cells)
+    assert re.search(r"^bfloat16 vs jax.nn: geometric mean \d+\.\d\d\.", network, re.M)
     assert "## Training steps more than 1.10 times jax.nn's time" in text
 
 
@@ -94,3 +99,10 @@ def test_a_step_over_the_target_twice_is_explained_and_once_is_called_noise():
     assert lines[3] == "- relu at 4096 (1.20, then 1.00 in more pairs): within it: noise."
     assert lines[4] == f"- sigmoid at 65536 (1.50, then 1.40 in more pairs): {CAUSES['sigmoid']}"
     assert _over_target({})[-1] == "None."
+
+
+def test_memory_no_less_than_jax_nn_where_it_keeps_more_arrays_is_listed_with_its_cause():
+    twins = {"twin": {"generated": jnp.tanh, "jax.nn": jnp.tanh, "autodiff": jnp.tanh}}
+    lines = memory_section(twins, quick=True, kept={"twin": 2}, level_causes={"twin": "same."})
+    assert lines[-1] == "- twin, MLP f32, MLP bf16, chain f32: same."
+    assert memory_section(twins, quick=True, kept={"twin": 1})[-1] == "None."

@@ -86,7 +86,10 @@ def _from_output(expr: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
             return []
         choices.append(found)
         conditions.append(where)
-    return [sp.Piecewise(*zip(chosen, conditions)) for chosen in itertools.product(*choices)]
+    return [
+        sp.Piecewise(*zip(chosen, conditions, strict=True))
+        for chosen in itertools.product(*choices)
+    ]
 
 
 def _branch(branch: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:

@@ -26,7 +26,7 @@ import numpy as np
 from codegen.analysis.model import Activation
 from codegen.build.pipeline import analyse
 from codegen.tools import plots
-from codegen.tools.bench_causes import CAUSES, EXTRA_WORK, MEMORY_CAUSES
+from codegen.tools.bench_causes import CAUSES, EXTRA_WORK, LEVEL_CAUSES, MEMORY_CAUSES
 from codegen.tools.bench_network import network_section
 from codegen.tools.build_times import generator_times
 from codegen.tools.memory import cost, memory_section, residuals
@@ -242,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     text = report(rows, generator_times(args.root, args.quick), sizes, repeats, confirmed)
     elementwise = {a.spec.name: candidates(a, generated) for a in activations if not a.spec.axis}
     gated = {a.spec.name for a in activations if len(a.spec.inputs) > 1}
-    memory = memory_section(elementwise, args.quick, gated, MEMORY_CAUSES)
+    kept = {r.name: r.residuals["jax.nn"] for r in rows if "jax.nn" in r.residuals}
+    memory = memory_section(elementwise, args.quick, gated, MEMORY_CAUSES, kept, LEVEL_CAUSES)
     text += "\n" + "\n".join(memory) + "\n"
     network = network_section(elementwise, args.quick, gated, repeats, _TARGET, CAUSES)
     text += "\n" + "\n".join(network) + "\n"

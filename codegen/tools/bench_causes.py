@@ -9,6 +9,12 @@ EXTRA_WORK = {
         "exponential, as the element-wise functions take it, XLA's CPU plan of glu's "
         "value_and_grad ran 2-5 times slower"
     ),
+    "sparse_plus": (
+        "dy/dx is sqrt(y) from its output, which the next layer keeps anyway: one square "
+        "root, which XLA counts as a transcendental, for 36 MiB in the MLP to jax.nn's 64. "
+        "From x it had none. The 1-D step in 31 pairs: at 65536 elements 1.04 from x, "
+        "0.98 and 1.10 in two runs from y; at 4194304, 1.02 from x, 0.83 and 0.81 from y"
+    ),
 }
 
 # Why a gradient is slower than jax.nn's, where it is: found in the HLO.
@@ -100,4 +106,23 @@ MEMORY_CAUSES = {
         "2 MiB is one 4096 by 256 bfloat16 array. Both keep one array a layer; ours "
         "computes in float32 for its accuracy, jax.nn's in bfloat16. Not analysed further."
     ),
+}
+
+# Why ours plans the same temp memory as jax.nn's where jax.nn keeps more
+# than one array in one application (the benchmark's kept column).
+LEVEL_CAUSES = {
+    "hard_tanh": (
+        "dy/dx is 1 at x = 1 and -1, as jax.nn's, where y is 1 and -1 as on the flat "
+        "branches, so it is computed from x. A hand-written rule from y, jnp.where(|y| < 1, "
+        "g, 0), planned the same 64, 58 and 16 MiB: the plan is XLA's, not the kept array."
+    ),
+    "sparse_sigmoid": (
+        "as for hard_tanh: dy/dx is 1/4 at the kinks, as jax.nn's, which y cannot tell "
+        "from the flat branches; a hand-written rule from y planned 64, 58 and 16 MiB."
+    ),
+    "softplus": (
+        "both plan 7 arrays of 16 MiB, one a layer: the chain's own intermediate values, "
+        "from which ours computes dy/dx. jax.nn's second array is fused away in the chain."
+    ),
+    "log_sigmoid": "as for softplus: 7 arrays of 16 MiB in both, one a layer.",
 }

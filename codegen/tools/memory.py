@@ -13,6 +13,7 @@ import contextlib
 import io
 import math
 import re
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Set
 from types import MappingProxyType
 
@@ -98,12 +99,16 @@ def memory_section(
     quick: bool,
     gated: Set[str] = frozenset(),
     causes: Mapping[str, str] = MappingProxyType({}),
+    kept: Mapping[str, int] = MappingProxyType({}),
+    level_causes: Mapping[str, str] = MappingProxyType({}),
 ) -> list[str]:
     """Markdown: a row per element-wise activation, then the functions that
-    plan more than jax.nn, largest gap first.  ``found`` maps a name to its
-    candidates (generated, jax.nn, autodiff); those in ``gated`` take x and
-    the gate as the halves of one array, and have no chain: their output is
-    half their input.  ``causes`` says why, by name, where it is known."""
+    plan more than jax.nn, largest gap first, then those that plan no less
+    where jax.nn keeps more than one array (``kept`` counts them, by name).
+    ``found`` maps a name to its candidates (generated, jax.nn, autodiff);
+    those in ``gated`` take x and the gate as the halves of one array, and
+    have no chain: their output is half their input.  ``causes`` and
+    ``level_causes`` say why, by name, where it is known."""
     layers, width, batch, size = (2, 32, 64, 2**10) if quick else (8, 256, 4096, 2**22)
     shapes = [
         ("MLP f32", lambda f, g: mlp_memory(f, jnp.float32, layers, width, batch, g)),
@@ -122,7 +127,7 @@ def memory_section(
         "| function | " + " | ".join(name for name, _ in shapes) + " |",
         "|---|" + "--:|" * len(shapes),
     ]
-    gaps = []
+    gaps, level = [], defaultdict(list)  # level: name -> shapes where ours = jax.nn's
     for name, candidates in found.items():
         cells = []
         for shape, measure in shapes:
@@ -136,13 +141,21 @@ def memory_section(
             ours, theirs = planned["generated"], planned.get("jax.nn")
             if theirs is not None and ours > theirs:
                 gaps.append((ours - theirs, name, shape))
+            elif theirs is not None and ours == theirs and kept.get(name, 0) > 1:
+                level[name].append(shape)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "### More than jax.nn, largest gap first", ""]
     lines += [
         f"- {name}, {shape}: {gap:+.3g} MiB: {causes.get(name, 'not analysed yet.')}"
         for gap, name, shape in sorted(gaps)[::-1]
     ]
-    return lines + ([] if gaps else ["None."])
+    lines += [] if gaps else ["None."]
+    lines += ["", "### No less than jax.nn, which keeps more than one array", ""]
+    lines += [
+        f"- {name}, {', '.join(shapes)}: {level_causes.get(name, 'not analysed yet.')}"
+        for name, shapes in level.items()
+    ]
+    return lines + ([] if level else ["None."])
 
 
 def _mib(value: float | None) -> str:
