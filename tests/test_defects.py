@@ -147,6 +147,20 @@ def test_a_second_derivative_in_a_parameter_is_its_closed_form(
 
 
 @pytest.mark.xdist_group("soft_clip")
+@pytest.mark.parametrize(
+    ("x", "truth"), [(1.0, 6.654212933375475e-07), (-0.5, -3.923288589871956e-14)]
+)
+def test_a_third_derivative_in_a_parameter_past_the_closed_forms_is_finite(x, truth):
+    # Reverse mode through d2/da2's closed form was NaN at every x: a branch
+    # not taken divides by 1 + expm1(-a)/(1 + exp(-a*x)), which is 0 at a = 50.
+    f = codegen.activation(
+        "log((1 + exp(a*x))/(1 + exp(a*(x - 1))))/a", closed_form_order=1, a=50.0
+    )
+    third = jax.grad(jax.grad(jax.grad(f, 1), 1), 1)(jnp.float32(x), jnp.float32(50.0))
+    assert float(third) == pytest.approx(truth, rel=1e-5)
+
+
+@pytest.mark.xdist_group("soft_clip")
 def test_soft_clip_is_accurate_at_a_small_sharpness():
     text = "log((1 + exp(a*x))/(1 + exp(a*(x - 1))))/a"
     f = codegen.activation(text, closed_form_order=1, a=50.0)  # as above: values only

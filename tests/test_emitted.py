@@ -9,11 +9,13 @@ import os
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import sympy as sp
 
 from codegen.analysis.model import Context
 from codegen.build.pipeline import build_one
-from codegen.emit.support import defjvps_lazy
+from codegen.emit.support import defjvps_lazy, forward_autodiff
 from codegen.spec.load import read_spec
 
 x = sp.Symbol("x", real=True)
@@ -42,8 +44,8 @@ def test_each_rule_calls_the_next_kernel_as_jax_nn_writes_relu_s():
     assert "\nsoft.defjvps(lambda g, ans, x: _soft_d1(x) * g)\n" in text
     assert "\n_soft_d1.defjvps(lambda g, ans, x: _soft_d2(x) * g)\n" in text
     assert "\n_soft_d2.defjvps(lambda g, ans, x: _soft_d3(x) * g)\n" in text
-    # The last derivative is a plain jitted function, which autodiff goes through.
-    assert "\n\n@jax.jit\ndef _soft_d3(x: ArrayLike) -> Array:" in text
+    # The last derivative's own derivatives are forward-mode autodiff of its body.
+    assert "\n\n@forward_autodiff\n@jax.jit\ndef _soft_d3(x: ArrayLike) -> Array:" in text
     assert "_jvp(" not in text
 
 
@@ -106,6 +108,21 @@ def test_defjvps_lazy_runs_only_the_rules_of_differentiated_inputs():
     h = jax.custom_jvp(lambda x, a: a)
     defjvps_lazy(h, None, lambda g, ans, x, a: g)
     assert float(jax.grad(h)(3.0, 2.0)) == 0.0 and float(jax.grad(h, 1)(3.0, 2.0)) == 1.0
+
+
+def test_forward_autodiff_does_not_send_nan_back_from_a_branch_not_taken():
+    def body(x, a):  # exp(x)**2 overflows at x = 100, where the other branch is taken
+        return jnp.where(x > 50, a * x, jnp.exp(x) ** 2)
+
+    plain, forward = jax.jit(body), forward_autodiff(jax.jit(body))
+    assert np.isnan(jax.grad(plain)(100.0, 3.0))  # 0 * inf, transposing the select
+    assert float(jax.grad(forward)(100.0, 3.0)) == 3.0
+    assert float(jax.grad(jax.grad(forward))(100.0, 3.0)) == 0.0  # every order
+    assert float(jax.grad(jax.grad(forward, 1))(100.0, 3.0)) == 1.0
+    # A scalar parameter's partial over an array of x sums, as autodiff's does.
+    xs = jnp.array([1.0, 2.0, 100.0])
+    assert float(jax.grad(lambda a: forward(xs, a).sum())(3.0)) == 100.0
+    assert float(jax.grad(lambda a: plain(xs, a).sum())(3.0)) == 100.0
 
 
 def test_the_analysis_context_is_one_hashable_value():

@@ -74,6 +74,8 @@ def _template_names(backend: JaxBackend, kernels: list[Kernel], primals, prologu
             backend.name("apart")
         if len(kernel.jvps) > 1:
             backend.name("defjvps_lazy")
+        if not kernel.jvps:
+            backend.name("forward_autodiff")
         if kernel.from_output:
             backend.name("cast")
 

@@ -1,6 +1,7 @@
 """Helpers shared by the generated functions and their custom_jvp rules."""
 
 import functools
+import inspect
 import operator
 
 import jax
@@ -159,19 +160,51 @@ def defjvps_lazy(function, *jvps) -> None:
 
 def through(function, index: int):
     """The ``defjvps`` rule of input ``index`` of the custom_jvp ``function``
-    where it has no closed form: JAX's autodiff of ``function``'s own body.
+    where it has no closed form: forward-mode autodiff of its own body.
 
     A parameter's partial derivative takes its derivative in x from the next
     derivative's partial (the two commute), and this rule in the parameters.
     """
+    return _rule(function.fun, index)
 
+
+def forward_autodiff(function):
+    """``function``, whose derivatives are forward-mode autodiff of its body.
+
+    For the last closed-form kernel of each tower.  Reverse-mode autodiff of
+    a select sends a zero cotangent into the branch not taken, and 0 * inf is
+    NaN where that branch overflows; here each partial is computed forward,
+    with a unit tangent, as an array that multiplies the cotangent.  The
+    functions are element-wise, so that array is the whole Jacobian.
+    """
+    differentiable = jax.custom_jvp(function)
+    count = len(inspect.signature(function).parameters)
+    defjvps_lazy(differentiable, *(_rule(function, i) for i in range(count)))
+    return differentiable
+
+
+def _rule(function, index: int):
     def rule(g, ans, *primals):
-        def along(value):
-            return function.fun(*primals[:index], value, *primals[index + 1 :])
-
-        return jax.jvp(along, (primals[index],), (g,))[1]
+        return _partial(function, index)(*primals) * g
 
     return rule
+
+
+@functools.cache
+def _partial(function, index: int):
+    """The partial of ``function`` in input ``index``, itself differentiated forward."""
+
+    def partial(*primals):
+        def along(value):
+            return function(*primals[:index], value, *primals[index + 1 :])
+
+        value = jnp.asarray(primals[index])
+        if not jnp.issubdtype(value.dtype, jnp.inexact):  # an integer x: its real extension
+            value = value.astype(jnp.result_type(float))
+        return jax.jvp(along, (value,), (jnp.ones_like(value),))[1]
+
+    functools.update_wrapper(partial, function)
+    return forward_autodiff(partial)
 
 
 def is_zero(tangent) -> bool:

@@ -37,7 +37,7 @@ _GENERATED_NAMES = {
     *("jax", "jnp", "lax", "special", "functools", "operator", "Array", "ArrayLike"),
     *("nn", "nnx", "linen", "flax", "tp", "Dtype", "MappingProxyType", "support"),
     *("widen", "apart", "native", "narrow", "cast", "horner"),
-    *("is_zero", "sum_tangents", "defjvps_lazy", "through"),
+    *("is_zero", "sum_tangents", "defjvps_lazy", "through", "forward_autodiff"),
     *("shifted", "masked", "zeroed", "reduced", "axis_sum", "axis_mean", "SymbolicZero"),
 }
 # What the backward pass of an element-wise function keeps, the spec's
