@@ -268,3 +268,12 @@ def test_a_power_of_expm1_is_taken_in_log_space():
         got = jax.vmap(jax.value_and_grad(f))(jnp.float64([1e3, 1e5]))
     np.testing.assert_allclose(got[0], np.cbrt([4e3, 4e5]), rtol=1e-12)
     np.testing.assert_allclose(got[1], [0.005291336839, 0.0002456020999], rtol=1e-9)
+
+
+def test_a_ratio_of_sums_with_exponentials_falls_back_to_one_exponential():
+    # inf/inf from x = 89 in float32: no log space for the log of a sum, but
+    # in exp(-|x|) the value is 1/(x + x**2*exp(-x)) there.
+    f = codegen.activation("exp(x)/(x*exp(x) + x**2)", closed_form_order=0)
+    x, xs = sp.Symbol("x", real=True), jnp.float32([100.0, 1e5, 1e30, -3.0])
+    truth = exact_values(1 / (x + x**2 * sp.exp(-x)), x, np.float64(xs))  # the same
+    np.testing.assert_allclose(f(xs), truth, rtol=1e-6)

@@ -9,7 +9,7 @@ import sympy as sp
 from codegen.analysis.budget import stage
 from codegen.analysis.differences import split_by_sign
 from codegen.analysis.exponential import breaks_no_more, in_one_exponential
-from codegen.analysis.logspace import divided_safely, with_fallback
+from codegen.analysis.fallback import divided_safely, with_fallback
 from codegen.analysis.lower import lower, one_division
 from codegen.analysis.model import Activation, Context, Derivative, Formula, SecondPartial
 from codegen.analysis.residual import output_form

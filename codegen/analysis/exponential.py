@@ -43,11 +43,11 @@ class _NotRational(Exception):
     """An exponent that is not an integer times x plus integer logarithms."""
 
 
-def in_one_exponential(expr: sp.Expr, x: sp.Symbol) -> sp.Expr | None:
+def in_one_exponential(expr: sp.Expr, x: sp.Symbol, cheaper: bool = True) -> sp.Expr | None:
     """``expr`` from the one exponential exp(-|x|), if it is a rational
-    function of exp(x) and x and costs more than one transcendental as
-    written; else None."""
-    if _transcendentals(one_exponential(expr), x) < 2:
+    function of exp(x) and x and, where ``cheaper``, costs more than one
+    transcendental as written; else None."""
+    if cheaper and _transcendentals(one_exponential(expr), x) < 2:
         return None  # sigmoid(x)*sigmoid(-x) is one exponential already
     written = expr
     for function, as_exp in _AS_EXP:

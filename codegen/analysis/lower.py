@@ -43,7 +43,7 @@ def one_division(expr: sp.Expr) -> sp.Expr:
     Only for a denominator d divided by at two powers or more; a single
     power is one division either way.  Where d**2 overflows, r**2 underflows
     to 0 and a*r**2 is 0 even where a/d**2 is not: the caller keeps the
-    divisions apart for such a formula (logspace.divided_safely).
+    divisions apart for such a formula (fallback.divided_safely).
     """
     powers: dict[sp.Expr, set] = {}
     for p in expr.atoms(sp.Pow):

@@ -106,7 +106,7 @@ class ModuleConstants:
 def _thresholds(expr: sp.Expr) -> dict[sp.Expr, bool]:
     """The comparisons of x with a number past which ``tails.guarded`` gives
     the limit where the computed value is not finite (True), or inside
-    which ``logspace.with_fallback`` keeps the closed form (False)."""
+    which ``fallback.with_fallback`` keeps the closed form (False)."""
     found: dict[sp.Expr, bool] = {}
     for select in expr.atoms(Where):
         condition = select.args[0]
