@@ -45,16 +45,18 @@ def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: boo
 
     @functools.cache
     def fallback() -> sp.Expr | None:
-        """The first alternative that mends a break, else the first there is.
-        exp(x)/(x*exp(x) + x**2), inf/inf from x = 89 in float32, has no log
-        space, a log of a sum; in exp(-|x|) it is 1/(x + x**2*exp(-x)) there."""
-        first = None
+        """The alternative that mends the most breaks, the first of equals.
+        exp(x)/(x*exp(x) + x**2), NaN from x = 40 in float32, has no log
+        space past x = 84, a log of a sum; in exp(-|x|) it is 1/(x +
+        x**2*exp(-x)) there, and right."""
+        best, most = None, -1
         for alternative in _alternatives(expr, x):
             form = lower(alternative, x, context.values, clamp=clamp)
-            if _mends(expr, computed, form, context):
-                return form
-            first = form if first is None else first
-        return first
+            mended, broken = _mends(expr, computed, form, context)
+            best, most = (form, mended) if mended > most else (best, most)
+            if mended == broken:
+                break
+        return best
 
     kept = _kept(expr, computed, fallback, context)
     bounds = astray_bounds(expr, computed, fallback, x, context.domain, dict(context.samples[0]))
@@ -72,13 +74,15 @@ def _alternatives(expr: sp.Expr, x: sp.Symbol) -> Iterator[sp.Expr]:
             yield alternative
 
 
-def _mends(expr, computed, form: sp.Expr, context: Context) -> bool:
-    """Whether ``form`` is right at a point where ``computed`` breaks."""
+def _mends(expr, computed, form: sp.Expr, context: Context) -> tuple[int, int]:
+    """At how many of the points where ``computed`` breaks ``form`` is right,
+    and at how many it breaks, at the first parameter sample where it does."""
     for sample in context.samples:
         evaluate, points, truth = _broken(expr, computed, context.x, context.domain, dict(sample))
         if len(points):
-            return _right(evaluate(form, context.x, points, dict(sample)), truth)
-    return False
+            got = evaluate(form, context.x, points, dict(sample))
+            return int(_right_at(got, truth).sum()), len(points)
+    return 0, 0
 
 
 def _kept(expr, computed, fallback: Callable, context: Context) -> sp.Basic | None:
@@ -177,5 +181,9 @@ def _far_points(domain) -> np.ndarray:
 
 def _right(got: np.ndarray, truth: np.ndarray) -> bool:
     """Whether the fallback is right at one of the points, to 1e-3."""
+    return bool(_right_at(got, truth).any())
+
+
+def _right_at(got: np.ndarray, truth: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return bool((np.abs(got - truth) <= 1e-3 * np.abs(truth)).any())
+        return np.abs(got - truth) <= 1e-3 * np.abs(truth)
