@@ -280,3 +280,12 @@ def test_a_ratio_of_sums_with_exponentials_falls_back_to_one_exponential():
     np.testing.assert_allclose(f(xs), exact_values(same, x, np.float64(xs)), rtol=1e-6)
     slopes = np.float32(exact_values(sp.diff(same, x), x, np.float64(xs)))  # 1e-60 is 0
     np.testing.assert_allclose(jax.vmap(jax.grad(f))(xs), slopes, rtol=1e-6)
+
+
+def test_an_indicator_times_an_exponential_is_0_where_the_indicator_is():
+    # d/dk exp(Min(x + k, x)) is exp(x)*Heaviside(-k): 0 * inf, NaN, from x = 89.
+    f = codegen.activation("exp(Min(x + k, x))", k=0.5)
+    xs = jnp.float32([100.0, 1e5, 1.0])
+    np.testing.assert_array_equal(jax.vmap(jax.grad(f, 1), (0, None))(xs, 0.5), [0, 0, 0])
+    slopes = jax.vmap(jax.grad(f, 1), (0, None))(xs, -0.5)  # exp(x + k) where k < 0
+    np.testing.assert_allclose(slopes, [np.inf, np.inf, np.exp(0.5)], rtol=1e-6)

@@ -33,8 +33,25 @@ def lower(
     selects drop.  ``divide=False`` leaves each power of a denominator its
     own division (see :func:`one_division`).
     """
-    lowered = one_exponential(_lower(expr, x, tuple(sorted(defaults.items(), key=str)), clamp))
+    lowered = _lower(expr, x, tuple(sorted(defaults.items(), key=str)), clamp)
+    lowered = one_exponential(indicators_selected(lowered))
     return one_division(lowered) if divide else lowered
+
+
+def indicators_selected(expr: sp.Expr) -> sp.Expr:
+    """A product of Heaviside(u) and an exponential as 0 where u < 0, not
+    0 * inf: d/dk exp(Min(x + k, x)) is exp(x)*Heaviside(-k), NaN for
+    k > 0 from x = 89 in float32 where it is 0."""
+    return expr.replace(
+        lambda m: (
+            isinstance(m, sp.Mul)
+            and m.has(sp.exp)
+            and any(isinstance(f, sp.Heaviside) for f in m.args)
+        ),
+        lambda m: Where(
+            sp.Or(*(h.args[0] < 0 for h in m.args if isinstance(h, sp.Heaviside))), 0, m
+        ),
+    )
 
 
 def one_division(expr: sp.Expr) -> sp.Expr:
