@@ -33,8 +33,8 @@ _CHECKED = 24  # broken points where the truth is computed, at most
 
 
 def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: bool) -> sp.Expr:
-    """``computed``, the lowered form of ``expr``, with ``expr`` in log space
-    where ``computed`` is not finite, if that mends a point; where it is 0
+    """``computed``, the lowered form of ``expr``, with a fallback form of
+    ``expr`` where ``computed`` is not finite, if that mends a point; where it is 0
     but the fallback is finite, if ``computed`` was 0 at a mended point; and
     past far bounds where ``computed`` is finite but wrong (astray.py)."""
     powers = [p for p in expr.atoms(sp.Pow) if power_factor(p)]
@@ -46,9 +46,9 @@ def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: boo
     @functools.cache
     def fallback() -> sp.Expr | None:
         """The alternative that mends the most breaks, the first of equals.
-        exp(x)/(x*exp(x) + x**2), NaN from x = 40 in float32, has no log
-        space past x = 84, a log of a sum; in exp(-|x|) it is 1/(x +
-        x**2*exp(-x)) there, and right."""
+        Where exp(x)/(x*exp(x) + x**2)' is 0 in float32, from x = 85, log
+        space mends few points (it takes the log of a sum); in exp(-|x|) the
+        value is 1/(x + x**2*exp(-x)), and every point is mended."""
         best, most = None, -1
         for alternative in _alternatives(expr, x):
             form = lower(alternative, x, context.values, clamp=clamp)
