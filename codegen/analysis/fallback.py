@@ -44,6 +44,11 @@ def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: boo
     x = context.x
 
     @functools.cache
+    def breaks(i: int) -> tuple:
+        """:func:`_broken` at parameter sample i, once for _kept and fallback()."""
+        return _broken(expr, computed, x, context.domain, dict(context.samples[i]))
+
+    @functools.cache
     def fallback() -> sp.Expr | None:
         """The alternative that mends the most breaks, the first of equals.
         Where exp(x)/(x*exp(x) + x**2)' is 0 in float32, from x = 85, log
@@ -52,13 +57,13 @@ def with_fallback(expr: sp.Expr, computed: sp.Expr, context: Context, clamp: boo
         best, most = None, -1
         for alternative in _alternatives(expr, x):
             form = lower(alternative, x, context.values, clamp=clamp)
-            mended, broken = _mends(expr, computed, form, context)
+            mended, broken = _mends(form, breaks, context)
             best, most = (form, mended) if mended > most else (best, most)
             if mended == broken:
                 break
         return best
 
-    kept = _kept(expr, computed, fallback, context)
+    kept = _kept(computed, fallback, breaks, context)
     bounds = astray_bounds(expr, computed, fallback, x, context.domain, dict(context.samples[0]))
     if bounds is not None:
         kept = sp.And(inside(x, bounds), isfinite(computed) if kept is None else kept)
@@ -74,22 +79,22 @@ def _alternatives(expr: sp.Expr, x: sp.Symbol) -> Iterator[sp.Expr]:
             yield alternative
 
 
-def _mends(expr, computed, form: sp.Expr, context: Context) -> tuple[int, int]:
-    """At how many of the points where ``computed`` breaks ``form`` is right,
-    and at how many it breaks, at the first parameter sample where it does."""
-    for sample in context.samples:
-        evaluate, points, truth = _broken(expr, computed, context.x, context.domain, dict(sample))
+def _mends(form: sp.Expr, breaks: Callable, context: Context) -> tuple[int, int]:
+    """At how many of the points where the closed form ``breaks`` ``form`` is
+    right, and at how many it breaks, at the first parameter sample where it does."""
+    for i, sample in enumerate(context.samples):
+        evaluate, points, truth = breaks(i)
         if len(points):
             got = evaluate(form, context.x, points, dict(sample))
             return int(_right_at(got, truth).sum()), len(points)
     return 0, 0
 
 
-def _kept(expr, computed, fallback: Callable, context: Context) -> sp.Basic | None:
-    """Where ``computed`` is kept over the log-space ``fallback()``: where it is
-    finite, if the fallback mends a point where it is not; else None."""
-    for sample in context.samples:
-        evaluate, points, truth = _broken(expr, computed, context.x, context.domain, dict(sample))
+def _kept(computed, fallback: Callable, breaks: Callable, context: Context) -> sp.Basic | None:
+    """Where ``computed`` is kept over ``fallback()``: where it is finite, if
+    the fallback mends a point where it ``breaks``; else None."""
+    for i, sample in enumerate(context.samples):
+        evaluate, points, truth = breaks(i)
         if not len(points):
             continue  # finite wherever its truth is: the common case
         if fallback() is None:
