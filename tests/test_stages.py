@@ -138,8 +138,7 @@ def test_the_backend_imports_what_its_code_uses_and_nothing_else():
     assert backend.imports() == [
         "import jax",
         "import jax.numpy as jnp",
-        "from jax import Array",
-        "from jax import lax",
+        "from jax import Array, lax",
         "from jax.scipy import special",
         "from jax.typing import ArrayLike",
         "",

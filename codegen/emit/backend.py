@@ -31,7 +31,6 @@ SUPPORT_FUNCTIONS = tuple(
 # What each name a printed module may read is imported by, in import order.
 _MODULES = {
     "jnp": "import jax.numpy as jnp",
-    "lax": "from jax import lax",
     "special": "from jax.scipy import special",
 }
 
@@ -88,8 +87,8 @@ class JaxBackend:
         """The import lines of what the code written so far uses."""
         lines = ["import functools", ""] if "functools" in self._used else []
         lines += ["import jax", _MODULES["jnp"]] if "jnp" in self._used else ["import jax"]
-        lines.append("from jax import Array")
-        lines += [_MODULES[m] for m in ("lax", "special") if m in self._used]
+        lines.append(f"from jax import Array{', lax' if 'lax' in self._used else ''}")
+        lines += [_MODULES["special"]] if "special" in self._used else []
         lines.append("from jax.typing import ArrayLike")
         modules = {"_support": self._used.intersection(SUPPORT_FUNCTIONS), **self._linked}
         shared = [

@@ -2,16 +2,18 @@
 the zero it is about and each overflow threshold, named for what they are,
 instead of numbers written into every call."""
 
+import textwrap
 from dataclasses import dataclass
 
 import sympy as sp
 from sympy.core.relational import Relational
 
 from codegen.emit.backend import JaxBackend
+from codegen.emit.format import LINE_LENGTH
 from codegen.emit.printer import series
 from codegen.numerics.primitives import Where, isfinite, offset, polynomial
 
-_PER_LINE = 3  # coefficients on a line: 17 significant digits each
+_WIDTH = LINE_LENGTH - 4  # a tuple's items are indented by 4
 
 
 @dataclass
@@ -78,7 +80,7 @@ class ModuleConstants:
             self.replace[x] = offset(x.args[0], root)
             x = offset(x.args[0], root)
         items = [f"{self.backend.expression(c)}," for c in coefficients]
-        lines = tuple(" ".join(items[i : i + _PER_LINE]) for i in range(0, len(items), _PER_LINE))
+        lines = tuple(textwrap.wrap(" ".join(items), _WIDTH, break_long_words=False))
         constant = Constant(name, comment, lines)
         self.constants.append(constant)
         self.named[name] = (poly, constant)

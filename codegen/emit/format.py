@@ -4,7 +4,7 @@ import re
 
 import black
 
-LINE_LENGTH = 88
+LINE_LENGTH = 100
 _MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=LINE_LENGTH)
 
 
