@@ -239,10 +239,11 @@ def test_narrow_floats_are_computed_in_float32_and_rounded_once(activation, dtyp
     grad, rounded = elementwise_grad(f)(x), elementwise_grad(f)(wide).astype(dtype)
     output = activation.formulas[0].output
     if output is not None and _computed_from_y(output):
-        # dy/dx from the narrow output y (softplus's -expm1(-y), sparse_plus's
-        # sqrt(y)): y is rounded once already, so the derivative is within one
-        # ulp of the narrow type.
+        # dy/dx from the narrow output y, which is rounded once already, to
+        # half an ulp.  The relative condition of dy/dx in y is at most 1 for
+        # softplus's -expm1(-y) and sparse_plus's sqrt(y), and 2 for
+        # squareplus's 1/(1 + b/(4y**2)); its own rounding adds half an ulp.
         eps = float(jnp.finfo(dtype).eps)
-        np.testing.assert_allclose(np.float32(grad), np.float32(rounded), rtol=eps, atol=0)
+        np.testing.assert_allclose(np.float32(grad), np.float32(rounded), rtol=1.5 * eps, atol=0)
     else:
         np.testing.assert_array_equal(grad, rounded)

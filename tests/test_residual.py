@@ -18,6 +18,7 @@ from codegen.tools.cli import main
 from conftest import ROOT
 
 x = sp.Symbol("x", real=True)
+b = sp.Symbol("b", real=True)
 ALL = (-np.inf, np.inf)
 
 
@@ -30,6 +31,10 @@ ALL = (-np.inf, np.inf)
         (sp.tanh(x), "output", 1 - Y**2),  # of SymPy's two inverses, the real one
         (sp.Piecewise((x, x > 0), (0, True)), "auto", Where(Y > 0, 1, 0)),
         (x * sigmoid(x), "output", None),  # silu is not one-to-one
+        # squareplus, x twice: x = y - b/(4y) and sqrt((b + 4y**2)**2/(16y**2)) = (b + 4y**2)/(4y),
+        # as 1/(1 + b/(4y**2)), not 4y**2/(b + 4y**2), which is NaN where y**2 overflows.
+        ((x + sp.sqrt(x**2 + b)) / 2, "auto", 1 / (b / (4 * Y**2) + 1)),
+        (x / (1 + x**2), "output", None),  # not one-to-one
         # sparse_plus: of x = -1 -+ 2*sqrt(y) on the middle branch, the second
         (
             sp.Piecewise((0, x <= -1), (x, x >= 1), ((x + 1) ** 2 / 4, True)),
@@ -39,7 +44,7 @@ ALL = (-np.inf, np.inf)
     ],
 )
 def test_output_form(expr, policy, form):
-    assert output_form(expr, Context(x, (), ALL), policy) == form
+    assert output_form(expr, Context(x, ((b, 4.0),), ALL), policy) == form
 
 
 def test_auto_keeps_the_output_where_that_is_exact_and_cheap(catalogue):
@@ -47,7 +52,8 @@ def test_auto_keeps_the_output_where_that_is_exact_and_cheap(catalogue):
     kept = {a.spec.name for a in elementwise if a.formulas[0].output is not None}
     # softplus by its spec's residual = "output": -expm1(-y) is accurate, not arithmetic.
     assert kept == {
-        *("identity", "relu", "relu6", "leaky_relu", "hard_sigmoid", "softplus", "sparse_plus")
+        *("identity", "relu", "relu6", "leaky_relu", "hard_sigmoid", "softplus", "sparse_plus"),
+        "squareplus",
     }
 
 
@@ -66,7 +72,7 @@ def _temp_memory(act, layers=4, width=64, batch=256) -> int:
     return compiled.memory_analysis().temp_size_in_bytes
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "softplus", "sparse_plus"])
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "softplus", "sparse_plus", "squareplus"])
 def test_keeping_the_output_costs_an_mlp_less_memory_than_jax_nn(name):
     import generated
 
@@ -162,3 +168,19 @@ def test_a_chain_s_inverse_is_peeled_at_once():
     inverse = -k + sp.atanh(sp.atanh(sp.atanh(Y)))
     assert _inverses(sp.tanh(sp.tanh(sp.tanh(x + k))), x) == [inverse]
     assert _inverses(1 / (1 + sp.exp(-x)), x) == [-sp.log(-1 + 1 / Y)]
+
+
+def test_squareplus_from_its_output_is_right_where_y_squared_overflows():
+    import generated
+
+    xs = np.array([-1e10, -562.0, -1.0, 1e19, 1e20, 3e38])
+    truth = [
+        4 / (4e20 + 4),
+        0.5 * (1 + xs[1] / np.sqrt(xs[1] ** 2 + 4)),
+        0.5 - 0.5 / 5**0.5,
+        1,
+        1,
+        1,
+    ]
+    grads = jax.vmap(jax.grad(generated.squareplus))(jnp.float32(xs))
+    np.testing.assert_allclose(grads, truth, rtol=4e-7)

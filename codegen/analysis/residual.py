@@ -32,6 +32,7 @@ from codegen.numerics.evaluate import (
 from codegen.numerics.primitives import Where, sigmoid, softplus
 
 Y = sp.Symbol("y", real=True)  # the output, as the JVP rule names it
+_FAR = np.logspace(1, 38, 38)  # float32 magnitudes where g(y) may overflow
 WINDOW = 1.0  # the local scale of f' at x is its largest magnitude on [x - 1, x + 1]
 
 
@@ -53,10 +54,37 @@ def output_form(expr: sp.Expr, context: Context, policy: str) -> sp.Expr | None:
     form = next(agreeing, None)
     if form is None:
         return None
-    lowered = lower(form, Y, context.values)
-    if policy == "auto" and not (cheap(lowered) and accurate(lowered, expr, context)):
+    forms = [lower(g, Y, context.values) for g in (form, _divided_through(form))]
+    finite = [g for g in forms if _finite_far(g, expr, context)]
+    lowered = (finite or forms)[0]
+    if policy == "auto" and not (finite and cheap(lowered) and accurate(lowered, expr, context)):
         return None
     return lowered
+
+
+def _divided_through(g: sp.Expr) -> sp.Expr:
+    """A ratio n/d in y as 1/(d/n), each term divided: squareplus's
+    4y**2/(b + 4y**2) as 1/(1 + b/(4y**2)), which stays finite where y**2
+    overflows, at the cost of a second division."""
+    n, d = sp.fraction(sp.cancel(g))
+    return 1 / sp.expand(d / n) if d.has(Y) and n.has(Y) else g
+
+
+def _finite_far(lowered: sp.Expr, expr: sp.Expr, context: Context) -> bool:
+    """Whether g(y) in float32 is finite at |x| up to float32's largest, with y
+    the correctly rounded f(x), wherever f'(x) is finite."""
+    x, (low, high) = context.x, context.domain
+    points = np.concatenate([-_FAR, _FAR])
+    points = points[(points > low) & (points < high)]
+    for sample in context.samples[:3]:
+        values = dict(sample)
+        y = exact_values(expr.subs(values), x, points).astype(np.float32)
+        want = exact_values(sp.diff(expr, x).subs(values), x, points)
+        with np.errstate(all="ignore"):
+            got = float32_values(lowered.subs(values), Y, y)
+        if not np.isfinite(got[np.isfinite(want) & np.isfinite(y)]).all():
+            return False
+    return True
 
 
 def cheap(form: sp.Expr) -> bool:
@@ -96,15 +124,51 @@ def _branch(branch: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
     derivative = sp.diff(branch, x)
     if not derivative.has(x):
         return [derivative]  # relu's 1 and 0, leaky_relu's slope
-    if branch.count(x) != 1:
+    if branch.count(x) != 1 and not _algebraic(branch):
         return []  # x once: a chain of functions, whose inverses peel it
     try:
         solutions = _inverses(branch, x)
     except (NotImplementedError, ValueError, TypeError):
         return []
     # SymPy also gives branches that are complex for every real y, as for
-    # tanh: _agrees keeps the one that is f's inverse.
-    return [stabilise(sp.simplify(derivative.subs(x, s).rewrite(sp.exp))) for s in solutions[:4]]
+    # tanh, and roots of either sign: _agrees keeps the one that is f's inverse.
+    found = [derivative.subs(x, s).rewrite(sp.exp) for s in solutions[:4]]
+    return [stabilise(sp.simplify(g)) for g in found for g in _square_roots(g)]
+
+
+def _algebraic(branch: sp.Expr) -> bool:
+    """Sums, products and rational powers only, as squareplus's: sp.solve
+    inverts such a branch in well under a second."""
+    powers = branch.atoms(sp.Pow)
+    return not branch.atoms(sp.Function) and all(p.exp.is_Rational for p in powers)
+
+
+def _square_roots(g: sp.Expr) -> list[sp.Expr]:
+    """``g``, and where a square root's radicand is a square u**2, ``g`` with
+    that root as u and as -u: SymPy keeps sqrt(u**2) for a real u.  Of
+    squareplus's x = y - b/(4y), f' is 4y**2/(b + 4y**2) only so."""
+    roots = [p for p in g.atoms(sp.Pow) if p.exp in (sp.S.Half, -sp.S.Half)]
+    squares = {p: u for p in roots if (u := _root_of_square(p.base)) is not None}
+    if not squares:
+        return [g]
+    return [
+        g.xreplace({p: (sign * u) ** (2 * p.exp) for p, u in squares.items()}) for sign in (1, -1)
+    ]
+
+
+def _root_of_square(radicand: sp.Expr) -> sp.Expr | None:
+    """u with ``radicand`` = u**2, or None."""
+    roots = []
+    for part in sp.fraction(sp.cancel(radicand)):
+        try:
+            coefficient, factors = sp.factor_list(part)
+        except sp.PolynomialError:  # a radicand not rational in y
+            return None
+        root = sp.sqrt(coefficient)
+        if not root.is_Rational or any(k % 2 for _, k in factors):
+            return None
+        roots.append(root * sp.Mul(*(f ** (k // 2) for f, k in factors)))
+    return roots[0] / roots[1]
 
 
 def _inverses(branch: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
@@ -163,9 +227,11 @@ def accurate(lowered, expr, context: Context) -> bool:
 
 def local_errors(lowered, expr, x, values, points) -> np.ndarray:
     """|g(y) - f'(x)| in float32 ulps of f''s largest magnitude within WINDOW of
-    each point (where f' is finite), with y the float32 value of ``expr``."""
+    each point (where f' is finite), with y the correctly rounded float32 f(x),
+    as the generated f gives it: not as NumPy computes ``expr`` in float32,
+    which for squareplus at x = -562 cancels to 1e5 ulps."""
     derivative = sp.diff(expr, x)
-    y = float32_values(expr, x, points)
+    y = exact_values(expr, x, points).astype(np.float32)
     got = float32_values(lowered.subs(values), Y, y.astype(np.float32))
     want = exact_values(derivative, x, points)
     near = np.add.outer(points.astype(np.float64), np.linspace(-WINDOW, WINDOW, 9)).ravel()
