@@ -8,10 +8,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
+from unseen import check
 
 import codegen
 from codegen.analysis.model import Activation, Context
 from codegen.analysis.residual import Y, _inverses, output_form
+from codegen.build.pipeline import build_one
+from codegen.build.runtime import load_module
 from codegen.numerics.primitives import Where, sigmoid
 from codegen.spec.load import SpecError, read_spec
 from codegen.tools.cli import main
@@ -184,3 +187,12 @@ def test_squareplus_from_its_output_is_right_where_y_squared_overflows():
     ]
     grads = jax.vmap(jax.grad(generated.squareplus))(jnp.float32(xs))
     np.testing.assert_allclose(grads, truth, rtol=4e-7)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("formula", ["sqrt(x**2 + k) - x", "(2*x + sqrt(4*x**2 + k))/(1 + k**2)"])
+def test_an_algebraic_formula_with_x_twice_keeps_its_output_and_is_right(formula):
+    spec = read_spec("<drawn>", {"summary": "s", "expression": formula, "params": {"k": 2.0}}, "f")
+    activation, text = build_one(spec)
+    assert activation.formulas[0].output.has(Y)  # dy/dx from y
+    check(activation, load_module(text, "f").f, orders=(0, 1, 2, 3), rtol=1e-6)
