@@ -147,12 +147,12 @@ def _branch(branch: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
     # SymPy also gives branches that are complex for every real y, as for
     # tanh, and roots of either sign: _agrees keeps the one that is f's inverse.
     found = [derivative.subs(x, s).rewrite(sp.exp) for s in solutions[:4]]
-    return [stabilise(sp.simplify(g)) for g in found for g in _square_roots(g)]
+    return [stabilise(sp.simplify(g)) for d in found for g in _square_roots(d)]
 
 
 def _algebraic(branch: sp.Expr) -> bool:
-    """Sums, products and rational powers only, as squareplus's: sp.solve
-    inverts such a branch in well under a second."""
+    """Sums, products and rational powers only, as squareplus's: sp.solve,
+    without its checks, inverts such a branch in well under a second."""
     powers = branch.atoms(sp.Pow)
     return not branch.atoms(sp.Function) and all(p.exp.is_Rational for p in powers)
 
