@@ -38,6 +38,13 @@ ALL = (-np.inf, np.inf)
         # as 1/(1 + b/(4y**2)), not 4y**2/(b + 4y**2), which is NaN where y**2 overflows.
         ((x + sp.sqrt(x**2 + b)) / 2, "auto", 1 / (b / (4 * Y**2) + 1)),
         (x / (1 + x**2), "output", None),  # not one-to-one
+        # a stable form's Piecewise inside a product, folded out to be solved branch by branch
+        (
+            sp.Piecewise((4 / (sp.sqrt(x**2 + 4) - x), x < 0), (x + sp.sqrt(x**2 + 4), True))
+            / (2 * b),
+            "auto",
+            1 / (b + 1 / (b * Y**2)),
+        ),
         # sparse_plus: of x = -1 -+ 2*sqrt(y) on the middle branch, the second
         (
             sp.Piecewise((0, x <= -1), (x, x >= 1), ((x + 1) ** 2 / 4, True)),
@@ -190,7 +197,10 @@ def test_squareplus_from_its_output_is_right_where_y_squared_overflows():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("formula", ["sqrt(x**2 + k) - x", "(2*x + sqrt(4*x**2 + k))/(1 + k**2)"])
+@pytest.mark.parametrize(
+    "formula",
+    ["sqrt(x**2 + k) - x", "(2*x + sqrt(4*x**2 + k))/(1 + k**2)", "(x + sqrt(x**2 + 4))/(2*k)"],
+)
 def test_an_algebraic_formula_with_x_twice_keeps_its_output_and_is_right(formula):
     spec = read_spec("<drawn>", {"summary": "s", "expression": formula, "params": {"k": 2.0}}, "f")
     activation, text = build_one(spec)

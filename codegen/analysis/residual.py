@@ -46,7 +46,9 @@ def output_form(expr: sp.Expr, context: Context, policy: str) -> sp.Expr | None:
     if policy == "derivative":
         return None
     try:
-        candidates = _from_output(_elementary(expr), context.x)
+        # Folded, a stable form's branches inside a product are solved one by
+        # one: squareplus(x)/(2k) is Piecewise(...)/(2k).
+        candidates = _from_output(sp.piecewise_fold(_elementary(expr)), context.x)
     except (TypeError, ValueError, NotImplementedError):
         # SymPy's solve and simplify give up on some branches (a NaN
         # comparison for Abs(k*x)): then dy/dx is kept, which is always right.
