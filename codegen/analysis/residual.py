@@ -57,12 +57,13 @@ def output_form(expr: sp.Expr, context: Context, policy: str) -> sp.Expr | None:
     form = next(agreeing, None)
     if form is None:
         return None
-    forms = [lower(g, Y, context.values) for g in (form, _divided_through(form))]
+    forms = [lower(g, Y, context.values) for g in dict.fromkeys((form, _divided_through(form)))]
+    if policy == "auto":
+        forms = [g for g in forms if cheap(g)]
     finite = [g for g in forms if _finite_far(g, expr, context)]
-    lowered = (finite or forms)[0]
-    if policy == "auto" and not (finite and cheap(lowered) and accurate(lowered, expr, context)):
+    if policy == "auto" and not (finite and accurate(finite[0], expr, context)):
         return None
-    return lowered
+    return (finite or forms)[0]
 
 
 def _divided_through(g: sp.Expr) -> sp.Expr:
