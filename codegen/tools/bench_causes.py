@@ -93,11 +93,6 @@ CAUSES = {
         "bytes an element in the step, to 14, 3 and 32. The MLP's step, below, is the "
         "measure in a network's shape."
     ),
-    "sparse_sigmoid": (
-        "sparse_sigmoid' is H(x + 1) H(1 - x)/2, with SymPy's H(0) = 1/2 at the kinks: 18 "
-        "flops an element to 15, and one more pass over memory in the step (36 bytes an "
-        "element to 28). The MLP's step, below, is the measure in a network's shape."
-    ),
 }
 
 # Why XLA plans more temp memory for ours than for jax.nn's, where it does.
@@ -122,10 +117,6 @@ LEVEL_CAUSES = {
         "dy/dx is 1 at x = 1 and -1, as jax.nn's, where y is 1 and -1 as on the flat "
         "branches, so it is computed from x. A hand-written rule from y, jnp.where(|y| < 1, "
         "g, 0), planned the same 64, 58 and 16 MiB: the plan is XLA's, not the kept array."
-    ),
-    "sparse_sigmoid": (
-        "as for hard_tanh: dy/dx is 1/4 at the kinks, as jax.nn's, which y cannot tell "
-        "from the flat branches; a hand-written rule from y planned 64, 58 and 16 MiB."
     ),
     "softplus": (
         "both plan 7 arrays of 16 MiB, one a layer: the chain's own intermediate values, "
