@@ -203,8 +203,8 @@ def _body(backend: JaxBackend, activation: AxisActivation) -> list[str]:
         lines.append(f"{parts} = {split}({axis.input}, {len(axis.split)}, axis)")
     if activation.shifted:
         shift = "m" if activation.expr.has(SHIFT) else "_"
-        # The guard for rows with no finite largest entry: see support.shifted.
-        guard = "" if activation.expr.has(SHIFT, sp.exp) else ", guarded=False"
+        # Only a formula that adds the shift back needs the guard: see support.shifted.
+        guard = "" if activation.expr.has(SHIFT) else ", guarded=False"
         lines.append(f"x, {shift} = {backend.name('shifted')}(x, axis, where{guard})")
     for r in activation.reductions:
         reduce = backend.name("jnp.sum" if r.kind == "sum" else "jnp.mean")
