@@ -31,21 +31,25 @@ def exp_over_one_plus_exp(e: sp.Expr) -> sp.Expr | None:
         p, rest = -f.exp, [g for g in factors if g is not f]
         for g in rest:
             q = sp.cancel(g.args[0] / b) if isinstance(g, sp.exp) else None
-            if q is not None and q.is_Rational and 0 <= q <= p:
+            if q is not None and q.is_Rational and 0 <= q <= p and (q == p or not p.is_Integer):
                 rest.remove(g)
                 return sp.Mul(sigmoid(b) ** q, sigmoid(-b) ** (p - q), *rest)
-        return sp.Mul(sigmoid(-b) ** p, *rest)
+        if not p.is_Integer:
+            return sp.Mul(sigmoid(-b) ** p, *rest)
     return None
 
 
 def _exp_in_one_plus(f: sp.Expr) -> sp.Expr | None:
-    """b if ``f`` is (1 + exp(b))**-p for a rational p > 0 that is not an
-    integer, else None.  Integer powers are left to the sigmoid rules before
-    this one: taken here too, they rewrote silu's derivatives into forms
-    that needed wider series about their roots."""
+    """b if ``f`` is (1 + exp(b))**-p for a rational p > 0 other than 1, else None.
+
+    The caller rewrites an integer power only as a whole power of a sigmoid,
+    as exp(4x)/(1 + exp(2x))**2 is sigmoid(2x)**2: other integer powers are
+    left to the sigmoid rules before this one, and taken here too they
+    rewrote silu's derivatives into forms that needed wider series about
+    their roots."""
     if not (f.is_Pow and f.exp.is_Rational and f.exp < 0 and f.base.is_Add):
         return None
-    if f.exp.is_Integer:
+    if f.exp == -1:
         return None
     terms = set(f.base.args)
     if len(terms) != 2 or sp.S.One not in terms:
