@@ -18,6 +18,7 @@ from codegen.analysis.series import TRAINED_ORDERS, with_series
 from codegen.analysis.stabilise import sech_squared_negated, stabilise
 from codegen.analysis.tails import guarded, tails
 from codegen.analysis.vanishing import vanishing_terms
+from codegen.numerics.primitives import sigmoid
 from codegen.spec.domain import DomainError, real_domain
 from codegen.spec.load import SpecError
 from codegen.spec.model import Spec
@@ -263,6 +264,10 @@ def _rewrites(expr: sp.Expr) -> list[sp.Expr]:
         # cancels its x**4 terms, 0 past x = 2600 in float32.
         factored = sp.factor(sp.cancel(sp.together(expr)))
         rewrites += [stabilise(factored)] if 2 * sp.count_ops(factored) <= ops else []
+    if expr.has(sp.exp) and expr.atoms(sigmoid):
+        # exp(x)*(c*sqrt(sigmoid(-2x)) + ...) meets its sigmoids only once
+        # distributed, where exp(x)*sqrt(sigmoid(-2x)) is sqrt(sigmoid(2x)).
+        rewrites.append(stabilise(sp.expand_mul(expr)))
     negated = sech_squared_negated(expr)
     rewrites += [] if negated == expr else [stabilise(negated)]
     split = split_by_sign(expr)

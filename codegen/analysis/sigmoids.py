@@ -1,5 +1,6 @@
-"""Exponentials over powers of 1 + exp(b), as powers of sigmoids, and
-polynomials in a sigmoid that vanish where it tends to 1, factored.
+"""Exponentials over powers of 1 + exp(b), and exponentials times powers of
+sigmoids, as powers of sigmoids; polynomials in a sigmoid that vanish where
+it tends to 1, factored.
 
 asinh(exp(x))' is exp(x)/sqrt(exp(2x) + 1): past x = 44 both overflow in
 float32, where sqrt(sigmoid(2x)) is finite.  Its third derivative is
@@ -82,6 +83,65 @@ def root_at_one(e: sp.Expr) -> sp.Expr | None:
     if not replaced.has(complement):
         return None
     return replaced.xreplace({t: s})
+
+
+def exp_times_sigmoid_power(e: sp.Expr) -> sp.Expr | None:
+    """exp(q*u) * sigmoid(-u)**p -> sigmoid(u)**q * sigmoid(-u)**(p - q), 0 < q <= p.
+
+    exp(x)*sqrt(sigmoid(-2x)) is sqrt(sigmoid(2x)): inf * 0 past x = 89 in
+    float32 as written, where the rewrite is finite.
+    """
+    if not e.is_Mul:
+        return None
+    for f in e.args:
+        if not isinstance(f, sp.exp):
+            continue
+        for g in e.args:
+            base, p = (g.base, g.exp) if g.is_Pow else (g, sp.S.One)
+            if not (isinstance(base, sigmoid) and p.is_Rational and p > 0):
+                continue
+            u = -base.args[0]
+            q = sp.cancel(f.args[0] / u)
+            if q.is_Rational and 0 < q <= p:
+                rest = [h for h in e.args if h is not f and h is not g]
+                return sp.Mul(sigmoid(u) ** q, sigmoid(-u) ** (p - q), *rest)
+    return None
+
+
+def grouped_root_at_one(e: sp.Expr) -> sp.Expr | None:
+    """c*P(sigmoid(u)) + rest, P(1) = 0 with a fractional power -> P factored.
+
+    The terms of a sum that share a factor c free of the sigmoid are taken
+    as one polynomial: c*(s**(3/2) - s**(1/2)) is c*sqrt(s)*(s - 1), which
+    cancels as s tends to 1, beside terms that do not.  Integer powers are
+    left to ``root_at_one``, which takes the whole sum.
+    """
+    if not e.is_Add or len(e.args) > _MOST_TERMS:
+        return None
+    atoms = e.atoms(sigmoid)
+    if len(atoms) != 1:
+        return None
+    (s,) = atoms
+    t = sp.Dummy("s", positive=True)
+    groups: dict[sp.Expr, list[tuple[sp.Expr, sp.Expr]]] = {}
+    for term in e.args:
+        coefficient, power = term.xreplace({s: t}).as_coeff_exponent(t)
+        number, factor = coefficient.as_coeff_Mul()
+        if not power.is_Rational or factor.has(t):
+            return None
+        groups.setdefault(factor, []).append((term, number * t**power))
+    for factor, members in groups.items():
+        polynomial = sp.Add(*(monomial for _, monomial in members))
+        fractional = any(not m.as_coeff_exponent(t)[1].is_Integer for _, m in members)
+        if len(members) < 2 or not fractional or polynomial.subs(t, 1) != 0:
+            continue
+        complement = sigmoid(-s.args[0])
+        factored = sp.factor(polynomial).xreplace({t - 1: -complement, 1 - t: complement})
+        if factored.has(complement):
+            grouped = {term for term, _ in members}
+            rest = [term for term in e.args if term not in grouped]
+            return sp.Add(factor * factored.xreplace({t: s}), *rest)
+    return None
 
 
 def _exponent(term: sp.Expr, t: sp.Dummy) -> sp.Rational | None:

@@ -10,8 +10,8 @@ import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import FuncMinusOneOptim, ReplaceOptim, log1p_opt, optimize
 
+from codegen.analysis import sigmoids
 from codegen.analysis.differences import difference, log_ratio, log_sum_exp
-from codegen.analysis.sigmoids import exp_over_one_plus_exp, root_at_one
 from codegen.numerics.primitives import erfc, sigmoid, softplus
 
 
@@ -209,9 +209,11 @@ _RULES = [
     _rule(_exp_times_sigmoid),
     _rule(_sigmoid),
     _rule(_log_sigmoid),
-    _rule(exp_over_one_plus_exp),
+    _rule(sigmoids.exp_over_one_plus_exp),
     _rule(_complement),
-    _rule(root_at_one),
+    _rule(sigmoids.root_at_one),
+    _rule(sigmoids.exp_times_sigmoid_power),
+    _rule(sigmoids.grouped_root_at_one),
     _rule(_sech_squared),
     _rule(_sinh_over_cosh),
     _rule(_sigmoid_difference),
