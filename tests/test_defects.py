@@ -205,6 +205,13 @@ def test_a_formula_with_an_isolated_pole_builds():
     assert codegen.activation("1/x")(2.0) == 0.5
 
 
+def test_a_sigmoid_is_real_wherever_its_argument_is():
+    # As 1/(1 + exp(-u)), SymPy took more than the 45 s budget to find where
+    # this is real, and the build was refused in its domain stage.
+    f = codegen.activation("sigmoid((x + k)*(x/2) + sqrt(1 + x**2))", k=3.0)
+    assert float(f(0.0, 3.0)) == pytest.approx(0.7310585786)
+
+
 def test_a_formula_real_on_two_pieces_is_refused_with_a_hint():
     with pytest.raises(SpecError, match=r"real only on .*domain = \[low, high\]"):
         codegen.activation("sqrt(x**2 - 1)")
