@@ -28,6 +28,8 @@ def _grad(f, argnums, *args) -> float:
     ("expression", "params", "argnums", "at", "truth"),
     [
         ("x*tanh(softplus(beta*x))", {"beta": 1.0}, 0, (20.0, 0.01), 0.7246245),
+        # -k*x*sign(k*x) + |k*x| was left unsimplified in d/dk: 0 from |x| = 1e16.
+        ("(x + k)*x*tanh(k*x/(1 + Abs(k*x)))", {"k": 3.0}, 1, (1e20, 3.0), 8.082579717e19),
         ("x*sigmoid(beta*x)", {"beta": 1.0}, 1, (200.0, 0.001), 9900.6629),
         ("a*tanh(x/a)", {"a": 2.0}, 1, (500.0, 1000.0), 0.0688933),
         # x sigmoid(k x)/k - softplus(k x)/k**2 cancelled: x/k - x/k (differences.py).

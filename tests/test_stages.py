@@ -35,6 +35,8 @@ def test_parse_translates_without_evaluating():
         (x / (1 + sp.exp(-x)), x * sigmoid(x)),
         (sp.log(1 + sp.exp(x)), softplus(x)),
         (sp.exp(x) - 1, expm1(x)),
+        # u*sign(u) as |u| where u is spread over the factors: it cancels.
+        (-a * x * sp.sign(a * x) + sp.Abs(a * x) + 1, 1),
     ],
 )
 def test_stabilise_rewrites_into_stable_primitives(formula, stable):

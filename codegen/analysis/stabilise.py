@@ -174,15 +174,14 @@ def _log_cosh(e: sp.Expr) -> sp.Expr | None:
 
 
 def _times_sign(e: sp.Expr) -> sp.Expr | None:
-    """u * sign(u) -> Abs(u), so that 1 - u*sign(u)/(1 + |u|) can cancel symbolically."""
+    """u * sign(u) -> Abs(u), so that 1 - u*sign(u)/(1 + |u|) can cancel symbolically;
+    u can be spread over the factors, as -k*x*sign(k*x) is -|k*x|."""
     if not e.is_Mul:
         return None
-    for f in e.args:
-        if isinstance(f, sp.sign) and f.args[0] in e.args:
-            rest = list(e.args)
-            rest.remove(f)
-            rest.remove(f.args[0])
-            return sp.Mul(sp.Abs(f.args[0]), *rest)
+    for f in (f for f in e.args if isinstance(f, sp.sign)):
+        u, rest = f.args[0], e / f / f.args[0]
+        if u in e.args or not rest.has(*u.free_symbols):
+            return sp.Abs(u) * rest
     return None
 
 
