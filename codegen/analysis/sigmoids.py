@@ -61,12 +61,9 @@ def _exp_in_one_plus(f: sp.Expr) -> sp.Expr | None:
 
 def root_at_one(e: sp.Expr) -> sp.Expr | None:
     """P(sigmoid(u)) with P(1) = 0 -> P factored, its factor s - 1 as -sigmoid(-u)."""
-    if not e.is_Add or len(e.args) > _MOST_TERMS:
+    s = _one_sigmoid(e)
+    if s is None:
         return None
-    atoms = e.atoms(sigmoid)
-    if len(atoms) != 1:
-        return None
-    (s,) = atoms
     t = sp.Dummy("s", positive=True)
     p = e.xreplace({s: t})
     found = [_exponent(term, t) for term in p.args]
@@ -77,12 +74,7 @@ def root_at_one(e: sp.Expr) -> sp.Expr | None:
         return None
     if sp.expand(p.subs(t, 1)) != 0:
         return None
-    factored = sp.factor(p)
-    complement = sigmoid(-s.args[0])
-    replaced = factored.xreplace({t - 1: -complement, 1 - t: complement})
-    if not replaced.has(complement):
-        return None
-    return replaced.xreplace({t: s})
+    return _factored_at_one(p, t, s)
 
 
 def exp_times_sigmoid_power(e: sp.Expr) -> sp.Expr | None:
@@ -116,12 +108,9 @@ def grouped_root_at_one(e: sp.Expr) -> sp.Expr | None:
     cancels as s tends to 1, beside terms that do not.  Integer powers are
     left to ``root_at_one``, which takes the whole sum.
     """
-    if not e.is_Add or len(e.args) > _MOST_TERMS:
+    s = _one_sigmoid(e)
+    if s is None:
         return None
-    atoms = e.atoms(sigmoid)
-    if len(atoms) != 1:
-        return None
-    (s,) = atoms
     t = sp.Dummy("s", positive=True)
     groups: dict[sp.Expr, list[tuple[sp.Expr, sp.Expr]]] = {}
     for term in e.args:
@@ -135,13 +124,28 @@ def grouped_root_at_one(e: sp.Expr) -> sp.Expr | None:
         fractional = any(not m.as_coeff_exponent(t)[1].is_Integer for _, m in members)
         if len(members) < 2 or not fractional or polynomial.subs(t, 1) != 0:
             continue
-        complement = sigmoid(-s.args[0])
-        factored = sp.factor(polynomial).xreplace({t - 1: -complement, 1 - t: complement})
-        if factored.has(complement):
+        factored = _factored_at_one(polynomial, t, s)
+        if factored is not None:
             grouped = {term for term, _ in members}
             rest = [term for term in e.args if term not in grouped]
-            return sp.Add(factor * factored.xreplace({t: s}), *rest)
+            return sp.Add(factor * factored, *rest)
     return None
+
+
+def _one_sigmoid(e: sp.Expr) -> sp.Expr | None:
+    """The sigmoid in ``e``, a sum small enough to factor, if it holds just one."""
+    if not e.is_Add or len(e.args) > _MOST_TERMS:
+        return None
+    atoms = e.atoms(sigmoid)
+    return next(iter(atoms)) if len(atoms) == 1 else None
+
+
+def _factored_at_one(p: sp.Expr, t: sp.Dummy, s: sp.Expr) -> sp.Expr | None:
+    """``p``, a polynomial in t = s that vanishes at 1, factored, with s - 1
+    as -sigmoid(-u); None if factoring leaves no such factor."""
+    complement = sigmoid(-s.args[0])
+    factored = sp.factor(p).xreplace({t - 1: -complement, 1 - t: complement})
+    return factored.xreplace({t: s}) if factored.has(complement) else None
 
 
 def _exponent(term: sp.Expr, t: sp.Dummy) -> sp.Rational | None:
