@@ -104,3 +104,11 @@ def import_package(folder: Path, name: str):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def simd_features() -> str:
+    """The CPU features NumPy dispatches on here, beyond its baseline: set as
+    NPY_DISABLE_CPU_FEATURES, NumPy computes as on a machine without them."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    return " ".join(f for f in __cpu_dispatch__ if __cpu_features__.get(f))

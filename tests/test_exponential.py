@@ -36,7 +36,9 @@ def test_a_rational_function_of_exp_x_becomes_one_exponential_and_one_division(f
         ulp_errors(float32_values(lower(f, x, {}), x, points), exact).max()
         for f in (cheaper, formula)
     ]
-    assert worst[0] <= max(4.0, worst[1])  # NumPy's float32, a stand-in for XLA's
+    # As the search scores it (as_accurate): the model's primitives are 1.5 ulps out,
+    # so the worst of two forms differs by an ulp or two.
+    assert worst[0] <= max(4.0, 1.5 * worst[1])
 
 
 @pytest.mark.parametrize(

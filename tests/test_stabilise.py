@@ -114,6 +114,20 @@ def test_taylor_regime_fixes_cancellation_near_a_root():
     assert _errors(regime, points).max() < 4
 
 
+def test_an_odd_function_s_regimes_about_opposite_roots_are_one_polynomial_mirrored():
+    """sinh(x) - 2*tanh(x), odd, with sinh computed unevenly: its closed form's
+    errors differ by side, and once gave 8 terms to 0.15 about 1.317 and 10
+    to 0.25 about -1.317, two polynomials to emit where one serves."""
+    expr = (1 - sp.exp(-2 * x)) * sp.exp(x) / 2 - 2 * sp.tanh(x)
+    regime = with_series(expr, x, (-np.inf, np.inf), 2)
+    about = {p.args[0].args[1]: (p, c) for p, c in regime.args[:-1] if p.args[0] != x}
+    (low, (below, near_low)), (high, (above, near_high)) = sorted(about.items())
+    assert low == -high
+    assert near_low.rhs == near_high.rhs and below.args[1] == above.args[1]
+    signs = [-((-1) ** k) for k in range(len(above.args) - 2)]
+    assert list(below.args[2:]) == [s * c for s, c in zip(signs, above.args[2:], strict=True)]
+
+
 def test_no_regime_for_a_formula_with_parameters():
     """A polynomial's coefficients would hold one value of b."""
     expr = (b - sp.cos(x)) / x**2
@@ -126,6 +140,13 @@ def test_a_factor_free_of_x_keeps_the_rest_s_regime():
     regime = with_series(b * rest, x, (-np.inf, np.inf), 0)
     assert regime == b * with_series(rest, x, (-np.inf, np.inf), 0)
     assert regime.has(sp.Piecewise)
+
+
+def test_no_regime_in_a_trained_order_where_the_closed_form_meets_its_target():
+    """selu's c*expm1(x) is within 4 ulps, order 0's target, but not always 2:
+    a polynomial would cost every element of a training step for nothing."""
+    expr = sp.Float(1.0507009873554805 * 1.6732632423543772, 17) * expm1(x)
+    assert with_series(expr, x, (-np.inf, np.inf), 0) == expr
 
 
 def test_no_regime_where_the_formula_is_already_accurate():

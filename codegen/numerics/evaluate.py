@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from codegen.numerics.arithmetic import ArithmeticPrinter
+from codegen.numerics.portable import FUNCTIONS, extended, powers_of_ten
 
 EMPTY: Mapping = {}  # no parameters
 TINY = 1e-30  # errors of smaller results are measured against this
@@ -73,15 +74,15 @@ _MPMATH = {
     "isfinite": mpmath.isfinite,
     "isinf": mpmath.isinf,
 }
-NUMPY_FUNCTIONS = {
-    "sigmoid": lambda u: _special("expit")(u),
-    "softplus": lambda u: np.logaddexp(u, np.float32(0)),
+_CALLS = {
+    "sigmoid": FUNCTIONS["sigmoid"],
+    "softplus": extended(lambda u: np.logaddexp(u, 0)),
     "erfc": lambda u: _special("erfc")(u),
     "erf": lambda u: _special("erf")(u),
-    "cbrt": np.cbrt,
-    "log1p": np.log1p,
-    "log_abs": lambda u: np.log(np.abs(u)),
-    "expm1": np.expm1,
+    "cbrt": FUNCTIONS["cbrt"],
+    "log1p": FUNCTIONS["log1p"],
+    "log_abs": lambda u: FUNCTIONS["log"](np.abs(u)),
+    "expm1": FUNCTIONS["expm1"],
     "offset": lambda x, centre: x - np.float32(centre),
     "reciprocal": lambda u: np.float32(1) / u,
     "Where": np.where,
@@ -92,6 +93,7 @@ NUMPY_FUNCTIONS = {
     # 3.5 s for one step of Max's derivative on sin(x + k), in every form scored.
     "Heaviside": lambda u, at_zero=0.5: np.heaviside(u, np.float32(at_zero)),
 }
+NUMPY_FUNCTIONS = FUNCTIONS | _CALLS
 
 
 def _special(name: str) -> Callable:
@@ -132,12 +134,12 @@ def far_magnitudes(dtype, per_decade: int) -> np.ndarray:
     and that largest value itself: where a closed form may overflow."""
     largest = np.finfo(dtype).max
     decades = int(np.log10(largest))
-    return np.append(np.logspace(0, decades, decades * per_decade + 1), largest)
+    return np.append(powers_of_ten(0, decades, decades * per_decade + 1), largest)
 
 
 def sample_points(domain: tuple[float, float]) -> np.ndarray:
     """float32 points of both signs: 4 a decade from 1e-8 to 1e3, and 1/4 apart to 4."""
-    magnitudes = np.concatenate([np.logspace(-8, 3, 45), np.linspace(0.25, 4, 16)])
+    magnitudes = np.concatenate([powers_of_ten(-8, 3, 45), np.linspace(0.25, 4, 16)])
     points = np.concatenate([-magnitudes, [0.0], magnitudes]).astype(np.float32)
     low, high = domain
     return np.unique(points[(points > low) & (points < high)])
@@ -203,14 +205,26 @@ def float64_values(
     return np.asarray(result, dtype=np.float64)
 
 
-# The printer lambdify would make, calling the functions above by name, but
-# with products and powers written as the emitted code writes them.
-_PRINTER = ArithmeticPrinter(
+class _PortablePrinter(ArithmeticPrinter):
+    """The printer lambdify would make, calling the functions above by name,
+    but with products and powers written as the emitted code writes them,
+    and powers computed by functions the same on every machine."""
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exponent = expr.as_base_exp()
+        if exponent.is_Integer and exponent > 2:
+            return f"integer_power({self._print(base)}, {exponent})"
+        if exponent.is_Integer or abs(exponent) == sp.S.Half:
+            return super()._print_Pow(expr, rational)  # x*x, 1/x**n and sqrt are exact
+        return f"power({self._print(base)}, {self._print(exponent)})"
+
+
+_PRINTER = _PortablePrinter(
     {
         "fully_qualified_modules": False,
         "inline": True,
         "allow_unknown_functions": True,
-        "user_functions": {name: name for name in NUMPY_FUNCTIONS},
+        "user_functions": {name: name for name in _CALLS},
     }
 )
 
