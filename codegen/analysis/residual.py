@@ -45,10 +45,13 @@ def output_form(expr: sp.Expr, context: Context, policy: str) -> sp.Expr | None:
     """
     if policy == "derivative":
         return None
+    # Folded, a stable form's branches inside a product are solved one by
+    # one: squareplus(x)/(2k) is Piecewise(...)/(2k).
+    folded = sp.piecewise_fold(_elementary(expr))
+    if not isinstance(folded, sp.Piecewise) and not _monotone(expr, context):
+        return None
     try:
-        # Folded, a stable form's branches inside a product are solved one by
-        # one: squareplus(x)/(2k) is Piecewise(...)/(2k).
-        candidates = _from_output(sp.piecewise_fold(_elementary(expr)), context.x)
+        candidates = _from_output(folded, context.x)
     except (TypeError, ValueError, NotImplementedError):
         # SymPy's solve and simplify give up on some branches (a NaN
         # comparison for Abs(k*x)): then dy/dx is kept, which is always right.
@@ -64,6 +67,20 @@ def output_form(expr: sp.Expr, context: Context, policy: str) -> sp.Expr | None:
     if policy == "auto" and not (finite and accurate(finite[0], expr, context)):
         return None
     return (finite or forms)[0]
+
+
+def _monotone(expr: sp.Expr, context: Context) -> bool:
+    """Whether f only rises or only falls at the sample points.  Else f has
+    an extremum, about which equal values of y have f' of either sign: no g,
+    and SymPy's inverses of a formula such as tanh(|x|), each a Piecewise in
+    y, took simplify more than two minutes each."""
+    points = sample_points(context.domain)
+    for sample in context.samples[:3]:
+        values = exact_values(expr.subs(dict(sample)), context.x, points)
+        steps = np.sign(np.diff(values[np.isfinite(values)]))
+        if np.any(steps > 0) and np.any(steps < 0):
+            return False
+    return True
 
 
 def _divided_through(g: sp.Expr) -> sp.Expr:
