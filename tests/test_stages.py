@@ -37,6 +37,8 @@ def test_parse_translates_without_evaluating():
         (sp.exp(x) - 1, expm1(x)),
         # u*sign(u) as |u| where u is spread over the factors: it cancels.
         (-a * x * sp.sign(a * x) + sp.Abs(a * x) + 1, 1),
+        # and where u is a sum: once |k + x|*(-k - x)/(k + x), NaN at x = -k.
+        (sp.Mul(-1, x + a, sp.sign(x + a)) + sp.Abs(x + a) + 1, 1),
     ],
 )
 def test_stabilise_rewrites_into_stable_primitives(formula, stable):

@@ -122,7 +122,7 @@ def _mirror_pairs(found: dict, parity: int) -> None:
 
 
 def _mirrored(regime: tuple, parity: int) -> tuple:
-    """The regime about -c of an even (1) or odd (-1) function, from its about c."""
+    """The regime about -c of an even (1) or odd (-1) function, from the one about c."""
     shifted, condition = regime
     step, float32_terms, *coefficients = shifted.args
     step = offset(step.args[0], -step.args[1])

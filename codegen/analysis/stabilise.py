@@ -176,11 +176,12 @@ def _log_cosh(e: sp.Expr) -> sp.Expr | None:
 def _times_sign(e: sp.Expr) -> sp.Expr | None:
     """u * sign(u) -> Abs(u), so that 1 - u*sign(u)/(1 + |u|) can cancel symbolically;
     u can be spread over the factors, as -k*x*sign(k*x) is -|k*x|."""
-    if not e.is_Mul:
-        return None
-    for f in (f for f in e.args if isinstance(f, sp.sign)):
-        u, rest = f.args[0], e / f / f.args[0]
-        if u in e.args or not rest.has(*u.free_symbols):
+    for f in (f for f in e.args if e.is_Mul and isinstance(f, sp.sign)):
+        u, others = f.args[0], [a for a in e.args if a != f]
+        if u in others:  # not e/f/u: -1*(k + x) is -k - x, and (-k - x)/(k + x) stays
+            return sp.Abs(u) * sp.Mul(*(a for a in others if a != u))
+        rest = sp.Mul(*others) / u
+        if not rest.has(*u.free_symbols):
             return sp.Abs(u) * rest
     return None
 
