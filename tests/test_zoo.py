@@ -20,9 +20,12 @@ ZOO = Path(__file__).parent / "zoo"
 NAMES = sorted(p.stem for p in ZOO.glob("*.toml"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def zoo(tmp_path_factory):
-    """(activations by name, the imported package) for the whole zoo."""
+    """(activations by name, the imported package) for the whole zoo.
+
+    Session-scoped: xdist runs other modules' tests between the zoo's on its
+    worker, and a module-scoped fixture was built again after each, 85 s."""
     root = tmp_path_factory.mktemp("zoo")
     shutil.copytree(ZOO, root / "specs")
     # A checked budget, not the default 60 s: soft clipping alone builds in
