@@ -4,11 +4,15 @@ After CPython's cases_generator tests.  The whole module emitted for a
 small spec, a golden record, is in test_emitted.py.
 """
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
 from sympy.codegen.cfunctions import expm1
 
+import codegen
+from codegen.analysis.derive import _factored_by_step
 from codegen.analysis.lower import lower
 from codegen.analysis.stabilise import stabilise
 from codegen.emit.backend import Assignment, Body, JaxBackend
@@ -43,6 +47,21 @@ def test_parse_translates_without_evaluating():
 )
 def test_stabilise_rewrites_into_stable_primitives(formula, stable):
     assert stabilise(formula) == stable
+
+
+def test_a_max_s_derivative_is_one_factored_fraction_beside_each_step():
+    d = sp.diff(sp.Max(sp.tanh(x), sp.sqrt(1 + (a * x) ** 2)), a, 2)
+    d = d.replace(sp.DiracDelta, lambda *_: 0)  # x**2/s - a**2*x**4/s**3, times the step
+    (step,) = d.atoms(sp.Heaviside)
+    assert _factored_by_step(d) == x**2 * step / (a**2 * x**2 + 1) ** sp.Rational(3, 2)
+
+
+def test_a_max_s_second_partial_does_not_cancel_far_out():
+    """A drawn formula: x**2/s - k**2*x**4/s**3 was -3.8e-6 at x = 1e10, k = 1/2."""
+    f = codegen.activation("Max(tanh(erf(x + k)), sqrt(1 + (k*x)**2))", k=0.5)
+    with jax.enable_x64(True):
+        got = jax.grad(jax.grad(f, 1), 1)(jnp.float64(1e10), jnp.float64(0.5))
+    assert float(got) == pytest.approx(1e20 / 0.25e20**1.5, rel=1e-9)
 
 
 def test_lower_clamps_the_untaken_branch():
