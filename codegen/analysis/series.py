@@ -13,6 +13,7 @@ x: a polynomial's coefficients would hold one value of each parameter.
 """
 
 import functools
+from collections.abc import Callable
 
 import mpmath
 import numpy as np
@@ -85,9 +86,7 @@ def _regimes(expr: sp.Expr, x: sp.Symbol, domain: tuple[float, float], tolerance
     for centre in centres:
         terms, thresholds = _AT_ZERO if centre == 0 else _AT_ROOT
         found[centre] = _regime(expr, x, domain, centre, terms, thresholds, tolerance)
-    parity = _parity(expr, x, domain)
-    if parity is not None:
-        _mirror_pairs(found, parity)
+    _mirror_pairs(found, functools.cache(lambda: _parity(expr, x, domain)))
     pairs = [regime for regime in found.values() if regime is not None]
     return sp.Piecewise(*pairs, (expr, True)) if pairs else expr
 
@@ -108,17 +107,22 @@ def _parity(expr: sp.Expr, x: sp.Symbol, domain) -> int | None:
     return None
 
 
-def _mirror_pairs(found: dict, parity: int) -> None:
+def _mirror_pairs(found: dict, parity: Callable[[], int | None]) -> None:
     """Where an even or odd function has regimes about both c and -c, the
     wider of the two about both: the closed form's errors differ by side
-    only as it is computed, and the emitted code names one polynomial."""
+    only as it is computed, and the emitted code names one polynomial.
+    ``parity`` is asked only where there is such a pair: it costs mpmath
+    a value at every sample point."""
     for centre, regime in found.items():
         partner = next((c for c in found if c > 0 and abs(c + centre) < 1e-12 * c), None)
         if centre >= 0 or regime is None or partner is None or found[partner] is None:
             continue
+        sign = parity()
+        if sign is None:
+            return
         wider = max((regime, found[partner]), key=lambda r: float(r[1].rhs))
-        found[centre] = wider if wider is regime else _mirrored(wider, parity)
-        found[partner] = wider if wider is not regime else _mirrored(wider, parity)
+        mirrored = _mirrored(wider, sign)
+        found[centre], found[partner] = (wider, mirrored) if wider is regime else (mirrored, wider)
 
 
 def _mirrored(regime: tuple, parity: int) -> tuple:
